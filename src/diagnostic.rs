@@ -1,0 +1,157 @@
+//! Located diagnostics: what every error and warning about user input looks like.
+//!
+//! A [`Diagnostic`] names the file, line and column, says what was wrong and, where
+//! possible, what was probably meant. Its `Display` form is the one printed to users:
+//!
+//! ```text
+//! ecosystem.yaml:12:5: error: unknown field `max_memmory_restart`
+//!   hint: did you mean `max_memory_restart`?
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Exit status for a run that succeeded.
+pub const EXIT_OK: i32 = 0;
+/// Exit status for a runtime failure (systemd unreachable, I/O error, ...).
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit status for bad input or bad usage: nothing was written or changed.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Worth knowing; the output is still produced.
+    Warning,
+    /// The input is refused.
+    Error,
+}
+
+/// A 1-based position in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Location {
+    /// 1-based line; 0 when unknown.
+    pub line: usize,
+    /// 1-based column in characters; 0 when unknown.
+    pub column: usize,
+}
+
+impl Location {
+    /// A location at `line` and `column` (both 1-based).
+    pub const fn new(line: usize, column: usize) -> Self {
+        Self { line, column }
+    }
+}
+
+/// One message about the user's input, with where it applies and a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file the message is about.
+    pub file: PathBuf,
+    /// Where in that file; `None` when the message is about the file as a whole.
+    pub location: Option<Location>,
+    /// What was wrong, in one sentence.
+    pub message: String,
+    /// What to do about it, or what was probably meant.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `location` in `file`.
+    pub fn error(file: &Path, location: Option<Location>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            file: file.to_path_buf(),
+            location,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A warning at `location` in `file`.
+    pub fn warning(file: &Path, location: Option<Location>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(file, location, message)
+        }
+    }
+
+    /// The same diagnostic with a hint attached.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Whether this diagnostic refuses the input.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(location) = self.location.filter(|l| l.line > 0) {
+            write!(f, ":{}", location.line)?;
+            if location.column > 0 {
+                write!(f, ":{}", location.column)?;
+            }
+        }
+        let label = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, ": {label}: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// One or more errors that refuse an input; printed one per block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected(pub Vec<Diagnostic>);
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, diagnostic) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_file_line_column_and_hint() {
+        let diagnostic = Diagnostic::error(
+            Path::new("ecosystem.yaml"),
+            Some(Location::new(12, 5)),
+            "unknown field `max_memmory_restart`",
+        )
+        .with_hint("did you mean `max_memory_restart`?");
+        assert_eq!(
+            diagnostic.to_string(),
+            "ecosystem.yaml:12:5: error: unknown field `max_memmory_restart`\n  hint: did you mean `max_memory_restart`?"
+        );
+    }
+
+    #[test]
+    fn display_without_location_names_only_the_file() {
+        let diagnostic = Diagnostic::warning(Path::new("a.json"), None, "empty file");
+        assert_eq!(diagnostic.to_string(), "a.json: warning: empty file");
+    }
+}

@@ -1,0 +1,15 @@
+//! ecosystemd: render PM2 ecosystem files into hardened systemd units, install them
+//! safely, and watch the running fleet over D-Bus.
+//!
+//! The modules follow the data flow: [`ecosystem`] parses and validates a file,
+//! [`plan`] turns it into units, [`render`] writes them through templates into a
+//! [`bundle`], and [`install`] puts a bundle live. [`systemd`] is the D-Bus client that
+//! [`watchdog`] and [`report`] observe the fleet through.
+
+pub mod bundle;
+pub mod diagnostic;
+pub mod ecosystem;
+pub mod marker;
+pub mod systemd;
+pub mod unit_policy;
+pub mod watchdog;

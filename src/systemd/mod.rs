@@ -1,0 +1,37 @@
+//! The D-Bus client for systemd: connections and typed proxies.
+//!
+//! Proxies come from `zbus_systemd` (generated from systemd's own introspection data);
+//! this module only decides which bus to talk to.
+
+use zbus::Connection;
+
+pub use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, UnitProxy};
+
+/// Which systemd manager to reach, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusTarget {
+    /// The system bus (PID 1), or `DBUS_SYSTEM_BUS_ADDRESS` when set.
+    System,
+    /// The calling user's session bus (`systemctl --user`).
+    User,
+    /// An explicit D-Bus address, such as `unix:path=/run/dbus/system_bus_socket`.
+    Address(String),
+}
+
+/// Opens a connection to the chosen bus.
+pub async fn connect(target: &BusTarget) -> zbus::Result<Connection> {
+    match target {
+        BusTarget::System => Connection::system().await,
+        BusTarget::User => Connection::session().await,
+        BusTarget::Address(address) => {
+            zbus::connection::Builder::address(address.as_str())
+                .build()
+                .await
+        }
+    }
+}
+
+/// A proxy for systemd's Manager object on `connection`.
+pub async fn manager(connection: &Connection) -> zbus::Result<ManagerProxy<'static>> {
+    ManagerProxy::new(connection).await
+}

@@ -1,0 +1,267 @@
+//! A private, real systemd for integration tests.
+//!
+//! [`Sandbox::boot`] starts `/lib/systemd/systemd` as PID 1 of its own PID and mount
+//! namespace (see `shared/systemd-sandbox.md` of the project), with private tmpfs
+//! mounts over every place its boot would otherwise change on the host: `/tmp`
+//! (systemd-tmpfiles empties it), `/var/tmp`, `/var/log/journal`, `/etc/systemd` (hides
+//! the host's enabled units and takes the journald configuration we write) and
+//! `/etc/ecosystemd`. It waits until the manager runs and is always killed on drop,
+//! also when a test fails or panics; `unshare --kill-child` plus a parent-death signal
+//! take it down even if the test process itself is killed.
+//!
+//! Tests that cannot boot one (not root, no `unshare`) skip with a message, except
+//! under `CI=true`, where that is a failure: the sandbox tests are the point.
+
+#![allow(dead_code)] // each test crate uses a different part of the harness
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Folders given a private tmpfs inside the sandbox.
+const PRIVATE_MOUNTS: &[&str] = &[
+    "/tmp",
+    "/var/tmp",
+    "/var/log/journal",
+    "/etc/systemd",
+    "/etc/ecosystemd",
+];
+
+/// How long booting may take before the test fails.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running private systemd; killed on drop.
+pub struct Sandbox {
+    unshare: Child,
+    pid: u32,
+    log: PathBuf,
+}
+
+impl Sandbox {
+    /// Boots a sandbox, or returns `None` (after saying why) where this machine cannot.
+    /// Under `CI=true` a sandbox that cannot boot panics instead.
+    pub fn boot() -> Option<Self> {
+        match Self::try_boot() {
+            Ok(sandbox) => Some(sandbox),
+            Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("CI=true and the systemd sandbox cannot boot: {why}")
+            }
+            Err(why) => {
+                eprintln!("skipping: the systemd sandbox cannot boot here: {why}");
+                None
+            }
+        }
+    }
+
+    fn try_boot() -> Result<Self, String> {
+        if !is_root() {
+            return Err("tests that boot systemd need root".into());
+        }
+        for tool in [
+            "/usr/bin/unshare",
+            "/usr/bin/nsenter",
+            "/lib/systemd/systemd",
+        ] {
+            if !Path::new(tool).exists() {
+                return Err(format!("{tool} is missing"));
+            }
+        }
+        let mounts: Vec<String> = PRIVATE_MOUNTS
+            .iter()
+            .map(|d| format!("mkdir -p {d} && mount -t tmpfs -o mode=0755 tmpfs {d} || exit 1;"))
+            .collect();
+        let script = format!(
+            "{} exec /lib/systemd/systemd --system --unit=multi-user.target --log-target=kmsg",
+            mounts.join(" ")
+        );
+        let log = std::env::temp_dir().join(format!(
+            "ecosystemd-sandbox-{}-{}.log",
+            std::process::id(),
+            unique()
+        ));
+        let log_file = fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
+        let mut command = Command::new("/usr/bin/unshare");
+        command
+            .args([
+                "--pid",
+                "--fork",
+                "--kill-child=SIGKILL",
+                "--mount",
+                "--mount-proc",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log_file);
+        // SAFETY: prctl and setsid are async-signal-safe and touch only this child.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setsid();
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let unshare = command.spawn().map_err(|e| format!("unshare: {e}"))?;
+        let mut sandbox = Self {
+            pid: 0,
+            unshare,
+            log,
+        };
+        sandbox.pid = sandbox.find_systemd()?;
+        sandbox.wait_until_running()?;
+        Ok(sandbox)
+    }
+
+    fn find_systemd(&mut self) -> Result<u32, String> {
+        let deadline = Instant::now() + BOOT_TIMEOUT;
+        let children = format!("/proc/{0}/task/{0}/children", self.unshare.id());
+        loop {
+            if let Ok(Some(status)) = self.unshare.try_wait() {
+                return Err(format!("unshare exited with {status}: {}", self.log_text()));
+            }
+            let pid = fs::read_to_string(&children)
+                .ok()
+                .and_then(|text| text.split_whitespace().next()?.parse().ok());
+            if let Some(pid) = pid {
+                let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+                if exe.ends_with("systemd") {
+                    return Ok(pid);
+                }
+            }
+            if Instant::now() > deadline {
+                return Err("systemd did not start within the timeout".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_until_running(&self) -> Result<(), String> {
+        let deadline = Instant::now() + BOOT_TIMEOUT;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            let output = self.exec(&["systemctl", "is-system-running"]);
+            last = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            if last == "running" || last == "degraded" {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!(
+            "not running after {BOOT_TIMEOUT:?}; last state {last:?}"
+        ))
+    }
+
+    /// The PID, as seen from outside, of the sandbox's systemd.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The sandbox's view of the filesystem (`/proc/PID/root`): prefix for paths inside.
+    pub fn root(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/root", self.pid))
+    }
+
+    /// A path inside the sandbox, reachable from outside.
+    pub fn path(&self, inside: &str) -> PathBuf {
+        self.root().join(inside.trim_start_matches('/'))
+    }
+
+    /// The D-Bus address of the sandbox's system bus.
+    pub fn bus_address(&self) -> String {
+        format!(
+            "unix:path=/proc/{}/root/run/dbus/system_bus_socket",
+            self.pid
+        )
+    }
+
+    /// Runs a command inside the sandbox's namespaces and returns its output.
+    pub fn exec(&self, args: &[&str]) -> Output {
+        self.command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("nsenter {args:?}: {e}"))
+    }
+
+    /// A command that will run inside the sandbox's namespaces, for more control.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("/usr/bin/nsenter");
+        command
+            .args(["-t", &self.pid.to_string(), "-m", "-p", "--"])
+            .args(args)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs `systemctl ARGS` inside and returns its stdout, trimmed.
+    pub fn systemctl(&self, args: &[&str]) -> String {
+        let mut all = vec!["systemctl"];
+        all.extend_from_slice(args);
+        String::from_utf8_lossy(&self.exec(&all).stdout)
+            .trim()
+            .to_string()
+    }
+
+    /// One property of a unit, as `systemctl show -P` prints it.
+    pub fn property(&self, unit: &str, property: &str) -> String {
+        self.systemctl(&["show", "-P", property, unit])
+    }
+
+    /// Polls `check` until it returns `Some`, or panics after `timeout` with `what` and
+    /// the last thing seen.
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut() -> Result<T, String>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match check() {
+                Ok(value) => return value,
+                Err(seen) if Instant::now() > deadline => {
+                    panic!("timed out after {timeout:?} waiting for {what}; last seen: {seen}")
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if self.pid != 0 {
+            // SAFETY: plain kill(2) on the PID we started.
+            unsafe {
+                libc::kill(self.pid as i32, libc::SIGKILL);
+            }
+        }
+        // unshare reaps systemd and exits; give it a moment before forcing it.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.unshare.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.unshare.kill();
+        let _ = self.unshare.wait();
+        let _ = fs::remove_file(&self.log);
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -7,6 +7,7 @@
 //! [`watchdog`] and [`report`] observe the fleet through.
 
 pub mod bundle;
+pub mod cli;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod marker;

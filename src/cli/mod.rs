@@ -1,0 +1,35 @@
+//! Command-line definitions of both binaries.
+//!
+//! They live in the library, not in `src/bin/`, so that one definition of each flag
+//! drives the help text, the man pages (clap_mangen) and the shell completions
+//! (clap_complete).
+
+pub mod gen_units;
+pub mod unit_watchdog;
+
+use clap::Args;
+
+use crate::systemd::BusTarget;
+
+/// Which systemd manager to talk to: shared by every command that uses D-Bus.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BusArgs {
+    /// Talk to the calling user's manager (`systemctl --user`) instead of the system's.
+    #[arg(long, conflicts_with = "address")]
+    pub user: bool,
+    /// Talk to the manager on this D-Bus address (for example a test sandbox's
+    /// `unix:path=/proc/PID/root/run/dbus/system_bus_socket`).
+    #[arg(long, value_name = "ADDRESS")]
+    pub address: Option<String>,
+}
+
+impl BusArgs {
+    /// The bus these flags select.
+    pub fn target(&self) -> BusTarget {
+        match (&self.address, self.user) {
+            (Some(address), _) => BusTarget::Address(address.clone()),
+            (None, true) => BusTarget::User,
+            (None, false) => BusTarget::System,
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod marker;
+pub mod report;
 pub mod systemd;
 pub mod unit_policy;
 pub mod watchdog;

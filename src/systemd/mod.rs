@@ -35,3 +35,6 @@ pub async fn connect(target: &BusTarget) -> zbus::Result<Connection> {
 pub async fn manager(connection: &Connection) -> zbus::Result<ManagerProxy<'static>> {
     ManagerProxy::new(connection).await
 }
+
+/// Batched property reads for many units at once.
+pub mod snapshot;

@@ -128,11 +128,10 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
     let unit = &facts.snapshot.unit;
     let service = &facts.snapshot.service;
     let policy = &facts.policy.watchdog;
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
 
-    let active_state = text(&unit.active_state);
-    let sub_state = text(&unit.sub_state);
-    let result = text(&service.result);
+    let active_state = unit.active_state.clone();
+    let sub_state = unit.sub_state.clone();
+    let result = service.result.clone().unwrap_or_default();
     let memory_bytes = set(service.memory_current);
     let memory_max_bytes = set(service.memory_max);
     let main_exit = main_exit(service.exec_main_code, service.exec_main_status);
@@ -157,7 +156,7 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
     let crash_loops_window = facts.events.as_ref().map_or(0, |e| within(&e.crash_loops));
     let memory_kill =
         memory_kill_evidence(&result, main_exit, memory_max_bytes, context.cgroup_memory);
-    let uptime_seconds = match unit.active_enter_timestamp {
+    let uptime_seconds = match service.exec_main_start_timestamp {
         Some(since) if active_state == "active" && since > 0 => {
             Some(context.now_us.saturating_sub(since) / 1_000_000)
         }
@@ -262,7 +261,7 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
         name: facts.snapshot.name.clone(),
         ecosystem: facts.policy.ecosystem.clone(),
         app: facts.policy.app.clone(),
-        load_state: text(&unit.load_state),
+        load_state: unit.load_state.clone(),
         active_state,
         sub_state,
         result,
@@ -366,19 +365,15 @@ mod tests {
             snapshot: ServiceSnapshot {
                 name: name.to_string(),
                 unit: UnitProperties {
-                    load_state: Some("loaded".into()),
-                    active_state: Some(active.into()),
-                    sub_state: Some(
-                        if active == "active" {
-                            "running"
-                        } else {
-                            "dead"
-                        }
-                        .into(),
-                    ),
-                    fragment_path: Some(format!("/etc/systemd/system/{name}")),
-                    active_enter_timestamp: Some((NOW - 3600) * 1_000_000),
-                    state_change_timestamp: None,
+                    load_state: "loaded".into(),
+                    active_state: active.into(),
+                    sub_state: if active == "active" {
+                        "running"
+                    } else {
+                        "dead"
+                    }
+                    .into(),
+                    fragment_path: format!("/etc/systemd/system/{name}"),
                 },
                 service: ServiceProperties {
                     result: Some(result.into()),
@@ -395,6 +390,7 @@ mod tests {
                     main_pid: Some(if active == "active" { 42 } else { 0 }),
                     exec_main_code: Some(0),
                     exec_main_status: Some(0),
+                    exec_main_start_timestamp: Some((NOW - 3600) * 1_000_000),
                     ..ServiceProperties::default()
                 },
             },

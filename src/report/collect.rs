@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use super::classify::{Context, UnitFacts};
 use super::events::{self, Events};
 use super::model::{CgroupMemory, RestartsSource};
+use crate::systemd::BusTarget;
 use crate::systemd::snapshot::{self, ServiceSnapshot};
-use crate::systemd::{self as bus, BusTarget};
 use crate::unit_policy::UnitPolicy;
 use crate::watchdog::history::History;
 
@@ -44,7 +44,7 @@ pub struct Request {
 
 /// The managed services with their policies and events, and the snapshot's context.
 pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
-    let connection = bus::connect(&request.bus)
+    let connection = crate::systemd::connect(&request.bus)
         .await
         .with_context(|| format!("cannot reach systemd on the {} bus", describe(&request.bus)))?;
     let services = managed_services(&connection, request.ecosystem.clone())
@@ -88,9 +88,11 @@ pub async fn managed_services(
     ecosystem: Option<String>,
 ) -> zbus::Result<Vec<(ServiceSnapshot, UnitPolicy)>> {
     let listed = snapshot::list_units(connection, &["*.service".to_string()]).await?;
-    snapshot::services(connection, listed, move |_, unit| {
-        let path = unit.fragment_path.as_deref().filter(|p| !p.is_empty())?;
-        let text = std::fs::read_to_string(path).ok()?;
+    snapshot::services(connection, listed, move |_, fragment_path| {
+        if fragment_path.is_empty() {
+            return None;
+        }
+        let text = std::fs::read_to_string(fragment_path).ok()?;
         let policy = UnitPolicy::from_unit_text(&text)?;
         match &ecosystem {
             Some(wanted) if *wanted != policy.ecosystem => None,

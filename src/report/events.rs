@@ -107,12 +107,15 @@ pub fn from_journal_json(text: &str) -> Events {
     events
 }
 
-/// Reads the local journal (the user's own with `user`) since `since` (seconds since the
-/// epoch) with one `journalctl` call.
+/// Reads the local journal (the user's own with `user`, else PID 1's messages) since
+/// `since` (seconds since the epoch) with one `journalctl` call.
 pub fn read_journal(since: u64, user: bool) -> io::Result<Events> {
     let mut command = Command::new("journalctl");
     if user {
         command.arg("--user");
+    } else {
+        // Only the manager's own messages: anyone may log a MESSAGE_ID.
+        command.arg("_PID=1");
     }
     let output = command
         .args(["--output=json", "--no-pager", "--quiet"])

@@ -136,7 +136,7 @@ pub struct UnitReport {
     pub cpu_seconds: Option<f64>,
     /// `TasksCurrent`, when known.
     pub tasks: Option<u64>,
-    /// Seconds since it became active, when active.
+    /// Seconds since its main process started, when active.
     pub uptime_seconds: Option<u64>,
     /// `NRestarts`: automatic restarts since it was loaded or reset.
     pub restarts_total: u32,

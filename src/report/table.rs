@@ -65,6 +65,13 @@ pub fn render(report: &Report, colour: bool) -> String {
         .iter()
         .filter(|u| !u.issues.is_empty())
         .collect();
+    if s.units == 0 {
+        let _ = writeln!(
+            out,
+            "\nNo managed units found (services whose unit file has an [X-Ecosystemd] section)."
+        );
+        return out;
+    }
     if troubled.is_empty() {
         let _ = writeln!(out, "\nAll {} units well.", s.units);
         return out;

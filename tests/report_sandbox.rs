@@ -458,3 +458,97 @@ fn the_prometheus_output_passes_promtool_and_is_labelled_by_unit() {
         String::from_utf8_lossy(&checked.stderr)
     );
 }
+
+#[test]
+fn the_report_service_and_timer_write_the_metrics_file_under_their_hardening() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let units = concat!(env!("CARGO_MANIFEST_DIR"), "/units/");
+    let service = std::fs::read_to_string(format!("{units}unit-watchdog-report.service"))
+        .expect("the report service")
+        .replace("/usr/bin/unit-watchdog", REPORT);
+    let timer = std::fs::read_to_string(format!("{units}unit-watchdog-report.timer"))
+        .expect("the report timer");
+    install(&sandbox, "unit-watchdog-report.service", &service);
+    install(&sandbox, "unit-watchdog-report.timer", &timer);
+    // The documented way to move the output, and the summary on every run.
+    let dropin = sandbox.path("/run/systemd/system/unit-watchdog-report.service.d");
+    std::fs::create_dir_all(&dropin).expect("drop-in dir");
+    std::fs::write(
+        dropin.join("test.conf"),
+        "[Service]\nEnvironment=TEXTFILE_DIR=/run/textfile\nReadWritePaths=/run/textfile\n\
+         Environment=REPORT_OPTIONS=\n",
+    )
+    .expect("drop-in");
+    sandbox.exec(&["mkdir", "-p", "/run/textfile"]);
+    install(
+        &sandbox,
+        "agents-web.service",
+        &agent("web", SLEEPER, "Restart=no"),
+    );
+    sandbox.systemctl(&["daemon-reload"]);
+    sandbox.systemctl(&["start", "agents-web.service"]);
+    wait_state(&sandbox, "agents-web.service", "active");
+
+    sandbox.systemctl(&["start", "unit-watchdog-report.service"]);
+    let result = sandbox.property("unit-watchdog-report.service", "Result");
+    let log = |sandbox: &Sandbox| {
+        let output = sandbox.exec(&[
+            "journalctl",
+            "--no-pager",
+            "-o",
+            "cat",
+            "-u",
+            "unit-watchdog-report.service",
+        ]);
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    assert_eq!(result, "success", "journal:\n{}", log(&sandbox));
+    let metrics = std::fs::read_to_string(sandbox.path("/run/textfile/ecosystemd.prom"))
+        .expect("the metrics file");
+    assert!(
+        metrics.contains(
+            "ecosystemd_unit_active{unit=\"agents-web.service\",ecosystem=\"agents\"} 1\n"
+        )
+    );
+    sandbox.wait_for(
+        "the summary in the journal",
+        Duration::from_secs(10),
+        || {
+            let text = log(&sandbox);
+            if text.contains("1 units: 1 active") {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    );
+
+    // Something to look at: the unit fails, and says why in the journal.
+    sandbox.systemctl(&["kill", "--signal=SIGKILL", "agents-web.service"]);
+    wait_state(&sandbox, "agents-web.service", "failed");
+    sandbox.systemctl(&["start", "unit-watchdog-report.service"]);
+    assert_eq!(
+        sandbox.property("unit-watchdog-report.service", "ExecMainStatus"),
+        "1"
+    );
+    sandbox.wait_for(
+        "the failure in the journal",
+        Duration::from_secs(10),
+        || {
+            let text = log(&sandbox);
+            if text.contains("needs attention: agents-web.service (failed)") {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    );
+
+    sandbox.systemctl(&["start", "unit-watchdog-report.timer"]);
+    assert_eq!(
+        sandbox.property("unit-watchdog-report.timer", "ActiveState"),
+        "active"
+    );
+}

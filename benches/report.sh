@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmark of `unit-watchdog report` against a real, private systemd (see the sandbox
+# notes in tests/common/sandbox.rs): for 74 and 500 managed units, the time of
+#   - unit-watchdog report --format json        (one D-Bus pass, reads in flight together)
+#   - systemctl show UNIT, once per unit         (the per-unit way scripts ask systemd)
+#   - systemctl show UNIT..., all in one call    (systemctl's best case)
+# measured with hyperfine (Debian package `hyperfine`), inside the sandbox.
+# Prints a Markdown table for BENCHMARKS.md. Needs root, unshare, nsenter, hyperfine.
+#
+# Usage: benches/report.sh [RUNS]     (default 10 runs per command, 2 warm-up runs)
+#
+# The PM2 comparison (`pm2 jlist` and the usual script around it) is a separate
+# benchmark: it plugs in as one more row per fleet size through PM2_COMMAND, a command
+# run inside the sandbox with $N set to the fleet size, e.g.
+#   PM2_COMMAND='node /path/to/pm2-report.js' benches/report.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${1:-10}
+target=${CARGO_TARGET_DIR:-target}
+cargo build --release --locked --bin unit-watchdog >&2
+report="$(realpath "$target")/release/unit-watchdog"
+command -v hyperfine >/dev/null || { echo "hyperfine is missing (apt-get install hyperfine)" >&2; exit 1; }
+
+work=$(mktemp -d "$(realpath "$target")/bench-report.XXXXXX")
+unshare_pid=
+cleanup() {
+  if [ -n "${systemd_pid:-}" ]; then kill -9 "$systemd_pid" 2>/dev/null || true; fi
+  if [ -n "$unshare_pid" ]; then wait "$unshare_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Boot: private tmpfs over everything its boot would change on the host.
+setsid unshare --pid --fork --kill-child=SIGKILL --mount --mount-proc --propagation private sh -c '
+  for d in /tmp /var/tmp /var/log/journal /etc/systemd /etc/ecosystemd; do
+    mkdir -p $d && mount -t tmpfs -o mode=0755 tmpfs $d || exit 1
+  done
+  exec /lib/systemd/systemd --system --unit=multi-user.target --log-target=kmsg' \
+  </dev/null >"$work/boot.log" 2>&1 &
+unshare_pid=$!
+for _ in $(seq 200); do
+  systemd_pid=$(cat "/proc/$unshare_pid/task/$unshare_pid/children" 2>/dev/null | awk '{print $1}') || true
+  [ -n "$systemd_pid" ] && break
+  sleep 0.05
+done
+[ -n "$systemd_pid" ] || { echo "the sandbox did not boot" >&2; exit 1; }
+inside() { nsenter -t "$systemd_pid" -m -p -- "$@"; }
+for _ in $(seq 300); do
+  state=$(inside systemctl is-system-running 2>/dev/null || true)
+  [ "$state" = running ] || [ "$state" = degraded ] && break
+  sleep 0.1
+done
+
+units_dir="/proc/$systemd_pid/root/run/systemd/system"
+add_units() { # FROM TO: managed units agent-FROM..agent-TO, started
+  local names=()
+  for i in $(seq "$1" "$2"); do
+    printf '%s\n' '[Unit]' "Description=agent $i" '' '[Service]' \
+      'ExecStart=/bin/sleep infinity' 'MemoryMax=200M' 'Restart=always' '' \
+      '[X-Ecosystemd]' 'Ecosystem=bench' "App=agent-$i" >"$units_dir/bench-agent-$i.service"
+    names+=("bench-agent-$i.service")
+  done
+  inside systemctl daemon-reload
+  inside systemctl start "${names[@]}"
+}
+
+measure() { # N: one table row per command
+  local n=$1 list
+  list=$(seq -f 'bench-agent-%g.service' 1 "$n" | tr '\n' ' ')
+  printf '%s\n' "for u in $list; do systemctl show \$u >/dev/null; done" >"$work/per-unit.sh"
+  printf '%s\n' "systemctl show $list >/dev/null" >"$work/one-call.sh"
+  local commands=(
+    "$report report --format json --ecosystem bench --restarts-from none"
+    "sh $work/per-unit.sh"
+    "sh $work/one-call.sh"
+  )
+  if [ -n "${PM2_COMMAND:-}" ]; then commands+=("env N=$n $PM2_COMMAND"); fi
+  inside hyperfine -N -i --warmup 2 --runs "$runs" --export-json "$work/$n.json" \
+    "${commands[@]}" >&2
+  python3 - "$work/$n.json" "$n" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+n = sys.argv[2]
+names = ["unit-watchdog report --format json", "systemctl show, once per unit",
+         "systemctl show, all units in one call", "PM2 (PM2_COMMAND)"]
+base = results[0]["median"]
+for name, r in zip(names, results):
+    ms = lambda s: f"{s * 1000:.1f}"
+    ratio = "1.0x" if r is results[0] else f"{r['median'] / base:.1f}x slower"
+    print(f"| {n} | {name} | {ms(r['median'])} | {ms(r['min'])} | {ms(r['max'])} | {len(r['times'])} | {ratio} |")
+PY
+}
+
+echo "Machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; systemd $(inside systemctl --version | head -1 | cut -d' ' -f2)."
+echo
+echo "| units | command | median ms | min ms | max ms | runs | vs report |"
+echo "|---|---|---|---|---|---|---|"
+add_units 1 74
+measure 74
+add_units 75 500
+measure 500
+echo
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

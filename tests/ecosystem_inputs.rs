@@ -153,3 +153,425 @@ fn duplicate_names_are_refused_naming_both() {
         error.message
     );
 }
+
+fn app<'a>(ecosystem: &'a Ecosystem, name: &str) -> &'a ecosystemd::ecosystem::App {
+    ecosystem
+        .apps
+        .iter()
+        .find(|app| app.name == name)
+        .unwrap_or_else(|| panic!("no app {name}"))
+}
+
+fn at(diagnostic: &ecosystemd::diagnostic::Diagnostic) -> (usize, usize) {
+    diagnostic
+        .location
+        .map(|l| (l.line, l.column))
+        .unwrap_or_default()
+}
+
+#[test]
+fn json_with_comments_unquoted_keys_and_trailing_commas() {
+    let ecosystem = load("commented.json");
+    assert_eq!(ecosystem.settings.group, "commented");
+    let api = app(&ecosystem, "api");
+    assert_eq!((api.location.line, api.location.column), (5, 5));
+    assert_eq!(api.instances, Instances::PerCpu { reserve: 0 });
+    assert_eq!(api.exec_mode, ExecMode::Cluster);
+    assert_eq!(api.max_memory, Some(1536 << 20));
+    assert_eq!(
+        api.command.args[..2],
+        ["--max-old-space-size=1024", "--enable-source-maps"]
+    );
+    assert_eq!(api.env["PORT"], "8080");
+    assert_eq!(api.port, Some(8080));
+}
+
+#[test]
+fn bare_list_of_apps() {
+    let ecosystem = load("bare-list.yaml");
+    assert_eq!(ecosystem.apps.len(), 2);
+    assert_eq!(ecosystem.settings.group, "bare-list");
+    let two = app(&ecosystem, "two");
+    assert_eq!(two.instances, Instances::Fixed(3));
+    assert_eq!(two.exec_mode, ExecMode::Fork);
+}
+
+#[test]
+fn single_app_object() {
+    let ecosystem = load("single-app.json");
+    let solo = app(&ecosystem, "solo");
+    assert_eq!(solo.port, Some(4000));
+    assert_eq!(solo.env["PORT"], "4000", "PM2's `port` sets PORT");
+    assert_eq!(solo.command.args[1..], ["--port", "4000"]);
+}
+
+#[test]
+fn scripts_given_as_whole_command_lines() {
+    let ecosystem = load("command-lines.yaml");
+    let web = app(&ecosystem, "web");
+    assert_eq!(web.command.program, "npm");
+    assert_eq!(web.command.args, ["run", "start:prod"]);
+    assert_eq!(web.command.script, None);
+    let dotnet = app(&ecosystem, "dotnet-api");
+    assert_eq!(dotnet.command.program, "dotnet");
+    assert_eq!(dotnet.command.args, ["run"]);
+    assert_eq!(dotnet.cwd, Path::new("/srv/api"));
+    let migrate = app(&ecosystem, "migrate");
+    assert_eq!(migrate.command.program, "npx");
+    assert_eq!(migrate.command.args, ["knex", "migrate:latest"]);
+    assert!(!migrate.restart.autorestart);
+    let npm = app(&ecosystem, "npm-with-args");
+    assert_eq!(npm.command.program, "npm");
+    assert_eq!(npm.command.args, ["run", "start"]);
+    // Not found in the (empty) search path: each says systemd's own path applies.
+    let not_found = ecosystem
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("was not found in PATH"))
+        .count();
+    assert_eq!(not_found, 4);
+}
+
+#[test]
+fn programs_resolve_through_the_search_path() {
+    let options = LoadOptions {
+        search_path: Some("/usr/bin:/bin".into()),
+        ..LoadOptions::default()
+    };
+    let text = "apps:\n  - name: a\n    script: sh -c 'exit 0'\n";
+    let ecosystem = ecosystem::parse(text, Path::new("/srv/e.yaml"), &options).unwrap();
+    assert!(ecosystem.apps[0].command.program.ends_with("/sh"));
+    assert!(Path::new(&ecosystem.apps[0].command.program).is_absolute());
+    assert_eq!(ecosystem.apps[0].command.args, ["-c", "exit 0"]);
+    assert!(ecosystem.warnings.is_empty(), "{:?}", ecosystem.warnings);
+}
+
+#[test]
+fn interpreter_none_null_and_native_binaries() {
+    let ecosystem = load("interpreters.yaml");
+    let dir = input("");
+    let native = app(&ecosystem, "native");
+    assert_eq!(native.command.program, "/bin/true");
+    assert!(native.command.args.is_empty());
+    for name in ["none-string", "none-null"] {
+        let none = app(&ecosystem, name);
+        assert_eq!(
+            none.command.program,
+            dir.join("bin/server").to_string_lossy()
+        );
+    }
+    let explicit = app(&ecosystem, "explicit");
+    assert_eq!(explicit.command.program, "/usr/local/bin/ts-node");
+    assert_eq!(
+        explicit.command.args,
+        [
+            "--transpile-only".to_owned(),
+            dir.join("app.ts").to_string_lossy().into_owned()
+        ]
+    );
+    assert_eq!(app(&ecosystem, "ruby").command.program, "ruby");
+    let shell = app(&ecosystem, "shell");
+    assert_eq!(shell.command.program, "bash");
+    assert_eq!(shell.command.args[1..], ["--name", "a b"]);
+}
+
+#[test]
+fn instances_in_every_spelling() {
+    let ecosystem = load("instances.yaml");
+    let cases = [
+        ("three", Instances::Fixed(3), ExecMode::Cluster),
+        ("string-four", Instances::Fixed(4), ExecMode::Cluster),
+        ("zero", Instances::PerCpu { reserve: 0 }, ExecMode::Cluster),
+        (
+            "minus-one",
+            Instances::PerCpu { reserve: 1 },
+            ExecMode::Cluster,
+        ),
+        ("max", Instances::PerCpu { reserve: 0 }, ExecMode::Cluster),
+        ("one", Instances::Single, ExecMode::Cluster),
+        ("fork-default", Instances::Single, ExecMode::Fork),
+        ("empty-mode", Instances::Single, ExecMode::Fork),
+        // PM2 picks cluster mode by default for node (and bun) only.
+        ("python-many", Instances::Fixed(2), ExecMode::Fork),
+    ];
+    for (name, instances, mode) in cases {
+        let app = app(&ecosystem, name);
+        assert_eq!((app.instances, app.exec_mode), (instances, mode), "{name}");
+    }
+}
+
+#[test]
+fn args_and_node_args_as_strings_or_lists() {
+    let ecosystem = load("args.yaml");
+    let script = input("a.js").to_string_lossy().into_owned();
+    let string_args = app(&ecosystem, "string-args");
+    assert_eq!(
+        string_args.command.args,
+        [
+            "--inspect=0",
+            "--max-old-space-size=512",
+            &script,
+            "--title",
+            "hello world",
+            "--flag=x y",
+            "plain"
+        ]
+    );
+    let list_args = app(&ecosystem, "list-args");
+    assert_eq!(
+        list_args.command.args,
+        [
+            "--inspect=0",
+            &script,
+            "--title",
+            "hello world",
+            "$HOME",
+            "%i"
+        ]
+    );
+}
+
+#[test]
+fn names_with_spaces_and_slashes_are_kept_as_written() {
+    let ecosystem = load("names.yaml");
+    let names: Vec<&str> = ecosystem.apps.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["my app", "team/api", "derived-name"]);
+}
+
+#[test]
+fn one_shot_apps_with_cron() {
+    let ecosystem = load("oneshot.yaml");
+    let nightly = app(&ecosystem, "nightly-report");
+    assert!(!nightly.restart.autorestart);
+    let (cron, at) = nightly.cron_restart.clone().unwrap();
+    assert_eq!(cron, "0 2 * * *");
+    assert_eq!((at.line, at.column), (5, 19));
+    assert_eq!(
+        app(&ecosystem, "every-minute")
+            .cron_restart
+            .as_ref()
+            .unwrap()
+            .0,
+        "*/1 * * * *"
+    );
+    assert_eq!(app(&ecosystem, "cron-disabled").cron_restart, None);
+}
+
+#[test]
+fn systemd_extensions() {
+    use ecosystemd::ecosystem::{Hardening, WatchdogRestart};
+    let ecosystem = load("extensions.yaml");
+    let settings = &ecosystem.settings;
+    assert_eq!(settings.group, "agents");
+    assert_eq!(settings.prefix, "ag-");
+    assert_eq!(settings.target, "agents");
+    assert_eq!(settings.slice, "agents");
+    assert_eq!(settings.memory_budget, Some(8 << 30));
+    assert_eq!(settings.logs.max_file_size, Some(50 << 20));
+    assert_eq!(settings.logs.max_files, Some(10));
+    assert_eq!(settings.logs.compress, Some(true));
+    assert_eq!(settings.logs.max_age, Some(Duration::from_secs(7 * 86_400)));
+
+    let proxy = app(&ecosystem, "db-proxy");
+    assert_eq!(proxy.systemd.hardening, Hardening::Relaxed);
+    assert_eq!(proxy.systemd.tasks_max, Some(64));
+    assert_eq!(proxy.systemd.after, ["network-online.target"]);
+    assert_eq!(proxy.systemd.raw.len(), 1);
+    assert_eq!(proxy.systemd.raw[0].value, "65536");
+    assert_eq!(proxy.watchdog.crash_loop_restarts, 4);
+    assert_eq!(proxy.watchdog.crash_loop_window, Duration::from_secs(600));
+    assert_eq!(proxy.watchdog.cooldown, Duration::from_secs(30));
+    assert_eq!(proxy.watchdog.memory_warn_percent, Some(80));
+
+    let api = app(&ecosystem, "api");
+    assert_eq!(api.systemd.hardening, Hardening::Strict);
+    assert_eq!(api.systemd.memory_high, Some(400 << 20));
+    assert_eq!(api.systemd.cpu_quota, Some(50));
+    assert_eq!(api.systemd.nice, Some(5));
+    assert_eq!(api.systemd.depends_on, ["db-proxy"]);
+    assert_eq!(api.systemd.after, ["network-online.target"]);
+    assert_eq!(api.systemd.wants, ["redis.service"]);
+    let raw: Vec<(&str, &str, &str)> = api
+        .systemd
+        .raw
+        .iter()
+        .map(|r| (r.section.as_str(), r.key.as_str(), r.value.as_str()))
+        .collect();
+    assert_eq!(
+        raw,
+        [
+            ("Service", "LimitNOFILE", "4096"),
+            ("Unit", "Documentation", "https://example.com/api")
+        ]
+    );
+    assert_eq!(api.watchdog.restart, WatchdogRestart::Manual);
+    assert_eq!(api.watchdog.memory_warn_bytes, Some(450 << 20));
+    assert_eq!(api.watchdog.memory_warn_percent, None);
+    assert_eq!(api.watchdog.crash_loop_restarts, 4, "inherited");
+}
+
+#[test]
+fn bad_values_are_each_refused_where_they_stand() {
+    let rejected = refuse("bad-values.yaml");
+    let found: Vec<((usize, usize), &str)> = rejected
+        .0
+        .iter()
+        .map(|d| (at(d), d.message.as_str()))
+        .collect();
+    let expect = [
+        ((4, 25), "invalid size `12Q`"),
+        ((5, 20), "invalid duration `soon`"),
+        ((6, 19), "`max_restarts` must not be negative"),
+        ((7, 16), "unknown mode \"clustr\""),
+        ((8, 11), "port 70000 is out of range"),
+        ((9, 16), "expected a number or \"max\""),
+        ((11, 7), "`BAD-NAME` is not a valid variable name"),
+        ((12, 13), "holds a NUL character"),
+        ((16, 9), "unknown systemd directive `Service.LimitNOFLE`"),
+    ];
+    for (location, message) in expect {
+        assert!(
+            found
+                .iter()
+                .any(|(l, m)| *l == location && m.contains(message)),
+            "missing {location:?} {message}: {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+    let exec_mode = rejected
+        .0
+        .iter()
+        .find(|d| d.message.contains("clustr"))
+        .unwrap();
+    assert_eq!(exec_mode.hint.as_deref(), Some("did you mean `cluster`?"));
+}
+
+#[test]
+fn json_semantic_errors_have_line_and_column() {
+    let rejected = refuse("semantic-errors.json");
+    let text = rejected.to_string();
+    assert!(
+        text.contains(
+            "semantic-errors.json:6:21: error: `kill_timeout`: invalid duration `forever`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("semantic-errors.json:8:7: error: unknown field `autorestrat`"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `autorestart`?"), "{text}");
+}
+
+#[test]
+fn syntax_errors_have_line_and_column() {
+    let json = refuse("syntax-error.json");
+    assert_eq!(json.0.len(), 1);
+    assert_eq!(at(&json.0[0]), (4, 5));
+    assert!(
+        json.0[0].message.contains("expected `,` or `]`"),
+        "{}",
+        json.0[0]
+    );
+    let yaml = refuse("syntax-error.yaml");
+    assert_eq!(yaml.0.len(), 1);
+    assert!(
+        yaml.0[0].message.starts_with("invalid YAML"),
+        "{}",
+        yaml.0[0]
+    );
+    assert_eq!(at(&yaml.0[0]).0, 3, "{}", yaml.0[0]);
+}
+
+#[test]
+fn append_env_to_name_uses_the_env_name() {
+    let ecosystem = load_with_env("append-env.yaml", "staging");
+    assert_eq!(ecosystem.apps[0].name, "api-staging");
+    assert_eq!(ecosystem.apps[0].env["A"], "2");
+    assert_eq!(load("append-env.yaml").apps[0].name, "api");
+}
+
+#[test]
+fn missing_files_are_reported() {
+    let rejected = ecosystem::load(&input("does-not-exist.yaml"), &options()).unwrap_err();
+    assert!(rejected.0[0].message.contains("cannot read the file"));
+}
+
+fn parse_yaml(text: &str) -> Result<Ecosystem, Rejected> {
+    ecosystem::parse(text, Path::new("/srv/agents.yaml"), &options())
+}
+
+#[test]
+fn depends_on_must_name_an_app() {
+    let text = "apps:\n  - name: api\n    script: a.js\n    systemd:\n      depends_on: [dbproxy, api]\n  - name: db-proxy\n    script: b.js\n";
+    let rejected = parse_yaml(text).unwrap_err();
+    assert_eq!(rejected.0.len(), 2, "{rejected}");
+    assert_eq!(at(&rejected.0[0]), (5, 20));
+    assert!(rejected.0[0].message.contains("no app is named `dbproxy`"));
+    assert_eq!(
+        rejected.0[0].hint.as_deref(),
+        Some("did you mean `db-proxy`?")
+    );
+    assert_eq!(at(&rejected.0[1]), (5, 29));
+    assert!(rejected.0[1].message.contains("depends on itself"));
+}
+
+#[test]
+fn ignored_attributes_are_named_once_per_file() {
+    let text = "apps:\n  - {name: a, script: a.js, vizion: false, pmx: true}\n  - {name: b, script: b.js, vizion: false}\n";
+    let ecosystem = parse_yaml(text).unwrap();
+    let messages: Vec<&str> = ecosystem
+        .warnings
+        .iter()
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(
+        messages.iter().filter(|m| m.contains("`vizion`")).count(),
+        1,
+        "{messages:#?}"
+    );
+    assert_eq!(
+        messages.iter().filter(|m| m.contains("`pmx`")).count(),
+        1,
+        "{messages:#?}"
+    );
+    assert!(ecosystem.warnings.iter().all(|w| w.hint.is_some()));
+}
+
+#[test]
+fn aliases_given_twice_are_refused() {
+    let text =
+        "apps:\n  - name: a\n    script: a.js\n    interpreter: node\n    exec_interpreter: bun\n";
+    let rejected = parse_yaml(text).unwrap_err();
+    assert_eq!(at(&rejected.0[0]), (5, 5));
+    assert!(
+        rejected.0[0]
+            .message
+            .contains("sets the same attribute as `interpreter`")
+    );
+}
+
+#[test]
+fn unknown_top_level_keys_get_a_hint() {
+    let rejected = parse_yaml("app:\n  - name: a\n    script: a.js\n").unwrap_err();
+    let text = rejected.to_string();
+    assert!(text.contains("unknown field `app`"), "{text}");
+    assert!(text.contains("did you mean `apps`?"), "{text}");
+}
+
+#[test]
+fn empty_files_are_refused() {
+    let rejected = parse_yaml("# nothing here\n").unwrap_err();
+    assert!(rejected.0[0].message.contains("empty"));
+}
+
+#[test]
+fn yaml_1_1_booleans_are_accepted_where_booleans_belong() {
+    let ecosystem =
+        parse_yaml("apps:\n  - name: y\n    script: a.js\n    autorestart: no\n    watch: yes\n")
+            .unwrap();
+    let app = &ecosystem.apps[0];
+    assert_eq!(app.name, "y", "`y` stays a string");
+    assert!(!app.restart.autorestart);
+    assert_eq!(app.watch.as_ref().unwrap().paths, [Path::new("/srv")]);
+}

@@ -59,7 +59,9 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         match keys::app_key(&entry.key) {
             Some(AppKey::Ignored(reason)) => ignored(reader, entry, reason),
             Some(key) => {
-                if let Some(first) = fields.insert(AppKeyId(key), entry) {
+                if let Some(first) = fields.insert(AppKeyId(key), entry)
+                    && first.key != entry.key
+                {
                     reader.error(
                         entry.key_at,
                         format!(

@@ -216,19 +216,24 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         }
         None => {
             notes = with_unused_interpreter_args(notes, spec);
-            if probe(&script_path) != Probe::Missing || script_word.contains('/') {
-                Command {
+            let is_file = probe(&script_path) != Probe::Missing || script_word.contains('/');
+            match search.find(&script_word).filter(|_| !is_file) {
+                Some(found) => Command {
+                    program: found.to_string_lossy().into_owned(),
+                    args,
+                    script: None,
+                },
+                // A bare word that is neither a file nor a program in PATH.
+                None if !is_file && !script_word.contains('.') => Command {
+                    program: resolve_program(&script_word, spec.cwd, search, &mut notes),
+                    args,
+                    script: None,
+                },
+                None => Command {
                     program: script_path.to_string_lossy().into_owned(),
                     args,
                     script: Some(script_path),
-                }
-            } else {
-                let program = resolve_program(&script_word, spec.cwd, search, &mut notes);
-                Command {
-                    program,
-                    args,
-                    script: None,
-                }
+                },
             }
         }
     };
@@ -460,6 +465,15 @@ mod tests {
         let resolved = resolve(&spec, &SearchPath::default()).unwrap();
         assert_eq!(resolved.command.program, "/srv/app/bin/worker");
         assert_eq!(resolved.notes.len(), 1);
+    }
+
+    #[test]
+    fn missing_scripts_without_an_interpreter_stay_files_under_cwd() {
+        let mut spec = spec("worker.bin", Path::new("/srv/app"));
+        spec.interpreter = Interpreter::None;
+        let resolved = resolve(&spec, &SearchPath::default()).unwrap();
+        assert_eq!(resolved.command.program, "/srv/app/worker.bin");
+        assert!(resolved.notes.is_empty());
     }
 
     #[test]

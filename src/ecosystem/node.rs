@@ -3,6 +3,10 @@
 
 use crate::diagnostic::Location;
 
+/// The deepest nesting a document may have. Ecosystem files need about six levels;
+/// the limit keeps every reader's recursion far from the end of the stack.
+pub const MAX_DEPTH: usize = 24;
+
 /// One value of the document, with where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {

@@ -7,7 +7,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::options::DuplicateKeyPolicy;
 use serde_saphyr::{MessageFormatter, Spanned};
 
-use super::node::{Entry, Node, Value};
+use super::node::{Entry, MAX_DEPTH, Node, Value};
 use crate::diagnostic::{Diagnostic, Location};
 
 /// Reads one YAML document. Syntax errors come back located.
@@ -19,12 +19,24 @@ pub fn read(text: &str, file: &Path) -> Result<Node, Diagnostic> {
         // Repeated keys reach the schema layer, which names both places.
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         with_snippet: false,
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
     };
     match serde_saphyr::from_str_with_options::<Spanned<YamlValue>>(text, options) {
         Ok(spanned) => Ok(into_node(spanned)),
         Err(error) => {
             let location = error.location().map(location_of);
             let message = serde_saphyr::DefaultMessageFormatter.format_message(&error);
+            let message = if message.contains("recursion limit") {
+                format!("nesting deeper than {MAX_DEPTH} levels")
+            } else if message.contains("budget breached") {
+                if message.contains("Depth") {
+                    format!("nesting deeper than {MAX_DEPTH} levels")
+                } else {
+                    format!("the document exceeds a safety limit ({message})")
+                }
+            } else {
+                message.into_owned()
+            };
             Err(Diagnostic::error(
                 file,
                 location,
@@ -165,5 +177,72 @@ impl<'de> Visitor<'de> for YamlValueVisitor {
             entries.push((key, value));
         }
         Ok(YamlValue::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Node, Diagnostic> {
+        read(text, Path::new("f.yaml"))
+    }
+
+    #[test]
+    fn values_keep_their_locations() {
+        let node = parse("apps:\n  - name: web\n    instances: 4\n").unwrap();
+        let Value::Map(top) = &node.value else {
+            panic!()
+        };
+        let Value::Seq(apps) = &top[0].value.value else {
+            panic!()
+        };
+        let Value::Map(app) = &apps[0].value else {
+            panic!()
+        };
+        assert_eq!(app[1].key, "instances");
+        assert_eq!((app[1].key_at.line, app[1].key_at.column), (3, 5));
+        assert_eq!(app[1].value.value, Value::Int(4));
+        assert_eq!((app[1].value.at.line, app[1].value.at.column), (3, 16));
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_stay_strings() {
+        let node = parse("a: yes\nb: true\n").unwrap();
+        let Value::Map(entries) = &node.value else {
+            panic!()
+        };
+        assert_eq!(entries[0].value.value, Value::Str("yes".into()));
+        assert_eq!(entries[1].value.value, Value::Bool(true));
+    }
+
+    #[test]
+    fn repeated_keys_reach_the_schema_layer() {
+        let node = parse("a: 1\na: 2\n").unwrap();
+        let Value::Map(entries) = &node.value else {
+            panic!()
+        };
+        assert_eq!(entries.len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let error = parse("a: [1, 2\n").unwrap_err();
+        assert_eq!(error.location, Some(Location::new(1, 4)));
+        assert!(
+            error.message.starts_with("invalid YAML: "),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn depth_is_limited() {
+        let error = parse(&"[".repeat(1000)).unwrap_err();
+        assert!(
+            error.message.contains("nesting deeper than"),
+            "{}",
+            error.message
+        );
     }
 }

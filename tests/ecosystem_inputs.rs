@@ -575,3 +575,80 @@ fn yaml_1_1_booleans_are_accepted_where_booleans_belong() {
     assert!(!app.restart.autorestart);
     assert_eq!(app.watch.as_ref().unwrap().paths, [Path::new("/srv")]);
 }
+
+#[test]
+fn every_modelled_attribute() {
+    let ecosystem = load("every-attribute.yaml");
+    assert!(
+        ecosystem
+            .warnings
+            .iter()
+            .all(|w| !w.message.contains("ignored")),
+        "{:?}",
+        ecosystem.warnings
+    );
+    let full = app(&ecosystem, "full");
+    assert_eq!(full.cwd, Path::new("/srv/full"));
+    assert_eq!(full.command.program, "node");
+    assert_eq!(
+        full.command.args,
+        ["--max-old-space-size=256", "/srv/full/server.js", "--a"]
+    );
+    assert_eq!(
+        full.command.script.as_deref(),
+        Some(Path::new("/srv/full/server.js"))
+    );
+    assert_eq!(
+        (full.instances, full.exec_mode),
+        (Instances::Fixed(4), ExecMode::Cluster)
+    );
+    assert_eq!(full.instance_var, "INSTANCE_ID");
+    assert_eq!(full.increment_var.as_deref(), Some("PORT"));
+    assert_eq!(full.port, Some(3000));
+    assert_eq!(full.env["PORT"], "3000");
+    assert_eq!(full.env["RATIO"], "0.5");
+    assert_eq!(full.env["DEBUG"], "false");
+    let watch = full.watch.as_ref().unwrap();
+    assert_eq!(
+        watch.paths,
+        [Path::new("/srv/full/src"), Path::new("/srv/full/config")]
+    );
+    assert_eq!(watch.ignore, ["node_modules"]);
+    assert_eq!(watch.delay, Some(Duration::from_millis(1500)));
+    assert_eq!(full.max_memory, Some(256 << 20));
+    assert!(full.restart.autorestart);
+    assert!(!full.autostart);
+    assert!(!full.treekill);
+    assert_eq!(full.restart.max_restarts, 5);
+    assert_eq!(full.restart.min_uptime, Duration::from_secs(10));
+    assert_eq!(full.restart.delay, Some(Duration::from_millis(500)));
+    assert_eq!(full.restart.exp_backoff, Some(Duration::from_millis(100)));
+    assert_eq!(full.restart.stop_exit_codes, [0, 3]);
+    assert_eq!(full.kill_timeout, Duration::from_secs(5));
+    assert_eq!(full.listen_timeout, Some(Duration::from_secs(8)));
+    assert!(full.wait_ready);
+    assert_eq!(full.user.as_deref(), Some("www-data"));
+    assert_eq!(full.group.as_deref(), Some("33"));
+    assert_eq!(full.namespace.as_deref(), Some("web"));
+    assert_eq!((full.stdout, full.stderr), (Output::Null, Output::Null));
+}
+
+#[test]
+fn pm2_defaults_apply() {
+    let ecosystem = parse_yaml("apps:\n  - script: app.js\n").unwrap();
+    let app = &ecosystem.apps[0];
+    assert_eq!(app.name, "app");
+    assert_eq!(app.cwd, Path::new("/srv"));
+    assert!(app.restart.autorestart);
+    assert_eq!(app.restart.max_restarts, 16);
+    assert_eq!(app.restart.min_uptime, Duration::from_millis(1000));
+    assert_eq!(app.kill_timeout, Duration::from_millis(1600));
+    assert_eq!(app.instance_var, "NODE_APP_INSTANCE");
+    assert_eq!(
+        (app.instances, app.exec_mode),
+        (Instances::Single, ExecMode::Fork)
+    );
+    assert!(app.autostart && app.treekill);
+    assert_eq!((app.stdout, app.stderr), (Output::Journal, Output::Journal));
+    assert_eq!(ecosystem.settings.group, "agents");
+}

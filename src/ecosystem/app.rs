@@ -147,6 +147,14 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
                 for (message, hint) in &resolved.notes {
                     reader.warn(at, message.clone(), hint.clone());
                 }
+                for program in &resolved.not_found {
+                    reader.warn_once(
+                        &format!("program {program}"),
+                        at,
+                        format!("program `{program}` was not found in PATH"),
+                        Some(command::NOT_IN_PATH.to_owned()),
+                    );
+                }
                 Some(resolved)
             }
             Err(message) => {

@@ -91,8 +91,10 @@ pub struct Resolved {
     pub command: Command,
     /// The interpreter used, as named (`node`, `python3`, ...), if any.
     pub interpreter: Option<String>,
-    /// Things worth a warning (names not found, arguments not used).
+    /// Things worth a warning about this app, with a hint.
     pub notes: Vec<(String, Option<String>)>,
+    /// Program names not found in the search path, kept bare.
+    pub not_found: Vec<String>,
 }
 
 /// What a file looks like from its first bytes.
@@ -140,7 +142,8 @@ fn interpreter_for_extension(script: &str) -> Option<&'static str> {
     })
 }
 
-const NOT_IN_PATH: &str = "systemd looks bare names up only in its own fixed search path (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin); give an absolute path";
+/// Why a program name not found in `PATH` deserves a warning.
+pub const NOT_IN_PATH: &str = "systemd looks bare names up only in its own fixed search path (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin); give an absolute path";
 
 /// Resolves the command of one app. `search` resolves bare program names.
 pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, String> {
@@ -149,6 +152,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         return Err("`script` is empty".to_owned());
     }
     let mut notes = Vec::new();
+    let mut not_found = Vec::new();
     let script_path = absolute(spec.cwd, script);
     let mut args = spec.args.clone();
 
@@ -164,7 +168,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
             words.append(&mut args);
             args = words;
             if spec.interpreter == Interpreter::Default {
-                let program = resolve_program(&program, spec.cwd, search, &mut notes);
+                let program = resolve_program(&program, spec.cwd, search, &mut not_found);
                 return Ok(Resolved {
                     command: Command {
                         program,
@@ -173,6 +177,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
                     },
                     interpreter: None,
                     notes: with_unused_interpreter_args(notes, spec),
+                    not_found,
                 });
             }
             program
@@ -204,7 +209,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
 
     let command = match &interpreter {
         Some(name) => {
-            let program = resolve_program(name, spec.cwd, search, &mut notes);
+            let program = resolve_program(name, spec.cwd, search, &mut not_found);
             let mut all_args = spec.interpreter_args.clone();
             all_args.push(script_path.to_string_lossy().into_owned());
             all_args.extend(args);
@@ -225,7 +230,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
                 },
                 // A bare word that is neither a file nor a program in PATH.
                 None if !is_file && !script_word.contains('.') => Command {
-                    program: resolve_program(&script_word, spec.cwd, search, &mut notes),
+                    program: resolve_program(&script_word, spec.cwd, search, &mut not_found),
                     args,
                     script: None,
                 },
@@ -241,6 +246,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         command,
         interpreter,
         notes,
+        not_found,
     })
 }
 
@@ -259,12 +265,12 @@ fn with_unused_interpreter_args(
 }
 
 /// A program as an absolute path: paths resolve against `cwd`, bare names through
-/// the search path; a name not found stays bare, with a note.
+/// the search path; a name not found stays bare and is added to `not_found`.
 fn resolve_program(
     name: &str,
     cwd: &Path,
     search: &SearchPath,
-    notes: &mut Vec<(String, Option<String>)>,
+    not_found: &mut Vec<String>,
 ) -> String {
     if name.contains('/') {
         return absolute(cwd, name).to_string_lossy().into_owned();
@@ -272,10 +278,7 @@ fn resolve_program(
     match search.find(name) {
         Some(found) => found.to_string_lossy().into_owned(),
         None => {
-            notes.push((
-                format!("program `{name}` was not found in PATH"),
-                Some(NOT_IN_PATH.to_owned()),
-            ));
+            not_found.push(name.to_owned());
             name.to_owned()
         }
     }
@@ -371,6 +374,7 @@ mod tests {
         );
         assert_eq!(resolved.interpreter.as_deref(), Some("node"));
         assert!(resolved.notes.is_empty());
+        assert!(resolved.not_found.is_empty());
     }
 
     #[test]
@@ -395,7 +399,7 @@ mod tests {
             );
             // Not in the (empty) search path: kept bare, with a note.
             assert_eq!(resolved.command.program, interpreter);
-            assert_eq!(resolved.notes.len(), 1);
+            assert_eq!(resolved.not_found, [interpreter]);
         }
     }
 
@@ -432,7 +436,7 @@ mod tests {
         .unwrap();
         assert_eq!(resolved.command.program, "npx");
         assert_eq!(resolved.command.args, ["knex", "migrate:latest", "a b"]);
-        assert_eq!(resolved.notes.len(), 1, "npx not found is noted");
+        assert_eq!(resolved.not_found, ["npx"]);
     }
 
     #[test]
@@ -473,7 +477,7 @@ mod tests {
         spec.interpreter = Interpreter::None;
         let resolved = resolve(&spec, &SearchPath::default()).unwrap();
         assert_eq!(resolved.command.program, "/srv/app/worker.bin");
-        assert!(resolved.notes.is_empty());
+        assert!(resolved.not_found.is_empty());
     }
 
     #[test]

@@ -2,26 +2,27 @@
 //!
 //! [`load`] reads a file, [`parse`] reads text: each returns the validated
 //! [`Ecosystem`] or every located error found. Reading goes in two steps: the text
-//! becomes a located [`node::Node`] tree (YAML through serde-saphyr, JSON5 through
-//! [`json5`]), then the schema layer ([`app`], [`settings`]) reads the tree into the
-//! model, resolving PM2's aliases and defaults.
+//! becomes a located tree (`node`; YAML through serde-saphyr in `yaml`, JSON5 in
+//! `json5`), then the schema layer (`app`, `settings`, `systemd_options`,
+//! `watchdog_policy`) reads the tree into the model, resolving PM2's aliases and
+//! defaults.
 
-pub mod app;
-pub mod command;
-pub mod directives;
-pub mod duration;
-pub mod json5;
-pub mod keys;
+mod app;
+mod command;
+mod directives;
+mod duration;
+mod json5;
+mod keys;
 pub mod model;
-pub mod node;
-pub mod reader;
-pub mod settings;
-pub mod size;
-pub mod suggest;
-pub mod systemd_options;
-pub mod watchdog_policy;
-pub mod words;
-pub mod yaml;
+mod node;
+mod reader;
+mod settings;
+mod size;
+mod suggest;
+mod systemd_options;
+mod watchdog_policy;
+mod words;
+mod yaml;
 
 use std::collections::HashMap;
 use std::ffi::OsString;

@@ -31,11 +31,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The file being read.
-    pub fn file(&self) -> &'a Path {
-        self.file
-    }
-
     /// Records an error at `at`.
     pub fn error(&mut self, at: Location, message: impl Into<String>) {
         self.errors

@@ -7,15 +7,11 @@ use std::path::Path;
 use ecosystemd::ecosystem::{self, LoadOptions};
 use proptest::prelude::*;
 
-fn options() -> LoadOptions {
-    LoadOptions {
-        env: Some("production".to_owned()),
-        search_path: Some("".into()),
-    }
-}
-
 fn check(text: &str, file: &str) {
-    match ecosystem::parse(text, Path::new(file), &options()) {
+    let options = LoadOptions {
+        env: Some("production".to_owned()),
+    };
+    match ecosystem::parse_with_search_path(text, Path::new(file), &options, "".as_ref()) {
         Ok(_) => {}
         Err(rejected) => {
             assert!(!rejected.0.is_empty(), "a refusal names at least one error");

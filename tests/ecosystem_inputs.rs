@@ -13,16 +13,15 @@ fn input(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn options() -> LoadOptions {
-    LoadOptions {
-        // An empty search path: program names stay as written, whatever the host has.
-        search_path: Some("".into()),
-        ..LoadOptions::default()
-    }
+/// An empty search path: program names stay as written, whatever the host has.
+const NO_PATH: &str = "";
+
+fn load_with(name: &str, options: &LoadOptions) -> Result<Ecosystem, Rejected> {
+    ecosystem::load_with_search_path(&input(name), options, NO_PATH.as_ref())
 }
 
 fn load(name: &str) -> Ecosystem {
-    match ecosystem::load(&input(name), &options()) {
+    match load_with(name, &LoadOptions::default()) {
         Ok(ecosystem) => ecosystem,
         Err(rejected) => panic!("{name} refused:\n{rejected}"),
     }
@@ -31,13 +30,12 @@ fn load(name: &str) -> Ecosystem {
 fn load_with_env(name: &str, env: &str) -> Ecosystem {
     let options = LoadOptions {
         env: Some(env.to_owned()),
-        ..options()
     };
-    ecosystem::load(&input(name), &options).unwrap_or_else(|rejected| panic!("{rejected}"))
+    load_with(name, &options).unwrap_or_else(|rejected| panic!("{rejected}"))
 }
 
 fn refuse(name: &str) -> Rejected {
-    match ecosystem::load(&input(name), &options()) {
+    match load_with(name, &LoadOptions::default()) {
         Ok(_) => panic!("{name} accepted"),
         Err(rejected) => rejected,
     }
@@ -243,12 +241,14 @@ fn scripts_given_as_whole_command_lines() {
 
 #[test]
 fn programs_resolve_through_the_search_path() {
-    let options = LoadOptions {
-        search_path: Some("/usr/bin:/bin".into()),
-        ..LoadOptions::default()
-    };
     let text = "apps:\n  - name: a\n    script: sh -c 'exit 0'\n";
-    let ecosystem = ecosystem::parse(text, Path::new("/srv/e.yaml"), &options).unwrap();
+    let ecosystem = ecosystem::parse_with_search_path(
+        text,
+        Path::new("/srv/e.yaml"),
+        &LoadOptions::default(),
+        "relative/dir:/usr/bin:/bin".as_ref(),
+    )
+    .unwrap();
     assert!(ecosystem.apps[0].command.program.ends_with("/sh"));
     assert!(Path::new(&ecosystem.apps[0].command.program).is_absolute());
     assert_eq!(ecosystem.apps[0].command.args, ["-c", "exit 0"]);
@@ -502,12 +502,18 @@ fn append_env_to_name_uses_the_env_name() {
 
 #[test]
 fn missing_files_are_reported() {
-    let rejected = ecosystem::load(&input("does-not-exist.yaml"), &options()).unwrap_err();
+    let rejected =
+        ecosystem::load(&input("does-not-exist.yaml"), &LoadOptions::default()).unwrap_err();
     assert!(rejected.0[0].message.contains("cannot read the file"));
 }
 
 fn parse_yaml(text: &str) -> Result<Ecosystem, Rejected> {
-    ecosystem::parse(text, Path::new("/srv/agents.yaml"), &options())
+    ecosystem::parse_with_search_path(
+        text,
+        Path::new("/srv/agents.yaml"),
+        &LoadOptions::default(),
+        NO_PATH.as_ref(),
+    )
 }
 
 #[test]
@@ -660,4 +666,27 @@ fn pm2_defaults_apply() {
     assert!(app.autostart && app.treekill);
     assert_eq!((app.stdout, app.stderr), (Output::Journal, Output::Journal));
     assert_eq!(ecosystem.settings.group, "agents");
+}
+
+#[test]
+fn zero_memory_limits() {
+    let ecosystem =
+        parse_yaml("apps:\n  - {name: a, script: a.js, max_memory_restart: 0}\n").unwrap();
+    assert_eq!(ecosystem.apps[0].max_memory, None, "PM2: 0 means no limit");
+    let rejected = parse_yaml("memory_budget: 0\napps: []\n").unwrap_err();
+    assert!(
+        rejected.0[0]
+            .message
+            .contains("`memory_budget` must be larger than zero")
+    );
+}
+
+#[test]
+fn an_empty_apps_list_is_a_warning() {
+    for text in ["apps: []\n", "apps:\n"] {
+        let ecosystem = parse_yaml(text).unwrap();
+        assert!(ecosystem.apps.is_empty());
+        assert_eq!(ecosystem.warnings.len(), 1);
+        assert!(ecosystem.warnings[0].message.contains("no apps"));
+    }
 }

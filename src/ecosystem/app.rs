@@ -246,8 +246,10 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         get(AppKey::IncrementVar).and_then(|n| read_var_name(reader, n, "increment_var"));
 
     // Limits and restarts.
-    let max_memory =
-        get(AppKey::MaxMemoryRestart).and_then(|n| reader.size(n, "max_memory_restart"));
+    // PM2 treats 0 as "no limit".
+    let max_memory = get(AppKey::MaxMemoryRestart)
+        .and_then(|n| reader.size(n, "max_memory_restart"))
+        .filter(|bytes| *bytes > 0);
     let restart = RestartPolicy {
         autorestart: get(AppKey::Autorestart)
             .and_then(|n| reader.bool(n, "autorestart"))

@@ -14,7 +14,7 @@
 //! - Programs are resolved to absolute paths through `PATH` when the units are
 //!   generated: systemd itself only looks bare names up in a fixed search path.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -27,15 +27,11 @@ pub struct SearchPath {
 }
 
 impl SearchPath {
-    /// The directories of a `PATH`-style list.
-    pub fn new(path: Option<OsString>) -> Self {
-        let dirs = path
-            .map(|path| {
-                std::env::split_paths(&path)
-                    .filter(|dir| dir.is_absolute())
-                    .collect()
-            })
-            .unwrap_or_default();
+    /// The directories of a `PATH`-style list (relative entries are skipped).
+    pub fn new(path: &OsStr) -> Self {
+        let dirs = std::env::split_paths(path)
+            .filter(|dir| dir.is_absolute())
+            .collect();
         Self { dirs }
     }
 
@@ -338,7 +334,7 @@ mod tests {
         }
 
         fn search(&self) -> SearchPath {
-            SearchPath::new(Some(self.0.join("bin").into_os_string()))
+            SearchPath::new(self.0.join("bin").as_os_str())
         }
     }
 

@@ -25,7 +25,7 @@ mod words;
 mod yaml;
 
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 pub use model::*;
@@ -39,9 +39,6 @@ use reader::Reader;
 pub struct LoadOptions {
     /// `--env NAME`: apply each app's `env_NAME` over its `env`.
     pub env: Option<String>,
-    /// Where bare program names (`node`, `npm`) are looked up; `None` means the
-    /// `PATH` of this process.
-    pub search_path: Option<OsString>,
 }
 
 /// The syntax of an ecosystem file.
@@ -65,11 +62,22 @@ impl Format {
     }
 }
 
-/// Reads and validates the ecosystem file at `path`.
+/// Reads and validates the ecosystem file at `path`. Bare program names (`node`,
+/// `npm`) are resolved through this process's `PATH`.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Ecosystem, Rejected> {
+    load_with_search_path(path, options, &process_path())
+}
+
+/// Like [`load`], resolving bare program names through `search_path`, a `PATH`-style
+/// list (a systemd generator, for one, runs with a minimal `PATH`).
+pub fn load_with_search_path(
+    path: &Path,
+    options: &LoadOptions,
+    search_path: &OsStr,
+) -> Result<Ecosystem, Rejected> {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => parse(&text, path, options),
+            Ok(text) => parse_with_search_path(&text, path, options, search_path),
             Err(error) => {
                 let (line, column) =
                     line_column(error.as_bytes(), error.utf8_error().valid_up_to());
@@ -103,17 +111,28 @@ fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
 }
 
 /// Reads and validates ecosystem `text`; `path` names it in diagnostics, decides the
-/// format by extension (else the text is sniffed) and anchors relative paths.
+/// format by extension (else the text is sniffed) and anchors relative paths. Bare
+/// program names are resolved through this process's `PATH`.
 pub fn parse(text: &str, path: &Path, options: &LoadOptions) -> Result<Ecosystem, Rejected> {
+    parse_with_search_path(text, path, options, &process_path())
+}
+
+fn process_path() -> OsString {
+    std::env::var_os("PATH").unwrap_or_default()
+}
+
+/// Like [`parse`], resolving bare program names through `search_path`, a
+/// `PATH`-style list.
+pub fn parse_with_search_path(
+    text: &str,
+    path: &Path,
+    options: &LoadOptions,
+    search_path: &OsStr,
+) -> Result<Ecosystem, Rejected> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let tree = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
     let base_dir = absolute_dir(path);
-    let search = command::SearchPath::new(
-        options
-            .search_path
-            .clone()
-            .or_else(|| std::env::var_os("PATH")),
-    );
+    let search = command::SearchPath::new(search_path);
     let mut reader = Reader::new(path);
     let ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
     if reader.errors.is_empty()
@@ -202,6 +221,7 @@ fn read_document(
     let top = settings::read(reader, top_entries, path);
     let app_nodes: Vec<&Node> = match apps_node.map(|n| &n.value) {
         Some(Value::Seq(items)) => items.iter().collect(),
+        Some(Value::Null) => Vec::new(),
         Some(Value::Map(_)) => apps_node.into_iter().collect(),
         Some(_) => {
             if let Some(node) = apps_node {
@@ -213,7 +233,7 @@ fn read_document(
     };
     if let Some(node) = apps_node
         && app_nodes.is_empty()
-        && matches!(node.value, Value::Seq(_))
+        && matches!(node.value, Value::Seq(_) | Value::Null)
     {
         reader.warn(node.at, "the ecosystem has no apps", None);
     }

@@ -233,6 +233,16 @@ impl<'a> Reader<'a> {
         self.located(node.at, parsed)
     }
 
+    /// A size in bytes that must not be zero.
+    pub fn nonzero_size(&mut self, node: &Node, what: &str) -> Option<u64> {
+        let bytes = self.size(node, what)?;
+        if bytes == 0 {
+            self.error(node.at, format!("`{what}` must be larger than zero"));
+            return None;
+        }
+        Some(bytes)
+    }
+
     /// A list of strings: a list, or one string split into words like a shell would.
     pub fn words(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
         match &node.value {

@@ -50,7 +50,7 @@ pub fn read(reader: &mut Reader<'_>, entries: &[Entry], file: &Path) -> TopLevel
                 slice =
                     unit_name_part(reader, value, "slice", false).map(|s| strip_suffix(s, ".slice"))
             }
-            "memory_budget" => memory_budget = reader.size(value, "memory_budget"),
+            "memory_budget" => memory_budget = reader.nonzero_size(value, "memory_budget"),
             "logs" => logs = read_logs(reader, value),
             "hardening" => hardening = systemd_options::read_hardening(reader, value),
             "systemd" => systemd = systemd_options::read_defaults(reader, value, &systemd),

@@ -57,7 +57,9 @@ fn read(
                 }
             }
             "memory_high" => {
-                options.memory_high = reader.size(value, "memory_high").or(options.memory_high)
+                options.memory_high = reader
+                    .nonzero_size(value, "memory_high")
+                    .or(options.memory_high)
             }
             "cpu_quota" => options.cpu_quota = read_cpu_quota(reader, value).or(options.cpu_quota),
             "tasks_max" => {

@@ -690,3 +690,41 @@ fn an_empty_apps_list_is_a_warning() {
         assert!(ecosystem.warnings[0].message.contains("no apps"));
     }
 }
+
+#[test]
+fn yaml_anchors_and_merge_keys() {
+    let ecosystem = load("anchors.yaml");
+    let one = app(&ecosystem, "one");
+    assert_eq!(one.max_memory, Some(200 << 20));
+    assert_eq!(one.env["NODE_ENV"], "production");
+    let two = app(&ecosystem, "two");
+    assert_eq!(
+        two.max_memory,
+        Some(1 << 30),
+        "explicit keys win over merged ones"
+    );
+    assert_eq!(two.env["NODE_ENV"], "production");
+    assert_eq!(two.env["PORT"], "4000");
+    // Any other unknown top-level key is still refused.
+    let text = std::fs::read_to_string(input("anchors.yaml")).unwrap();
+    let rejected = parse_yaml(&text.replace("x-defaults:", "defaults:")).unwrap_err();
+    assert!(
+        rejected.to_string().contains("unknown field `defaults`"),
+        "{rejected}"
+    );
+}
+
+#[test]
+fn cluster_mode_is_for_node_apps_only() {
+    let ecosystem =
+        parse_yaml("apps:\n  - {name: py, script: a.py, instances: 2, exec_mode: cluster}\n")
+            .unwrap();
+    assert_eq!(ecosystem.apps[0].exec_mode, ExecMode::Fork);
+    assert_eq!(ecosystem.apps[0].instances, Instances::Fixed(2));
+    assert!(
+        ecosystem
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("cluster mode needs Node"))
+    );
+}

@@ -181,6 +181,20 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         }
     };
     let instances = instances.unwrap_or(Instances::Single);
+    let interpreter_name = resolved.as_ref().and_then(|r| r.interpreter.as_deref());
+    let exec_mode = match (exec_mode, get(AppKey::ExecMode)) {
+        (Some(ExecMode::Cluster), Some(mode_node))
+            if !interpreter_name.is_some_and(|i| i.contains("node") || i.contains("bun")) =>
+        {
+            reader.warn(
+                mode_node.at,
+                "cluster mode needs Node's cluster module; this app runs as separate processes (fork mode)",
+                Some("PM2 runs only node (and bun) apps in cluster mode".to_owned()),
+            );
+            Some(ExecMode::Fork)
+        }
+        (mode, _) => mode,
+    };
 
     // The environment.
     let mut env = BTreeMap::new();

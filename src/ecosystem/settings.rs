@@ -35,6 +35,8 @@ pub fn read(reader: &mut Reader<'_>, entries: &[Entry], file: &Path) -> TopLevel
         let value = &entry.value;
         match entry.key.as_str() {
             "apps" => {}
+            // Extension fields, as in Compose files: a place for YAML anchors.
+            key if key.starts_with("x-") => {}
             "deploy" => reader.warn(
                 entry.key_at,
                 "`deploy` is ignored: PM2's deployment has no systemd counterpart",

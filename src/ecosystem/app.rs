@@ -1,6 +1,6 @@
 //! One app entry of the file, read into a validated [`App`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::command::{self, CommandSpec, Interpreter, SearchPath};
@@ -49,7 +49,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     let entries = reader.map(node, "app")?;
 
     // Sort the entries by what they set, catching aliases given twice.
-    let mut fields: BTreeMap<AppKeyId, &Entry> = BTreeMap::new();
+    let mut fields: HashMap<AppKey, &Entry> = HashMap::new();
     let mut env_blocks: Vec<&Entry> = Vec::new();
     for entry in entries {
         if entry.key.starts_with("env_") && entry.key.len() > 4 {
@@ -59,7 +59,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         match keys::app_key(&entry.key) {
             Some(AppKey::Ignored(reason)) => ignored(reader, entry, reason),
             Some(key) => {
-                if let Some(first) = fields.insert(AppKeyId(key), entry)
+                if let Some(first) = fields.insert(key, entry)
                     && first.key != entry.key
                 {
                     reader.error(
@@ -74,7 +74,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             None => reader.unknown_key(entry, "app", APP_KEYS.iter().map(|(name, _)| *name)),
         }
     }
-    let get = |key: AppKey| fields.get(&AppKeyId(key)).map(|entry| &entry.value);
+    let get = |key: AppKey| fields.get(&key).map(|entry| &entry.value);
 
     // What to run.
     let script_node = match get(AppKey::Script) {
@@ -166,35 +166,28 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
 
     // Instances and mode.
     let instances = get(AppKey::Instances).and_then(|n| read_instances(reader, n));
+    // PM2 uses cluster mode for node (and bun) apps only.
+    let node_like = resolved
+        .as_ref()
+        .and_then(|r| r.interpreter.as_deref())
+        .is_some_and(|i| i.contains("node") || i.contains("bun"));
     let exec_mode = match get(AppKey::ExecMode) {
-        Some(mode) => read_exec_mode(reader, mode),
-        None => {
-            let node_like = resolved
-                .as_ref()
-                .and_then(|r| r.interpreter.as_deref())
-                .is_some_and(|i| i.contains("node") || i.contains("bun"));
-            if instances.is_some() && node_like {
-                Some(ExecMode::Cluster)
-            } else {
+        Some(mode_node) => match read_exec_mode(reader, mode_node) {
+            Some(ExecMode::Cluster) if !node_like => {
+                reader.warn(
+                    mode_node.at,
+                    "cluster mode needs Node's cluster module; this app runs as separate processes (fork mode)",
+                    Some("PM2 runs only node (and bun) apps in cluster mode".to_owned()),
+                );
                 Some(ExecMode::Fork)
             }
-        }
+            mode => mode,
+        },
+        // PM2: `instances` without `exec_mode` means cluster mode.
+        None if instances.is_some() && node_like => Some(ExecMode::Cluster),
+        None => Some(ExecMode::Fork),
     };
     let instances = instances.unwrap_or(Instances::Single);
-    let interpreter_name = resolved.as_ref().and_then(|r| r.interpreter.as_deref());
-    let exec_mode = match (exec_mode, get(AppKey::ExecMode)) {
-        (Some(ExecMode::Cluster), Some(mode_node))
-            if !interpreter_name.is_some_and(|i| i.contains("node") || i.contains("bun")) =>
-        {
-            reader.warn(
-                mode_node.at,
-                "cluster mode needs Node's cluster module; this app runs as separate processes (fork mode)",
-                Some("PM2 runs only node (and bun) apps in cluster mode".to_owned()),
-            );
-            Some(ExecMode::Fork)
-        }
-        (mode, _) => mode,
-    };
 
     // The environment.
     let mut env = BTreeMap::new();
@@ -380,31 +373,6 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         depends_on_at,
         name_at: name_node.map_or(node.at, |n| n.at),
     })
-}
-
-/// [`AppKey`] as an ordered map key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AppKeyId(AppKey);
-
-impl AppKeyId {
-    fn rank(self) -> usize {
-        APP_KEYS
-            .iter()
-            .position(|(_, key)| *key == self.0)
-            .unwrap_or(usize::MAX)
-    }
-}
-
-impl PartialOrd for AppKeyId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for AppKeyId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.rank().cmp(&other.rank())
-    }
 }
 
 fn ignored(reader: &mut Reader<'_>, entry: &Entry, reason: &str) {

@@ -728,3 +728,21 @@ fn cluster_mode_is_for_node_apps_only() {
             .any(|w| w.message.contains("cluster mode needs Node"))
     );
 }
+
+#[test]
+fn env_numbers_keep_their_spelling() {
+    let ecosystem = parse_yaml("apps:\n  - name: a\n    script: a.js\n    env: {VERSION: 1.10, MODE: 0755, ID: 12345678901234567890}\n").unwrap();
+    let env = &ecosystem.apps[0].env;
+    assert_eq!(env["VERSION"], "1.10");
+    assert_eq!(env["MODE"], "0755");
+    assert_eq!(env["ID"], "12345678901234567890");
+    let json = ecosystem::parse_with_search_path(
+        "{apps: [{name: 'a', script: 'a.js', env: {V: 2.50, H: 0xff}}]}",
+        Path::new("/srv/e.json"),
+        &LoadOptions::default(),
+        NO_PATH.as_ref(),
+    )
+    .unwrap();
+    assert_eq!(json.apps[0].env["V"], "2.50");
+    assert_eq!(json.apps[0].env["H"], "0xff");
+}

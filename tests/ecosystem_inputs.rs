@@ -746,3 +746,19 @@ fn env_numbers_keep_their_spelling() {
     assert_eq!(json.apps[0].env["V"], "2.50");
     assert_eq!(json.apps[0].env["H"], "0xff");
 }
+
+#[test]
+fn javascript_files_are_refused_with_a_way_out() {
+    let rejected = ecosystem::parse_with_search_path(
+        "module.exports = { apps: [] }",
+        Path::new("/srv/ecosystem.config.js"),
+        &LoadOptions::default(),
+        NO_PATH.as_ref(),
+    )
+    .unwrap_err();
+    let hint = rejected.0[0].hint.as_deref().unwrap();
+    assert!(
+        hint.contains("require(\"./ecosystem.config.js\")"),
+        "{hint}"
+    );
+}

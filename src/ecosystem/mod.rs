@@ -155,6 +155,21 @@ pub fn parse_with_search_path(
 }
 
 fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if matches!(extension, "js" | "cjs" | "mjs") {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        return Err(Diagnostic::error(
+            path,
+            None,
+            "a JavaScript ecosystem file can only be read by running it",
+        )
+        .with_hint(format!(
+            "turn it into JSON once: node -e 'console.log(JSON.stringify(require(\"./{name}\"), null, 2))' > ecosystem.json"
+        )));
+    }
     match Format::from_path(path) {
         Some(Format::Yaml) => yaml::read(text, path),
         Some(Format::Json5) => json5::read(text, path),

@@ -758,7 +758,7 @@ fn javascript_files_are_refused_with_a_way_out() {
     .unwrap_err();
     let hint = rejected.0[0].hint.as_deref().unwrap();
     assert!(
-        hint.contains("require(\"./ecosystem.config.js\")"),
+        hint.contains("gen-units import ecosystem.config.js"),
         "{hint}"
     );
 }

@@ -167,7 +167,7 @@ fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
             "a JavaScript ecosystem file can only be read by running it",
         )
         .with_hint(format!(
-            "turn it into JSON once: node -e 'console.log(JSON.stringify(require(\"./{name}\"), null, 2))' > ecosystem.json"
+            "convert it once, with Node.js evaluating it as pm2 does: gen-units import {name} -o ecosystem.yaml"
         )));
     }
     match Format::from_path(path) {

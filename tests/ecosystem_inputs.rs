@@ -762,3 +762,16 @@ fn javascript_files_are_refused_with_a_way_out() {
         "{hint}"
     );
 }
+
+#[test]
+fn miscased_env_blocks_get_a_hint() {
+    let rejected = parse_yaml("apps:\n  - name: a\n    script: a.js\n    Env_production: {A: 1}\n    maxMemoryRestart: 1G\n").unwrap_err();
+    assert_eq!(
+        rejected.0[0].hint.as_deref(),
+        Some("did you mean `env_production`?")
+    );
+    assert_eq!(
+        rejected.0[1].hint.as_deref(),
+        Some("did you mean `max_memory_restart`?")
+    );
+}

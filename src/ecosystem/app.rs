@@ -71,6 +71,12 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
                     );
                 }
             }
+            // `Env_production`, `ENV_staging`: an env block with the prefix miscased.
+            None if entry.key.to_ascii_lowercase().starts_with("env_") => reader.error_hint(
+                entry.key_at,
+                format!("unknown field `{}` in app", entry.key),
+                format!("did you mean `env_{}`?", &entry.key[4..]),
+            ),
             None => reader.unknown_key(entry, "app", APP_KEYS.iter().map(|(name, _)| *name)),
         }
     }

@@ -8,7 +8,7 @@ use super::keys::{self, APP_KEYS, AppKey, LOG_FILES_REASON};
 use super::model::{
     App, ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
 };
-use super::node::{Entry, Node, Value};
+use super::node::{Entry, Node, Value, shown};
 use super::reader::Reader;
 use super::{systemd_options, watchdog_policy};
 use crate::diagnostic::Location;
@@ -74,8 +74,8 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             // `Env_production`, `ENV_staging`: an env block with the prefix miscased.
             None if entry.key.to_ascii_lowercase().starts_with("env_") => reader.error_hint(
                 entry.key_at,
-                format!("unknown field `{}` in app", entry.key),
-                format!("did you mean `env_{}`?", &entry.key[4..]),
+                format!("unknown field `{}` in app", shown(&entry.key)),
+                format!("did you mean `env_{}`?", shown(&entry.key[4..])),
             ),
             None => reader.unknown_key(entry, "app", APP_KEYS.iter().map(|(name, _)| *name)),
         }
@@ -208,13 +208,13 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
                 node.at,
                 format!(
                     "app `{}` has no `env_{env_name}` block; only `env` applies",
-                    name.as_deref().unwrap_or("?")
+                    shown(name.as_deref().unwrap_or("?"))
                 ),
                 Some(format!(
                     "its blocks are: {}",
                     env_block_names
                         .iter()
-                        .map(|n| format!("env_{n}"))
+                        .map(|n| format!("env_{}", shown(n)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
@@ -446,7 +446,7 @@ fn read_instances(reader: &mut Reader<'_>, node: &Node) -> Option<Instances> {
 
 fn describe(node: &Node) -> String {
     match &node.value {
-        Value::Str(s) => format!("\"{}\"", s.escape_default()),
+        Value::Str(s) => format!("\"{}\"", shown(s)),
         _ => node.kind().to_owned(),
     }
 }
@@ -460,7 +460,7 @@ fn read_exec_mode(reader: &mut Reader<'_>, node: &Node) -> Option<ExecMode> {
         "" | "fork" | "fork_mode" => Some(ExecMode::Fork),
         "cluster" | "cluster_mode" => Some(ExecMode::Cluster),
         other => {
-            let message = format!("`exec_mode`: unknown mode \"{}\"", other.escape_default());
+            let message = format!("`exec_mode`: unknown mode \"{}\"", shown(other));
             match super::suggest::closest(other, ["fork", "fork_mode", "cluster", "cluster_mode"]) {
                 Some(near) => {
                     reader.error_hint(node.at, message, format!("did you mean `{near}`?"))
@@ -488,10 +488,7 @@ fn read_var_name(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<Str
     } else {
         reader.error(
             node.at,
-            format!(
-                "`{what}`: `{}` is not a valid variable name",
-                name.escape_default()
-            ),
+            format!("`{what}`: `{}` is not a valid variable name", shown(&name)),
         );
         None
     }
@@ -510,7 +507,7 @@ fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap
                 entry.key_at,
                 format!(
                     "`{what}`: `{}` is not a valid variable name",
-                    entry.key.escape_default()
+                    shown(&entry.key)
                 ),
                 "names are letters, digits and _, not starting with a digit",
             );
@@ -524,7 +521,7 @@ fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap
             _ => {
                 reader.expected(
                     &entry.value,
-                    &format!("{what}.{}", entry.key),
+                    &format!("{what}.{}", shown(&entry.key)),
                     "a string, number or boolean",
                 );
                 continue;
@@ -533,7 +530,7 @@ fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap
         if value.contains('\0') {
             reader.error(
                 entry.value.at,
-                format!("`{what}.{}` holds a NUL character", entry.key),
+                format!("`{what}.{}` holds a NUL character", shown(&entry.key)),
             );
             continue;
         }

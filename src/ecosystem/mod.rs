@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 pub use model::*;
 
 use crate::diagnostic::{Diagnostic, Location, Rejected};
-use node::{Node, Value};
+use node::{Node, Value, shown};
 use reader::Reader;
 
 /// How to read an ecosystem file.
@@ -283,7 +283,9 @@ fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
                 read.name_at,
                 format!(
                     "duplicate app name `{}` (first at line {}, column {})",
-                    read.app.name, first.line, first.column
+                    shown(&read.app.name),
+                    first.line,
+                    first.column
                 ),
                 "every app needs its own name: it becomes its unit's name",
             ),
@@ -305,9 +307,9 @@ fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
                 .copied()
                 .unwrap_or(read.app.location);
             if dependency == &read.app.name {
-                reader.error(at, format!("app `{dependency}` depends on itself"));
+                reader.error(at, format!("app `{}` depends on itself", shown(dependency)));
             } else if !names.contains(&dependency.as_str()) {
-                let message = format!("`depends_on`: no app is named `{dependency}`");
+                let message = format!("`depends_on`: no app is named `{}`", shown(dependency));
                 match suggest::closest(dependency, names.iter().copied()) {
                     Some(near) => reader.error_hint(at, message, format!("did you mean `{near}`?")),
                     None => reader.error(at, message),

@@ -99,3 +99,43 @@ impl Node {
         }
     }
 }
+
+/// Text from the file as shown in a message: control characters escaped, so none
+/// reaches the terminal, and cut to a readable length.
+pub fn shown(text: &str) -> String {
+    const LIMIT: usize = 60;
+    let mut escaped = escape_controls(&text.chars().take(LIMIT).collect::<String>());
+    if text.chars().nth(LIMIT).is_some() {
+        escaped.push('…');
+    }
+    escaped
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`), bidirectional and
+/// zero-width formatting characters included.
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let formatting = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || formatting {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_text_is_escaped_and_cut() {
+        assert_eq!(shown("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
+        assert_eq!(shown(&"x".repeat(100)).chars().count(), 61);
+        assert_eq!(shown("max_memmory"), "max_memmory");
+        assert_eq!(shown("café \"x\""), "café \"x\"");
+        assert_eq!(shown("a\u{202e}b"), "a\\u{202e}b");
+    }
+}

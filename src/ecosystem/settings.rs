@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::keys::TOP_LEVEL_KEYS;
 use super::model::{LogSettings, Settings, SystemdOptions, WatchdogPolicy};
-use super::node::{Entry, Node, Value};
+use super::node::{Entry, Node, Value, shown};
 use super::reader::Reader;
 use super::{systemd_options, watchdog_policy};
 
@@ -186,7 +186,7 @@ fn read_logs(reader: &mut Reader<'_>, node: &Node) -> LogSettings {
                         value.at,
                         format!(
                             "`logs.namespace`: \"{}\" is not a valid journal namespace",
-                            namespace.escape_default()
+                            shown(namespace)
                         ),
                         "use letters, digits, '_', '-' and '.'",
                     );

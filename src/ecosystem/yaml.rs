@@ -7,7 +7,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::options::DuplicateKeyPolicy;
 use serde_saphyr::{MessageFormatter, Spanned};
 
-use super::node::{Entry, MAX_DEPTH, Node, Value};
+use super::node::{Entry, MAX_DEPTH, Node, Value, escape_controls};
 use crate::diagnostic::{Diagnostic, Location};
 
 /// Reads one YAML document. Syntax errors come back located.
@@ -35,7 +35,7 @@ pub fn read(text: &str, file: &Path) -> Result<Node, Diagnostic> {
                     format!("the document exceeds a safety limit ({message})")
                 }
             } else {
-                message.into_owned()
+                escape_controls(&message)
             };
             Err(Diagnostic::error(
                 file,

@@ -103,12 +103,13 @@ enum Probe {
 }
 
 fn probe(path: &Path) -> Probe {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return Probe::Missing;
-    };
+    // Only regular files are opened: a FIFO or a device could block or never end.
     if !path.is_file() {
         return Probe::Missing;
     }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Probe::Missing;
+    };
     let mut head = [0_u8; 512];
     let length = file.read(&mut head).unwrap_or(0);
     let head = &head[..length];
@@ -512,6 +513,12 @@ mod tests {
             "/srv/app/node_modules/.bin/ts-node"
         );
         assert_eq!(resolved.command.args, ["/srv/app/src/main.ts"]);
+    }
+
+    #[test]
+    fn devices_are_not_read() {
+        assert_eq!(probe(Path::new("/dev/zero")), Probe::Missing);
+        assert_eq!(probe(Path::new("/")), Probe::Missing);
     }
 
     #[test]

@@ -775,3 +775,18 @@ fn miscased_env_blocks_get_a_hint() {
         Some("did you mean `max_memory_restart`?")
     );
 }
+
+#[test]
+fn a_bare_file_name_lives_in_the_current_folder() {
+    let ecosystem = ecosystem::parse_with_search_path(
+        "apps:\n  - {name: a, script: a.js, cwd: app}\n",
+        Path::new("ecosystem.yaml"),
+        &LoadOptions::default(),
+        NO_PATH.as_ref(),
+    )
+    .unwrap();
+    let here = std::env::current_dir().unwrap();
+    assert_eq!(ecosystem.base_dir, here);
+    assert_eq!(ecosystem.apps[0].cwd, here.join("app"));
+    assert_eq!(ecosystem.source, Path::new("ecosystem.yaml"));
+}

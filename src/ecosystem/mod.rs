@@ -186,8 +186,12 @@ fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
     }
 }
 
+/// The absolute folder of `path` (a bare file name lives in the current folder).
 fn absolute_dir(path: &Path) -> PathBuf {
-    let parent = path.parent().unwrap_or(Path::new(""));
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
     std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 

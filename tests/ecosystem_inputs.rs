@@ -790,3 +790,12 @@ fn a_bare_file_name_lives_in_the_current_folder() {
     assert_eq!(ecosystem.apps[0].cwd, here.join("app"));
     assert_eq!(ecosystem.source, Path::new("ecosystem.yaml"));
 }
+
+#[test]
+fn a_single_app_with_a_misspelled_script_is_read_as_an_app() {
+    let rejected = parse_yaml("name: api\nscirpt: server.js\n").unwrap_err();
+    let text = rejected.to_string();
+    assert!(text.contains("app has no `script`"), "{text}");
+    assert!(text.contains("unknown field `scirpt` in app"), "{text}");
+    assert!(text.contains("did you mean `script`?"), "{text}");
+}

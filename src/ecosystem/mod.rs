@@ -212,7 +212,12 @@ fn read_document(
                 entries.iter().find(|e| e.key == "apps").map(|e| &e.value),
             )
         }
-        Value::Map(entries) if entries.iter().any(|e| e.key == "script" || e.key == "exec") => {
+        // One app: it has a key only apps have (`script`, `name`, ...).
+        Value::Map(entries)
+            if entries.iter().any(|e| {
+                keys::app_key(&e.key).is_some() && !keys::TOP_LEVEL_KEYS.contains(&e.key.as_str())
+            }) =>
+        {
             (&[], Some(tree))
         }
         Value::Map(entries) => {

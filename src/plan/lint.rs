@@ -160,8 +160,10 @@ pub fn parse_warnings(ecosystem: &Ecosystem) -> Vec<Diagnostic> {
 /// budget and the host's RAM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoryMath {
-    /// Agent processes (service units).
+    /// Apps of the ecosystem.
     pub agents: usize,
+    /// Their processes (service units; cluster apps have several).
+    pub processes: usize,
     /// Sum of their `MemoryMax=`.
     pub ceilings: u64,
     /// Agents without a ceiling.
@@ -190,12 +192,11 @@ pub fn human_bytes(bytes: u64) -> String {
 
 impl fmt::Display for MemoryMath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} agents, {} of ceilings",
-            self.agents,
-            human_bytes(self.ceilings)
-        )?;
+        write!(f, "{} agents", self.agents)?;
+        if self.processes != self.agents {
+            write!(f, " ({} processes)", self.processes)?;
+        }
+        write!(f, ", {} of ceilings", human_bytes(self.ceilings))?;
         if self.unlimited > 0 {
             write!(f, " ({} without one)", self.unlimited)?;
         }
@@ -237,7 +238,8 @@ pub fn memory_math(
     options: &PlanOptions,
 ) -> MemoryMath {
     let mut math = MemoryMath {
-        agents: 0,
+        agents: ecosystem.apps.len(),
+        processes: 0,
         ceilings: 0,
         unlimited: 0,
         budget: ecosystem.settings.memory_budget,
@@ -245,7 +247,7 @@ pub fn memory_math(
     };
     for (app, app_instances) in ecosystem.apps.iter().zip(instances) {
         for _ in app_instances {
-            math.agents += 1;
+            math.processes += 1;
             match app.max_memory {
                 Some(max) => math.ceilings = math.ceilings.saturating_add(max),
                 None => math.unlimited += 1,
@@ -351,6 +353,7 @@ mod tests {
     fn memory_math_reads_like_a_sentence() {
         let math = MemoryMath {
             agents: 74,
+            processes: 74,
             ceilings: 8_482_560_409,
             unlimited: 0,
             budget: None,

@@ -270,6 +270,14 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
     let mut wanted = Vec::new();
 
     group::check_names(ecosystem, &mut errors);
+    for app in &ecosystem.apps {
+        if let Err(message) = names::check_app_name(&app.name) {
+            errors.push(app_error(ecosystem, app, message));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Rejected(errors));
+    }
     let instances = cluster::expand_all(ecosystem, options, &mut errors, &mut warnings);
     for (app, app_instances) in ecosystem.apps.iter().zip(&instances) {
         for instance in app_instances {

@@ -33,6 +33,25 @@ pub fn stem(prefix: &str, name: &str) -> String {
     format!("{prefix}{}", escape(name))
 }
 
+/// Why an app name cannot be used, if it cannot: it appears verbatim in
+/// `Description=` and in the `[X-Ecosystemd]` section, which hold one line each.
+pub fn check_app_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the app name is empty".into());
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "the app name {name:?} contains the control character {c:?}"
+        ));
+    }
+    if name.trim() != name {
+        return Err(format!(
+            "the app name {name:?} starts or ends with whitespace"
+        ));
+    }
+    Ok(())
+}
+
 /// Why `unit` (a full name with its suffix) cannot be a unit name, if it cannot.
 pub fn check_unit_name(unit: &str) -> Result<(), String> {
     if unit.len() > UNIT_NAME_MAX {
@@ -95,6 +114,14 @@ mod tests {
         for name in ["my app", "x/y", "ü", "a@b", ".x", "-x", "%n", "a\nb"] {
             let unit = format!("{}.service", stem("agents-", name));
             assert_eq!(check_unit_name(&unit), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn app_names_must_be_one_clean_line() {
+        assert_eq!(check_app_name("my app/v2 100%"), Ok(()));
+        for bad in ["", " a", "a ", "a\nb", "a\u{7f}"] {
+            assert!(check_app_name(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -158,6 +158,19 @@ pub fn path(what: &str, value: &str) -> Result<String, EscapeError> {
     Ok(specifiers(value))
 }
 
+/// A path that systemd expands as a glob (`EnvironmentFile=`): `\`, `*`, `?`, `[` and
+/// `]` are backslash-escaped so that it matches only itself.
+pub fn glob(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\\' | '*' | '?' | '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// One command-line word, double-quoted for `ExecStart=`.
 pub fn command_word(what: &str, value: &str) -> Result<String, EscapeError> {
     if value.contains('\0') {
@@ -299,6 +312,11 @@ mod tests {
         for bad in ["srv", "/srv/../etc", "/srv//a", "/srv/./a", ""] {
             assert!(path("p", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn globs_match_only_themselves() {
+        assert_eq!(glob(r"/etc/a\x20b[1]*?.env"), r"/etc/a\\x20b\[1\]\*\?.env");
     }
 
     #[test]

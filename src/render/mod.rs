@@ -37,10 +37,11 @@ impl EnvDir {
     /// A fixed absolute folder (a generator puts env files beside its units).
     pub fn path(path: &str) -> Result<Self, EscapeError> {
         let escaped = escape::path("the environment directory", path)?;
-        Ok(Self(escaped.trim_end_matches('/').to_string()))
+        Ok(Self(escape::glob(escaped.trim_end_matches('/'))))
     }
 
-    /// The folder as written into unit files (specifiers already escaped).
+    /// The folder as written into unit files (specifiers and glob characters already
+    /// escaped: systemd expands `EnvironmentFile=` as a glob).
     pub fn as_unit_value(&self) -> &str {
         &self.0
     }
@@ -241,7 +242,11 @@ fn unit_value(key: &str, value: &Value, env_dir: &EnvDir) -> Result<String, Esca
         Value::Path(path) => escape::path(&what, path),
         Value::Command { program, args } => escape::command_line(program, args),
         Value::Quoted(text) => escape::policy_value(&what, text),
-        Value::EnvFile(name) => Ok(format!("{}/{name}", env_dir.as_unit_value())),
+        Value::EnvFile(name) => Ok(format!(
+            "{}/{}",
+            env_dir.as_unit_value(),
+            escape::glob(&escape::specifiers(name))
+        )),
     }
 }
 

@@ -84,7 +84,8 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("10000 apps planned", |b| {
         b.iter(|| {
-            ecosystemd::plan::plan(black_box(&ecosystem), &options.plan).map(|p| p.units.units.len())
+            ecosystemd::plan::plan(black_box(&ecosystem), &options.plan)
+                .map(|p| p.units.units.len())
         })
     });
     group.bench_function("10000 apps to bundle", |b| {

@@ -168,7 +168,11 @@ fn render_command(args: &RenderArgs) -> i32 {
     match &args.output_dir {
         Some(dir) => match render::files::write_to_dir(&rendered.bundle, dir) {
             Ok(written) => {
-                eprintln!("gen-units: wrote {} files under {}", written.len(), dir.display());
+                eprintln!(
+                    "gen-units: wrote {} files under {}",
+                    written.len(),
+                    dir.display()
+                );
                 EXIT_OK
             }
             Err(error) => {

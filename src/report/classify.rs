@@ -119,7 +119,7 @@ fn summary(units: &[UnitReport]) -> Summary {
         crash_loops: count(&[IssueKind::CrashLoop]),
         memory_kills: count(&[IssueKind::MemoryKill]),
         over_memory: count(&[IssueKind::MemoryOver, IssueKind::MemoryLimitShare]),
-        needs_attention: units.iter().any(|u| !u.issues.is_empty()),
+        needs_attention: units.iter().any(UnitReport::needs_attention),
     }
 }
 
@@ -166,13 +166,16 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
     let mut issues = Vec::new();
     if active_state != "active" {
         let why = why_not_active(&result, main_exit);
-        let (kind, state) = if active_state == "failed" {
-            (IssueKind::Failed, "failed".to_string())
+        let kind = match (active_state.as_str(), result.as_str()) {
+            ("failed", _) => IssueKind::Failed,
+            // Stopped cleanly: by a person, or a job that ran and ended.
+            ("inactive", "success") => IssueKind::Stopped,
+            _ => IssueKind::NotActive,
+        };
+        let state = if kind == IssueKind::Failed {
+            "failed".to_string()
         } else {
-            (
-                IssueKind::NotActive,
-                format!("{active_state} ({sub_state})"),
-            )
+            format!("{active_state} ({sub_state})")
         };
         issues.push(Issue {
             kind,
@@ -445,7 +448,27 @@ mod tests {
             &Thresholds::default(),
             &context(CgroupMemory::V1),
         );
-        assert_eq!(kinds(&stopped), vec![IssueKind::NotActive]);
+        assert_eq!(kinds(&stopped), vec![IssueKind::Stopped]);
+        assert!(!IssueKind::Stopped.needs_attention());
+
+        let mut restarting = facts("r.service", "activating", "exit-code");
+        restarting.snapshot.unit.sub_state = "auto-restart".into();
+        let report = unit(
+            &restarting,
+            &Thresholds::default(),
+            &context(CgroupMemory::V1),
+        );
+        assert_eq!(kinds(&report), vec![IssueKind::NotActive]);
+        assert_eq!(
+            report.issues[0].message,
+            "activating (auto-restart): Result=exit-code"
+        );
+        let unclean = unit(
+            &facts("u.service", "inactive", "exit-code"),
+            &Thresholds::default(),
+            &context(CgroupMemory::V1),
+        );
+        assert_eq!(kinds(&unclean), vec![IssueKind::NotActive]);
         assert_eq!(stopped.issues[0].message, "inactive (dead): Result=success");
     }
 

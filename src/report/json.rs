@@ -236,6 +236,7 @@ mod tests {
         let kinds = [
             IssueKind::Failed,
             IssueKind::NotActive,
+            IssueKind::Stopped,
             IssueKind::CrashLoop,
             IssueKind::MemoryKill,
             IssueKind::MemoryOver,

@@ -87,7 +87,7 @@ pub struct Summary {
     pub units: usize,
     /// Of them, active.
     pub active: usize,
-    /// Of them, not active (failed, inactive, activating, ...).
+    /// Of them, not active (failed, inactive, activating, ...; stopped ones included).
     pub not_active: usize,
     /// Of them, failed.
     pub failed: usize,
@@ -210,8 +210,12 @@ pub struct Issue {
 pub enum IssueKind {
     /// `ActiveState=failed`.
     Failed,
-    /// Not active for another reason (inactive, activating, deactivating, ...).
+    /// Not active for another reason (activating, an auto-restart pending, inactive after
+    /// an unclean end, ...).
     NotActive,
+    /// Inactive after a clean end: stopped by a person, or a job that ran and ended.
+    /// Listed, but not something to look at (it does not set exit status 1).
+    Stopped,
     /// Restarts within the window reached the unit's crash-loop threshold, or it hit its
     /// start limit.
     CrashLoop,
@@ -229,6 +233,7 @@ impl IssueKind {
         match self {
             Self::Failed => "failed",
             Self::NotActive => "not-active",
+            Self::Stopped => "stopped",
             Self::CrashLoop => "crash-loop",
             Self::MemoryKill => "memory-kill",
             Self::MemoryOver => "memory-over",
@@ -237,9 +242,21 @@ impl IssueKind {
     }
 }
 
+impl IssueKind {
+    /// Whether this kind is something to look at (exit status 1, `--quiet` speaks).
+    pub fn needs_attention(self) -> bool {
+        self != Self::Stopped
+    }
+}
+
 impl UnitReport {
     /// Whether the unit has an issue of `kind`.
     pub fn has(&self, kind: IssueKind) -> bool {
         self.issues.iter().any(|issue| issue.kind == kind)
+    }
+
+    /// Whether any of its issues is something to look at.
+    pub fn needs_attention(&self) -> bool {
+        self.issues.iter().any(|issue| issue.kind.needs_attention())
     }
 }

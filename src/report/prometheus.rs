@@ -111,7 +111,7 @@ const UNIT_FAMILIES: &[Family] = &[
         name: "ecosystemd_unit_issues",
         kind: "gauge",
         help: "Findings that need attention for the unit.",
-        value: |u| Some(u.issues.len() as f64),
+        value: |u| Some(u.issues.iter().filter(|i| i.kind.needs_attention()).count() as f64),
     },
 ];
 
@@ -147,7 +147,7 @@ pub fn render(report: &Report) -> String {
         "ecosystemd_units_needing_attention",
         "gauge",
         "Units with at least one finding.",
-        report.units.iter().filter(|u| !u.issues.is_empty()).count() as f64,
+        report.units.iter().filter(|u| u.needs_attention()).count() as f64,
     );
     scalar(
         "ecosystemd_report_timestamp_seconds",

@@ -60,11 +60,6 @@ pub fn render(report: &Report, colour: bool) -> String {
         out.push_str(&columns(&header, &rows));
     }
 
-    let troubled: Vec<&UnitReport> = report
-        .units
-        .iter()
-        .filter(|u| !u.issues.is_empty())
-        .collect();
     if s.units == 0 {
         let _ = writeln!(
             out,
@@ -72,7 +67,36 @@ pub fn render(report: &Report, colour: bool) -> String {
         );
         return out;
     }
-    if troubled.is_empty() {
+    let rows_of = |attention: bool| -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        for unit in &report.units {
+            for issue in unit.issues.iter() {
+                if issue.kind.needs_attention() != attention {
+                    continue;
+                }
+                let kind = issue.kind.as_str();
+                let kind = match issue.kind {
+                    IssueKind::Failed | IssueKind::MemoryKill | IssueKind::CrashLoop => {
+                        paint(RED, kind)
+                    }
+                    _ => paint(YELLOW, kind),
+                };
+                rows.push(vec![unit.name.clone(), kind, issue.message.clone()]);
+            }
+        }
+        rows
+    };
+    let stopped = rows_of(false);
+    if !stopped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(BOLD, "STOPPED (cleanly, not counted as a problem)")
+        );
+        out.push_str(&columns(&["UNIT", "STATE", "DETAIL"], &stopped));
+    }
+    let rows = rows_of(true);
+    if rows.is_empty() {
         let _ = writeln!(out, "\nAll {} units well.", s.units);
         return out;
     }
@@ -85,19 +109,6 @@ pub fn render(report: &Report, colour: bool) -> String {
         s.memory_kills,
         s.over_memory
     );
-    let mut rows = Vec::new();
-    for unit in troubled {
-        for issue in &unit.issues {
-            let kind = issue.kind.as_str();
-            let kind = match issue.kind {
-                IssueKind::Failed | IssueKind::MemoryKill | IssueKind::CrashLoop => {
-                    paint(RED, kind)
-                }
-                _ => paint(YELLOW, kind),
-            };
-            rows.push(vec![unit.name.clone(), kind, issue.message.clone()]);
-        }
-    }
     out.push_str(&columns(&["UNIT", "ISSUE", "DETAIL"], &rows));
     out
 }
@@ -120,9 +131,14 @@ pub fn summary_line(report: &Report) -> String {
     let troubled: Vec<String> = report
         .units
         .iter()
-        .filter(|u| !u.issues.is_empty())
+        .filter(|u| u.needs_attention())
         .map(|u| {
-            let kinds: Vec<&str> = u.issues.iter().map(|i| i.kind.as_str()).collect();
+            let kinds: Vec<&str> = u
+                .issues
+                .iter()
+                .filter(|i| i.kind.needs_attention())
+                .map(|i| i.kind.as_str())
+                .collect();
             format!("{} ({})", u.name, kinds.join(", "))
         })
         .collect();
@@ -234,7 +250,7 @@ mod tests {
             sample_unit("agents-a.service", Some(30 << 20), Vec::new()),
             sample_unit("agents-longer-name.service", Some(60 << 20), issues),
         ];
-        let needs_attention = units.iter().any(|u| !u.issues.is_empty());
+        let needs_attention = units.iter().any(UnitReport::needs_attention);
         Report {
             schema_version: SCHEMA_VERSION,
             generated_at: 1_700_000_000,

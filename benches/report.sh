@@ -92,13 +92,46 @@ for name, r in zip(names, results):
 PY
 }
 
+cpu_split() { # N: CPU time per report run, of the report, systemd and dbus-daemon
+  local dbus_pid p
+  for p in $(pgrep -x dbus-daemon); do
+    [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$systemd_pid/ns/pid")" ] && dbus_pid=$p
+  done
+  python3 - "$1" "$systemd_pid" "$dbus_pid" "$report" "$runs" <<'PY'
+import os, resource, subprocess, sys
+n, systemd, dbus, report, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+hz = os.sysconf("SC_CLK_TCK")
+def cpu(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / hz
+before = cpu(systemd), cpu(dbus), resource.getrusage(resource.RUSAGE_CHILDREN)
+for _ in range(runs):
+    subprocess.run(["nsenter", "-t", str(systemd), "-m", "-p", "--", report, "report",
+                    "--format", "json", "--ecosystem", "bench", "--restarts-from", "none"],
+                   stdout=subprocess.DEVNULL, check=False)
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+own = (after.ru_utime - before[2].ru_utime + after.ru_stime - before[2].ru_stime) / runs
+ms = lambda s: f"{s * 1000:.0f}"
+print(f"| {n} | {ms(own)} | {ms((cpu(systemd) - before[0]) / runs)} | {ms((cpu(dbus) - before[1]) / runs)} |")
+PY
+}
+
 echo "Machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; systemd $(inside systemctl --version | head -1 | cut -d' ' -f2)."
 echo
 echo "| units | command | median ms | min ms | max ms | runs | vs report |"
 echo "|---|---|---|---|---|---|---|"
 add_units 1 74
 measure 74
+cpu74=$(cpu_split 74)
 add_units 75 500
 measure 500
+cpu500=$(cpu_split 500)
+echo
+echo "CPU time per report run (mean of $runs), load-independent:"
+echo
+echo "| units | report ms | systemd ms | dbus-daemon ms |"
+echo "|---|---|---|---|"
+echo "$cpu74"
+echo "$cpu500"
 echo
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

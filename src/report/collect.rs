@@ -46,7 +46,7 @@ pub struct Request {
 pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
     let connection = crate::systemd::connect(&request.bus)
         .await
-        .with_context(|| format!("cannot reach systemd on the {} bus", describe(&request.bus)))?;
+        .with_context(|| format!("cannot reach systemd on {}", describe(&request.bus)))?;
     let services = managed_services(&connection, request.ecosystem.clone())
         .await
         .context("cannot read the units from systemd")?;
@@ -118,6 +118,13 @@ fn read_events(
         })?;
         Ok(events::from_history(&history))
     };
+    let journal_or_none = || match events::read_journal(since, user) {
+        Ok(events) => (RestartsSource::Journal, events),
+        Err(e) => {
+            eprintln!("unit-watchdog report: no restarts within the window: {e}");
+            (RestartsSource::None, Events::new())
+        }
+    };
     match wanted {
         EventSource::WatchdogHistory => Ok((RestartsSource::WatchdogHistory, history()?)),
         EventSource::Journal => Ok((
@@ -125,16 +132,14 @@ fn read_events(
             events::read_journal(since, user).context("cannot read the journal")?,
         )),
         EventSource::None => Ok((RestartsSource::None, Events::new())),
-        EventSource::Auto if state_file.exists() => {
-            Ok((RestartsSource::WatchdogHistory, history()?))
-        }
-        EventSource::Auto => match events::read_journal(since, user) {
-            Ok(events) => Ok((RestartsSource::Journal, events)),
+        EventSource::Auto if state_file.exists() => match history() {
+            Ok(events) => Ok((RestartsSource::WatchdogHistory, events)),
             Err(e) => {
-                eprintln!("unit-watchdog report: no restarts within the window: {e}");
-                Ok((RestartsSource::None, Events::new()))
+                eprintln!("unit-watchdog report: {e:#}; reading the journal instead");
+                Ok(journal_or_none())
             }
         },
+        EventSource::Auto => Ok(journal_or_none()),
     }
 }
 
@@ -152,9 +157,9 @@ pub fn cgroup_memory(root: &Path) -> CgroupMemory {
 
 fn describe(target: &BusTarget) -> String {
     match target {
-        BusTarget::System => "system".to_string(),
-        BusTarget::User => "user".to_string(),
-        BusTarget::Address(address) => format!("D-Bus address {address}"),
+        BusTarget::System => "the system bus".to_string(),
+        BusTarget::User => "the user bus".to_string(),
+        BusTarget::Address(address) => format!("the D-Bus address {address}"),
     }
 }
 
@@ -185,5 +190,17 @@ mod tests {
         assert!(events.is_empty());
         let (source, _) = read_events(EventSource::None, missing, 0, false).expect("none");
         assert_eq!(source, RestartsSource::None);
+    }
+
+    #[test]
+    fn a_corrupt_history_is_an_error_when_asked_for_and_skipped_in_auto() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-corrupt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let state = dir.join("state.json");
+        std::fs::write(&state, "{ not json").expect("corrupt file");
+        assert!(read_events(EventSource::WatchdogHistory, &state, 0, false).is_err());
+        let (source, _) = read_events(EventSource::Auto, &state, 0, false).expect("auto");
+        assert_ne!(source, RestartsSource::WatchdogHistory);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

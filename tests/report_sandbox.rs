@@ -552,3 +552,85 @@ fn the_report_service_and_timer_write_the_metrics_file_under_their_hardening() {
         "active"
     );
 }
+
+#[test]
+fn crash_loops_are_counted_within_the_window_from_journal_or_history() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    sandbox.systemctl(&["log-target", "journal-or-kmsg"]);
+    install(
+        &sandbox,
+        "agents-flaky.service",
+        &format!(
+            "[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=20\n\n{}",
+            agent(
+                "flaky",
+                "/bin/sh -c 'sleep 0.2; exit 3'",
+                "Restart=on-failure\nRestartSec=200ms"
+            )
+        ),
+    );
+    install(&sandbox, "agents-calm.service", &agent("calm", SLEEPER, ""));
+    sandbox.systemctl(&["daemon-reload"]);
+    sandbox.systemctl(&[
+        "start",
+        "--no-block",
+        "agents-flaky.service",
+        "agents-calm.service",
+    ]);
+    sandbox.wait_for("six restarts", Duration::from_secs(60), || {
+        let restarts = sandbox.property("agents-flaky.service", "NRestarts");
+        match restarts.parse::<u32>() {
+            Ok(n) if n >= 6 => Ok(()),
+            _ => Err(restarts),
+        }
+    });
+
+    // From the journal: at least the 6 restarts seen, a crash loop (5 within 300 s).
+    let (status, json) = json_report(&sandbox, &["--restarts-from", "journal"]);
+    assert_eq!(status, Some(1));
+    let flaky = unit(&json, "agents-flaky.service");
+    assert!(flaky["restarts_window"].as_u64() >= Some(6), "{flaky:#}");
+    assert!(
+        issue_kinds(flaky).contains(&"crash-loop".to_string()),
+        "{flaky:#}"
+    );
+    assert_eq!(
+        issue_kinds(unit(&json, "agents-calm.service")),
+        Vec::<String>::new()
+    );
+    sandbox.systemctl(&["stop", "agents-flaky.service"]);
+
+    // From the watchdog's history: 5 restarts in the last minute, 3 long ago.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let history = serde_json::json!({
+        "version": 1,
+        "units": {
+            "agents-calm.service": {
+                "restarts": [now - 50, now - 40, now - 30, now - 20, now - 10,
+                             now - 9000, now - 8000, now - 7000],
+            }
+        }
+    });
+    std::fs::write(sandbox.path("/tmp/state.json"), history.to_string()).expect("history");
+    let (_, json) = json_report(
+        &sandbox,
+        &["--restarts-from", "auto", "--state-file", "/tmp/state.json"],
+    );
+    assert_eq!(json["sources"]["restarts_in_window"], "watchdog-history");
+    let calm = unit(&json, "agents-calm.service");
+    assert_eq!(calm["restarts_window"], 5, "{calm:#}");
+    assert_eq!(issue_kinds(calm), ["crash-loop"]);
+    // A window of 15 s sees only the last one: no crash loop.
+    let (_, json) = json_report(
+        &sandbox,
+        &["--state-file", "/tmp/state.json", "--window", "15s"],
+    );
+    let calm = unit(&json, "agents-calm.service");
+    assert_eq!(calm["restarts_window"], 1, "{calm:#}");
+    assert_eq!(issue_kinds(calm), Vec::<String>::new());
+}

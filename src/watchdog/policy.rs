@@ -340,9 +340,9 @@ impl UnitTracker {
             return (DecisionKind::CapReached, self.cap_reason(starts));
         }
         let after_cooldown = now_ms + self.policy.cooldown.as_millis() as u64;
-        let after_backoff = self
-            .last_start(history)
-            .map_or(0, |last| last + backoff(&self.policy, starts).as_millis() as u64);
+        let after_backoff = self.last_start(history).map_or(0, |last| {
+            last + backoff(&self.policy, starts).as_millis() as u64
+        });
         let at = after_cooldown.max(after_backoff);
         self.pending_start = Some(at);
         (
@@ -509,7 +509,10 @@ mod tests {
         let mut now = T0;
         for round in 0..2 {
             let d = tracker.observe(now, &failed, &mut history);
-            assert!(kinds(&d).contains(&DecisionKind::RestartScheduled), "round {round}: {d:?}");
+            assert!(
+                kinds(&d).contains(&DecisionKind::RestartScheduled),
+                "round {round}: {d:?}"
+            );
             now = tracker.due_at().unwrap();
             assert_eq!(
                 tracker.fire(now, &failed, &mut history).unwrap().kind,
@@ -547,7 +550,11 @@ mod tests {
         assert_eq!(tracker.due_at(), Some(first + 1_020));
         let second = tracker.due_at().unwrap();
         tracker.fire(second, &failed, &mut history).unwrap();
-        tracker.observe(second + 10, &state("activating", "success", 0), &mut history);
+        tracker.observe(
+            second + 10,
+            &state("activating", "success", 0),
+            &mut history,
+        );
         // ...and the third 2 s after the second, not 1 s after the failure.
         tracker.observe(second + 20, &failed, &mut history);
         assert_eq!(tracker.due_at(), Some(second + 2_000));
@@ -610,12 +617,24 @@ mod tests {
         tracker.observe(T0, &state("active", "success", 10), &mut history);
         // Restarts before the watchdog looked are not counted.
         assert!(history.restarts.is_empty());
-        tracker.observe(T0 + 1_000, &state("activating", "exit-code", 11), &mut history);
+        tracker.observe(
+            T0 + 1_000,
+            &state("activating", "exit-code", 11),
+            &mut history,
+        );
         // Two restarts seen in one signal count twice.
-        let d = tracker.observe(T0 + 2_000, &state("activating", "exit-code", 13), &mut history);
+        let d = tracker.observe(
+            T0 + 2_000,
+            &state("activating", "exit-code", 13),
+            &mut history,
+        );
         assert_eq!(kinds(&d), [DecisionKind::CrashLoop]);
         assert_eq!(d[0].restarts_in_window, 3);
-        let d = tracker.observe(T0 + 3_000, &state("activating", "exit-code", 14), &mut history);
+        let d = tracker.observe(
+            T0 + 3_000,
+            &state("activating", "exit-code", 14),
+            &mut history,
+        );
         assert!(d.is_empty(), "one report per episode: {d:?}");
         assert_eq!(history.crash_loops.len(), 1);
         // 61 s after the last of them, the window is empty again: the episode is over.

@@ -175,6 +175,7 @@ impl Fleet {
             }
             BusEvent::UnitRemoved { name } => self.forget(&name),
             BusEvent::JobNew { unit } => {
+                tracing::debug!(unit, "job new");
                 if let Some(watched) = self.units.get_mut(&unit) {
                     watched.observed.job_pending = true;
                 }
@@ -208,8 +209,13 @@ impl Fleet {
         Ok(())
     }
 
-    /// Starts every unit whose cool-down is over and that still needs it.
-    pub async fn fire_due(&mut self, manager: &ManagerProxy<'_>) -> zbus::Result<()> {
+    /// Handles every unit whose tracker is due: reads its state afresh, then lets the
+    /// policy confirm a failure or start the unit after its cool-down.
+    pub async fn fire_due(
+        &mut self,
+        connection: &Connection,
+        manager: &ManagerProxy<'_>,
+    ) -> zbus::Result<()> {
         let now = now_ms();
         let due: Vec<String> = self
             .units
@@ -218,11 +224,13 @@ impl Fleet {
             .map(|(name, _)| name.clone())
             .collect();
         for name in due {
+            let refreshed = self.refresh(connection, &name).await;
+            tolerate(&name, refreshed)?;
             let Some(watched) = self.units.get_mut(&name) else {
                 continue;
             };
             let history = self.history.units.entry(name.clone()).or_default();
-            let Some(decision) = watched.tracker.fire(now, &watched.observed, history) else {
+            let Some(decision) = watched.tracker.fire(now_ms(), &watched.observed, history) else {
                 continue;
             };
             self.dirty = true;
@@ -358,6 +366,7 @@ impl Fleet {
         let Some(watched) = self.units.get_mut(name) else {
             return;
         };
+        tracing::debug!(unit = name, observed = ?watched.observed, "observed");
         let history = self.history.units.entry(name.to_string()).or_default();
         let before = history.clone();
         let decisions = watched

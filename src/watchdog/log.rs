@@ -44,7 +44,7 @@ pub fn decision(unit: &str, decision: &Decision) {
     } = decision;
     if kind.is_alert() {
         tracing::warn!(
-            unit,
+            unit = %unit,
             decision = %kind,
             reason = %reason,
             restarts_in_window,
@@ -53,7 +53,7 @@ pub fn decision(unit: &str, decision: &Decision) {
         );
     } else {
         tracing::info!(
-            unit,
+            unit = %unit,
             decision = %kind,
             reason = %reason,
             restarts_in_window,

@@ -22,6 +22,10 @@ const MEMORY_REARM_PERCENT: u64 = 90;
 /// How long a start that could not be sent waits before it is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
 
+/// How long after `failed` was seen the state is read again before deciding: systemd
+/// passes through `failed` for an instant before each of its automatic restarts.
+pub const SETTLE: Duration = Duration::from_millis(50);
+
 /// What systemd last said about a unit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observed {
@@ -125,8 +129,12 @@ pub struct UnitTracker {
     seen_restarts: Option<u32>,
     last_state: Option<String>,
     failure_handled: bool,
+    failed_since: Option<u64>,
+    confirm_at: Option<u64>,
     pending_start: Option<u64>,
     last_watchdog_start: Option<u64>,
+    starting: bool,
+    stop_reported: bool,
     in_crash_loop: bool,
     memory_warned: bool,
 }
@@ -139,8 +147,12 @@ impl UnitTracker {
             seen_restarts: None,
             last_state: None,
             failure_handled: false,
+            failed_since: None,
+            confirm_at: None,
             pending_start: None,
             last_watchdog_start: None,
+            starting: false,
+            stop_reported: false,
             in_crash_loop: false,
             memory_warned: false,
         }
@@ -156,9 +168,13 @@ impl UnitTracker {
         self.policy = policy;
     }
 
-    /// When a scheduled start is due, if one is.
+    /// When the tracker wants [`fire`](Self::fire) called next (with the unit's state
+    /// read afresh): to confirm a failure, or for a scheduled start.
     pub fn due_at(&self) -> Option<u64> {
-        self.pending_start
+        match (self.confirm_at, self.pending_start) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Takes in the unit's latest state and decides.
@@ -221,21 +237,27 @@ impl UnitTracker {
                 if entered && observed.result == "oom-kill" && new_restarts == 0 {
                     UnitHistory::record(&mut history.oom_kills, now);
                 }
-                if !self.failure_handled && !observed.job_pending {
-                    self.failure_handled = true;
-                    let (kind, reason) = self.on_failure(now_ms, observed, history);
-                    decisions.push(decide(kind, reason));
+                if !self.failure_handled && !observed.job_pending && self.confirm_at.is_none() {
+                    self.failed_since.get_or_insert(now_ms);
+                    self.confirm_at = Some(now_ms + SETTLE.as_millis() as u64);
                 }
             }
             "inactive" => {
                 self.failure_handled = false;
+                self.confirm_at = None;
+                self.failed_since = None;
                 if self.pending_start.take().is_some() {
                     decisions.push(decide(
                         DecisionKind::LeftAlone,
                         "stopped by a person (inactive without failure): scheduled start dropped"
                             .into(),
                     ));
-                } else if entered && self.last_state.is_some() {
+                } else if !observed.job_pending
+                    && !self.starting
+                    && !self.stop_reported
+                    && self.last_state.is_some()
+                {
+                    self.stop_reported = true;
                     decisions.push(decide(
                         DecisionKind::LeftAlone,
                         "stopped (inactive without failure): left alone".into(),
@@ -244,6 +266,10 @@ impl UnitTracker {
             }
             _ => {
                 self.failure_handled = false;
+                self.confirm_at = None;
+                self.failed_since = None;
+                self.starting = false;
+                self.stop_reported = false;
                 if self.pending_start.take().is_some() {
                     decisions.push(decide(
                         DecisionKind::LeftAlone,
@@ -263,13 +289,29 @@ impl UnitTracker {
         decisions
     }
 
-    /// The start a cool-down scheduled, if it is due at `now_ms` and still wanted.
+    /// What is due at `now_ms`, given the unit's state read afresh: the decision about a
+    /// failure that held, or the start a cool-down scheduled if it is still wanted.
     pub fn fire(
         &mut self,
         now_ms: u64,
         observed: &Observed,
         history: &mut UnitHistory,
     ) -> Option<Decision> {
+        if self.confirm_at.is_some_and(|at| now_ms >= at) {
+            self.confirm_at = None;
+            if observed.active_state != "failed" || observed.job_pending || self.failure_handled {
+                return None;
+            }
+            self.failure_handled = true;
+            let failed_at = self.failed_since.take().unwrap_or(now_ms);
+            let (kind, reason) = self.on_failure(now_ms, failed_at, observed, history);
+            return Some(Decision {
+                kind,
+                reason,
+                restarts_in_window: self.restarts_in_window(now_ms / 1000, history),
+                memory: observed.memory_current,
+            });
+        }
         let due = self.pending_start?;
         if now_ms < due {
             return None;
@@ -300,7 +342,7 @@ impl UnitTracker {
         // Our start resets systemd's restart counter, and whatever state follows is new.
         self.seen_restarts = Some(0);
         self.failure_handled = false;
-        self.last_state = Some("activating".into());
+        self.starting = true;
         Some(Decision {
             kind: DecisionKind::Restart,
             reason: format!(
@@ -317,13 +359,14 @@ impl UnitTracker {
     /// The start could not be sent (the bus went away): try it again shortly.
     pub fn start_failed(&mut self, now_ms: u64) {
         self.pending_start = Some(now_ms + RETRY_AFTER.as_millis() as u64);
-        self.last_state = Some("failed".into());
         self.failure_handled = true;
+        self.starting = false;
     }
 
     fn on_failure(
         &mut self,
         now_ms: u64,
+        failed_at: u64,
         observed: &Observed,
         history: &UnitHistory,
     ) -> (DecisionKind, String) {
@@ -339,7 +382,7 @@ impl UnitTracker {
         if starts >= self.policy.max_restarts_per_window as usize {
             return (DecisionKind::CapReached, self.cap_reason(starts));
         }
-        let after_cooldown = now_ms + self.policy.cooldown.as_millis() as u64;
+        let after_cooldown = failed_at + self.policy.cooldown.as_millis() as u64;
         let after_backoff = self.last_start(history).map_or(0, |last| {
             last + backoff(&self.policy, starts).as_millis() as u64
         });
@@ -347,7 +390,7 @@ impl UnitTracker {
         self.pending_start = Some(at);
         (
             DecisionKind::RestartScheduled,
-            format!("{failure}; start in {} ms", at - now_ms),
+            format!("{failure}; start in {} ms", at.saturating_sub(now_ms)),
         )
     }
 
@@ -481,6 +524,21 @@ mod tests {
         }
     }
 
+    const SETTLED: u64 = SETTLE.as_millis() as u64;
+
+    /// Observes a failure and confirms it once settled, as the fleet does.
+    fn fail(
+        tracker: &mut UnitTracker,
+        now: u64,
+        failed: &Observed,
+        history: &mut UnitHistory,
+    ) -> Vec<Decision> {
+        let mut decisions = tracker.observe(now, failed, history);
+        assert_eq!(tracker.due_at(), Some(now + SETTLED));
+        decisions.extend(tracker.fire(now + SETTLED, failed, history));
+        decisions
+    }
+
     fn kinds(decisions: &[Decision]) -> Vec<DecisionKind> {
         decisions.iter().map(|d| d.kind).collect()
     }
@@ -491,7 +549,7 @@ mod tests {
         let mut history = UnitHistory::default();
         tracker.observe(T0, &state("active", "success", 0), &mut history);
         let failed = state("failed", "start-limit-hit", 0);
-        let decisions = tracker.observe(T0 + 10, &failed, &mut history);
+        let decisions = fail(&mut tracker, T0 + 10, &failed, &mut history);
         assert_eq!(kinds(&decisions), [DecisionKind::RestartScheduled]);
         assert_eq!(tracker.due_at(), Some(T0 + 1010));
         assert_eq!(tracker.fire(T0 + 1009, &failed, &mut history), None);
@@ -508,7 +566,7 @@ mod tests {
         let failed = state("failed", "start-limit-hit", 0);
         let mut now = T0;
         for round in 0..2 {
-            let d = tracker.observe(now, &failed, &mut history);
+            let d = fail(&mut tracker, now, &failed, &mut history);
             assert!(
                 kinds(&d).contains(&DecisionKind::RestartScheduled),
                 "round {round}: {d:?}"
@@ -521,15 +579,16 @@ mod tests {
             tracker.observe(now + 100, &state("active", "success", 0), &mut history);
             now += 5_000;
         }
-        let d = tracker.observe(now, &failed, &mut history);
+        let d = fail(&mut tracker, now, &failed, &mut history);
         assert_eq!(kinds(&d), [DecisionKind::CapReached]);
         assert!(d[0].kind.is_alert());
         assert_eq!(tracker.due_at(), None);
         // Reported once, not on every observation.
-        assert!(tracker.observe(now + 1, &failed, &mut history).is_empty());
+        assert!(tracker.observe(now + 100, &failed, &mut history).is_empty());
+        assert_eq!(tracker.due_at(), None);
         // Past the window the cap frees up again.
         tracker.observe(now + 61_000, &state("inactive", "success", 0), &mut history);
-        let d = tracker.observe(now + 62_000, &failed, &mut history);
+        let d = fail(&mut tracker, now + 62_000, &failed, &mut history);
         assert_eq!(kinds(&d), [DecisionKind::RestartScheduled]);
     }
 
@@ -541,12 +600,12 @@ mod tests {
         });
         let mut history = UnitHistory::default();
         let failed = state("failed", "exit-code", 0);
-        tracker.observe(T0, &failed, &mut history);
+        fail(&mut tracker, T0, &failed, &mut history);
         let first = tracker.due_at().unwrap();
         tracker.fire(first, &failed, &mut history).unwrap();
         tracker.observe(first + 10, &state("activating", "success", 0), &mut history);
         // Fails again at once: the second start waits 1 s after the first...
-        tracker.observe(first + 20, &failed, &mut history);
+        fail(&mut tracker, first + 20, &failed, &mut history);
         assert_eq!(tracker.due_at(), Some(first + 1_020));
         let second = tracker.due_at().unwrap();
         tracker.fire(second, &failed, &mut history).unwrap();
@@ -556,7 +615,7 @@ mod tests {
             &mut history,
         );
         // ...and the third 2 s after the second, not 1 s after the failure.
-        tracker.observe(second + 20, &failed, &mut history);
+        fail(&mut tracker, second + 20, &failed, &mut history);
         assert_eq!(tracker.due_at(), Some(second + 2_000));
     }
 
@@ -568,10 +627,10 @@ mod tests {
         });
         let mut history = UnitHistory::default();
         let failed = state("failed", "exit-code", 0);
-        let d = tracker.observe(T0, &failed, &mut history);
+        let d = fail(&mut tracker, T0, &failed, &mut history);
         assert_eq!(kinds(&d), [DecisionKind::LeftDown]);
         assert!(d[0].reason.contains("manual"));
-        assert!(tracker.observe(T0 + 5, &failed, &mut history).is_empty());
+        assert!(tracker.observe(T0 + 500, &failed, &mut history).is_empty());
         assert_eq!(tracker.due_at(), None);
     }
 
@@ -584,9 +643,14 @@ mod tests {
         assert_eq!(kinds(&d), [DecisionKind::LeftAlone]);
         assert_eq!(tracker.due_at(), None);
         // Failed, then stopped by a person during the cool-down: the start is dropped.
-        tracker.observe(T0 + 2, &state("failed", "exit-code", 0), &mut history);
+        fail(
+            &mut tracker,
+            T0 + 2,
+            &state("failed", "exit-code", 0),
+            &mut history,
+        );
         assert!(tracker.due_at().is_some());
-        let d = tracker.observe(T0 + 3, &state("inactive", "success", 0), &mut history);
+        let d = tracker.observe(T0 + 300, &state("inactive", "success", 0), &mut history);
         assert_eq!(kinds(&d), [DecisionKind::LeftAlone]);
         assert_eq!(
             tracker.fire(T0 + 5_000, &state("inactive", "success", 0), &mut history),
@@ -604,7 +668,7 @@ mod tests {
         assert_eq!(tracker.due_at(), None);
         // A job queued during the cool-down also wins.
         failed.job_pending = false;
-        tracker.observe(T0 + 1, &failed, &mut history);
+        fail(&mut tracker, T0 + 1, &failed, &mut history);
         failed.job_pending = true;
         assert_eq!(tracker.fire(T0 + 2_000, &failed, &mut history), None);
         assert!(history.watchdog_starts.is_empty());
@@ -696,5 +760,34 @@ mod tests {
         // Still failed, seen again: the same kill.
         tracker.observe(T0 + 3, &state("failed", "oom-kill", 1), &mut history);
         assert_eq!(history.oom_kills.len(), 2);
+    }
+
+    #[test]
+    fn a_failed_state_that_does_not_hold_is_no_failure() {
+        let mut tracker = UnitTracker::new(policy());
+        let mut history = UnitHistory::default();
+        tracker.observe(T0, &state("active", "success", 0), &mut history);
+        // systemd 252 passes through `failed` before each automatic restart...
+        assert!(
+            tracker
+                .observe(T0 + 1, &state("failed", "exit-code", 0), &mut history)
+                .is_empty()
+        );
+        let restarting = state("activating", "exit-code", 0);
+        assert!(
+            tracker
+                .observe(T0 + 2, &restarting, &mut history)
+                .is_empty()
+        );
+        assert_eq!(tracker.due_at(), None);
+        assert_eq!(tracker.fire(T0 + 100, &restarting, &mut history), None);
+        // ...and the restart job passes through `inactive`: not a stop by a person.
+        let mut restart_job = state("inactive", "success", 0);
+        restart_job.job_pending = true;
+        assert!(
+            tracker
+                .observe(T0 + 3, &restart_job, &mut history)
+                .is_empty()
+        );
     }
 }

@@ -155,7 +155,7 @@ async fn session(
                     .context("handling an event timed out")??;
             }
             _ = sleep(due_in.unwrap_or(NEVER)), if due_in.is_some() => {
-                timeout(STEP_TIMEOUT, fleet.fire_due(&manager))
+                timeout(STEP_TIMEOUT, fleet.fire_due(&connection, &manager))
                     .await
                     .context("starting units timed out")??;
                 notifier.status(&fleet.status());

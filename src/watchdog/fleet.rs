@@ -166,6 +166,9 @@ impl Fleet {
     ) -> zbus::Result<()> {
         match event {
             BusEvent::UnitNew { name, path } => {
+                // A known unit loaded again keeps its tracker, and is not read here:
+                // reading a unit loads it, and systemd unloads an unused inactive unit
+                // again at once, which would announce it anew, and so on.
                 if name.ends_with(".service")
                     && !self.units.contains_key(&name)
                     && !self.not_ours.contains(&name)
@@ -173,7 +176,9 @@ impl Fleet {
                     self.consider(connection, &name, &path).await?;
                 }
             }
-            BusEvent::UnitRemoved { name } => self.forget(&name),
+            // An unloaded unit is inactive and unused: nothing to do for it, but its
+            // tracker stays until a sync no longer lists it.
+            BusEvent::UnitRemoved { .. } => {}
             BusEvent::JobNew { unit } => {
                 tracing::debug!(unit, "job new");
                 if let Some(watched) = self.units.get_mut(&unit) {

@@ -34,7 +34,8 @@ pub fn init() {
 }
 
 /// Logs one decision about `unit` with its fields: a warning when a person should look,
-/// information otherwise.
+/// information otherwise. In the journal `OBJECT_SYSTEMD_UNIT=` names the unit, so
+/// `journalctl -u UNIT` shows the watchdog's decisions beside the unit's own lines.
 pub fn decision(unit: &str, decision: &Decision) {
     let Decision {
         kind,
@@ -49,6 +50,7 @@ pub fn decision(unit: &str, decision: &Decision) {
             reason = %reason,
             restarts_in_window,
             memory,
+            object_systemd_unit = %unit,
             "{unit}: {reason}"
         );
     } else {
@@ -58,6 +60,7 @@ pub fn decision(unit: &str, decision: &Decision) {
             reason = %reason,
             restarts_in_window,
             memory,
+            object_systemd_unit = %unit,
             "{unit}: {reason}"
         );
     }

@@ -63,6 +63,7 @@ pub struct Fleet {
     history: History,
     state_file: PathBuf,
     dirty: bool,
+    save_failing: bool,
 }
 
 impl Fleet {
@@ -77,6 +78,7 @@ impl Fleet {
             history,
             state_file,
             dirty: false,
+            save_failing: false,
         }
     }
 
@@ -112,12 +114,22 @@ impl Fleet {
             tracing::warn!(%error, dir = %dir.display(), "cannot create the state directory");
         }
         match self.history.save(&self.state_file) {
-            Ok(()) => self.dirty = false,
-            Err(error) => tracing::warn!(
-                %error,
-                state_file = %self.state_file.display(),
-                "cannot save the state file"
-            ),
+            Ok(()) => {
+                self.dirty = false;
+                self.save_failing = false;
+            }
+            Err(error) => {
+                // Said once per streak of failures, not at every event; kept dirty, so
+                // the next change tries again.
+                if !self.save_failing {
+                    tracing::warn!(
+                        %error,
+                        state_file = %self.state_file.display(),
+                        "cannot save the state file"
+                    );
+                }
+                self.save_failing = true;
+            }
         }
     }
 

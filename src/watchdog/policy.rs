@@ -23,8 +23,10 @@ const MEMORY_REARM_PERCENT: u64 = 90;
 const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// How long after `failed` was seen the state is read again before deciding: systemd
-/// passes through `failed` for an instant before each of its automatic restarts.
-pub const SETTLE: Duration = Duration::from_millis(50);
+/// 252 passes through `failed` for an instant before each of its automatic restarts (a
+/// fresh read, answered after that instant, tells); the short wait also batches the
+/// signals of many units failing together.
+pub const SETTLE: Duration = Duration::from_millis(20);
 
 /// What systemd last said about a unit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

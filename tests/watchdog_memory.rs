@@ -43,5 +43,10 @@ fn memory_above_the_threshold_warns_once() {
     assert_eq!(warnings.len(), 1, "{log}");
     assert!(warnings[0].contains("WARN"), "{log}");
     assert!(warnings[0].contains("memory="), "{log}");
-    assert!(watchdog.decisions("modest.service", "memory-high").is_empty(), "{log}");
+    assert!(
+        watchdog
+            .decisions("modest.service", "memory-high")
+            .is_empty(),
+        "{log}"
+    );
 }

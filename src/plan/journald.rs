@@ -13,10 +13,10 @@ use super::{Directive, JournaldFile, PlanOptions, Value};
 
 fn directives(logs: &LogSettings) -> Vec<Directive> {
     let mut out = Vec::new();
-    let mut push = |key: &str, value: String| {
+    let mut push = |key: &'static str, value: String| {
         out.push(Directive {
             key: key.into(),
-            value: Value::Plain(value),
+            value: Value::Plain(value.into()),
         })
     };
     if let Some(size) = logs.max_file_size {

@@ -283,11 +283,11 @@ mod tests {
 
     fn service(interval: &str, burst: &str, delay: &str) -> Unit {
         let mut unit = Section::new("Unit");
-        unit.plain("StartLimitIntervalSec", interval);
-        unit.plain("StartLimitBurst", burst);
+        unit.plain("StartLimitIntervalSec", interval.to_string());
+        unit.plain("StartLimitBurst", burst.to_string());
         let mut service = Section::new("Service");
         service.plain("Restart", "always");
-        service.plain("RestartSec", delay);
+        service.plain("RestartSec", delay.to_string());
         Unit {
             name: "agents-a.service".into(),
             origin: Some(Location::new(4, 3)),

@@ -21,6 +21,7 @@ pub mod service;
 pub mod triggers;
 pub mod version;
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::Duration;
 
@@ -87,7 +88,7 @@ pub struct Unit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Section {
     /// The section name, without brackets.
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// Its directives, in order.
     pub directives: Vec<Directive>,
 }
@@ -96,7 +97,7 @@ pub struct Section {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Directive {
     /// The directive's name.
-    pub key: String,
+    pub key: Cow<'static, str>,
     /// Its value, tagged with how it must be escaped.
     pub value: Value,
 }
@@ -106,7 +107,7 @@ pub struct Directive {
 pub enum Value {
     /// Built by planning from checked parts (numbers, keywords, unit names, calendar
     /// expressions): written as it is.
-    Plain(String),
+    Plain(Cow<'static, str>),
     /// Free text from the ecosystem: `%` doubled, refused if it cannot be one line.
     Text(String),
     /// An absolute path: as [`Value::Text`], and it must be normalized.
@@ -161,23 +162,23 @@ pub struct Plan {
 
 impl Section {
     /// An empty section.
-    pub fn new(name: &str) -> Self {
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            name: name.to_string(),
+            name: name.into(),
             directives: Vec::new(),
         }
     }
 
     /// Appends `key=value`.
-    pub fn push(&mut self, key: &str, value: Value) {
+    pub fn push(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
         self.directives.push(Directive {
-            key: key.to_string(),
+            key: key.into(),
             value,
         });
     }
 
     /// Appends `key=value` with a planner-built value.
-    pub fn plain(&mut self, key: &str, value: impl Into<String>) {
+    pub fn plain(&mut self, key: &'static str, value: impl Into<Cow<'static, str>>) {
         self.push(key, Value::Plain(value.into()));
     }
 
@@ -207,9 +208,8 @@ impl Value {
     /// The value as a person would read it (unescaped), for lints and tests.
     pub fn display(&self) -> String {
         match self {
-            Self::Plain(v) | Self::Text(v) | Self::Path(v) | Self::Quoted(v) | Self::EnvFile(v) => {
-                v.clone()
-            }
+            Self::Plain(v) => v.to_string(),
+            Self::Text(v) | Self::Path(v) | Self::Quoted(v) | Self::EnvFile(v) => v.clone(),
             Self::Command { program, args } => {
                 let mut words = vec![program.clone()];
                 words.extend(args.iter().cloned());

@@ -45,6 +45,7 @@ pub fn service(
     let mut notes = Vec::new();
     let mut unit = Section::new("Unit");
     let mut service = Section::new("Service");
+    service.directives.reserve(56);
     let mut install = Section::new("Install");
 
     let mut description = format!("{} ({} ecosystem", app.name, settings.group);
@@ -203,7 +204,7 @@ pub fn service(
         let value = if key == "App" {
             Value::Quoted(value)
         } else {
-            Value::Plain(value)
+            Value::Plain(value.into())
         };
         x_policy.push(key, value);
     }
@@ -211,7 +212,7 @@ pub fn service(
     let mut sections = vec![unit, service, install];
     for raw in &app.systemd.raw {
         match sections.iter_mut().find(|s| s.name == raw.section) {
-            Some(section) => section.push(&raw.key, Value::Text(raw.value.clone())),
+            Some(section) => section.push(raw.key.clone(), Value::Text(raw.value.clone())),
             None => {
                 return Err(Diagnostic::error(
                     &ecosystem.source,

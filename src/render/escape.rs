@@ -14,6 +14,7 @@
 //! - Environment files know no specifiers; double-quoted values take `\` before `"`,
 //!   `\`, `` ` `` and `$`, and keep everything else (line breaks included) literally.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use thiserror::Error;
@@ -98,13 +99,17 @@ fn is_control(c: char) -> bool {
 }
 
 /// Doubles every `%`, so that specifier expansion yields the text unchanged.
-pub fn specifiers(value: &str) -> String {
-    value.replace('%', "%%")
+pub fn specifiers(value: &str) -> Cow<'_, str> {
+    if value.contains('%') {
+        Cow::Owned(value.replace('%', "%%"))
+    } else {
+        Cow::Borrowed(value)
+    }
 }
 
 /// A one-line text value (`Description=`, `SyslogIdentifier=`, `User=`, raw
 /// passthrough values): refused if systemd cannot read it back; `%` doubled.
-pub fn text(what: &str, value: &str) -> Result<String, EscapeError> {
+pub fn text<'a>(what: &str, value: &'a str) -> Result<Cow<'a, str>, EscapeError> {
     check_line(what, value)?;
     Ok(specifiers(value))
 }
@@ -139,7 +144,7 @@ fn check_line(what: &str, value: &str) -> Result<(), EscapeError> {
 /// An absolute path (`WorkingDirectory=`, `PathChanged=`, `SourcePath=`): it must be
 /// normalized (no `.`, `..` or empty components), as systemd refuses or rewrites
 /// others; `%` doubled.
-pub fn path(what: &str, value: &str) -> Result<String, EscapeError> {
+pub fn path<'a>(what: &str, value: &'a str) -> Result<Cow<'a, str>, EscapeError> {
     check_line(what, value)?;
     let bad = || EscapeError::BadPath {
         what: what.into(),

@@ -6,6 +6,9 @@
 //! render) that `gen-units`, `install` and the generator share.
 
 pub mod escape;
+pub mod files;
+
+use std::borrow::Cow;
 
 use askama::Template;
 
@@ -102,7 +105,7 @@ pub fn render_bundle(ecosystem: &Ecosystem, options: &RenderOptions) -> Result<R
 struct UnitTemplate<'a> {
     marker: &'a str,
     notes: Vec<String>,
-    sections: Vec<RenderedSection>,
+    sections: Vec<RenderedSection<'a>>,
 }
 
 #[derive(Template)]
@@ -113,9 +116,9 @@ struct EnvTemplate<'a> {
     lines: Vec<String>,
 }
 
-struct RenderedSection {
-    name: String,
-    lines: Vec<(String, String)>,
+struct RenderedSection<'a> {
+    name: &'a str,
+    lines: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 /// Renders every file of `units`; `source` is the ecosystem file, for diagnostics.
@@ -229,24 +232,31 @@ fn finish(rendered: askama::Result<String>) -> String {
 }
 
 /// Escapes one value for its place in a unit file.
-fn unit_value(key: &str, value: &Value, env_dir: &EnvDir) -> Result<String, EscapeError> {
-    let what = format!("{key}=");
+fn unit_value<'a>(
+    key: &str,
+    value: &'a Value,
+    env_dir: &EnvDir,
+) -> Result<Cow<'a, str>, EscapeError> {
+    let what = || format!("{key}=");
     match value {
         Value::Plain(text) => {
             if let Some(character) = text.chars().find(|c| c.is_control()) {
-                return Err(EscapeError::Control { what, character });
+                return Err(EscapeError::Control {
+                    what: what(),
+                    character,
+                });
             }
-            Ok(text.clone())
+            Ok(Cow::Borrowed(text))
         }
-        Value::Text(text) => escape::text(&what, text),
-        Value::Path(path) => escape::path(&what, path),
-        Value::Command { program, args } => escape::command_line(program, args),
-        Value::Quoted(text) => escape::policy_value(&what, text),
-        Value::EnvFile(name) => Ok(format!(
+        Value::Text(text) => escape::text(&what(), text),
+        Value::Path(path) => escape::path(&what(), path),
+        Value::Command { program, args } => escape::command_line(program, args).map(Cow::Owned),
+        Value::Quoted(text) => escape::policy_value(&what(), text).map(Cow::Owned),
+        Value::EnvFile(name) => Ok(Cow::Owned(format!(
             "{}/{}",
             env_dir.as_unit_value(),
             escape::glob(&escape::specifiers(name))
-        )),
+        ))),
     }
 }
 
@@ -262,12 +272,12 @@ fn render_unit(unit: &Unit, marker: &str, env_dir: &EnvDir) -> Result<String, Es
         let mut lines = Vec::with_capacity(section.directives.len());
         for directive in &section.directives {
             lines.push((
-                directive.key.clone(),
+                directive.key.as_ref(),
                 unit_value(&directive.key, &directive.value, env_dir)?,
             ));
         }
         sections.push(RenderedSection {
-            name: section.name.clone(),
+            name: &section.name,
             lines,
         });
     }

@@ -15,13 +15,13 @@ use std::process::Command as Process;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
+use ecosystemd::bundle::Scope;
 use ecosystemd::bundle::{Bundle, FileKind};
 use ecosystemd::diagnostic::Location;
 use ecosystemd::ecosystem::{
     App, Command, Ecosystem, Hardening, Instances, LogSettings, RestartPolicy, Settings,
     SystemdOptions, WatchdogPolicy,
 };
-use ecosystemd::bundle::Scope;
 use ecosystemd::plan::PlanOptions;
 use ecosystemd::render::{EnvDir, RenderOptions, render_bundle};
 use proptest::prelude::*;
@@ -266,12 +266,14 @@ fn node_agent_serves_under_the_strict_profile_in_a_user_manager() {
         let output = sandbox.exec(&all);
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     };
-    sandbox.wait_for("the user manager", Duration::from_secs(30), || {
-        match user(&["is-system-running"]).as_str() {
+    sandbox.wait_for(
+        "the user manager",
+        Duration::from_secs(30),
+        || match user(&["is-system-running"]).as_str() {
             "running" | "degraded" => Ok(()),
             other => Err(other.to_string()),
-        }
-    });
+        },
+    );
     user(&["daemon-reload"]);
     user(&["start", "mine.target"]);
     let unit = r"mine-user\x20agent.service";

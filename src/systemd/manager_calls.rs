@@ -16,6 +16,8 @@ use super::ManagerProxy;
 
 /// The D-Bus error systemd answers for a unit it does not know.
 const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
+/// The D-Bus error of a second `Subscribe()` on the same connection.
+const ALREADY_SUBSCRIBED: &str = "org.freedesktop.systemd1.AlreadySubscribed";
 
 /// What a unit call asks of a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +70,10 @@ pub async fn run_jobs(
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    manager.subscribe().await?;
+    match manager.subscribe().await {
+        Err(zbus::Error::MethodError(name, _, _)) if name.as_str() == ALREADY_SUBSCRIBED => {}
+        other => other?,
+    }
     let mut removed = manager.receive_job_removed().await?;
     let mut pending: HashMap<OwnedObjectPath, String> = HashMap::new();
     let mut failures = Vec::new();

@@ -133,3 +133,129 @@ fn install_now_prunes_spares_foreign_units_and_refuses_broken_input() {
             .exists()
     );
 }
+
+#[test]
+fn runtime_install_lives_in_run_and_uninstalls() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let bundle = sleepers("fleet", &["x"]).to_text();
+    assert_ok(
+        &gen_units(
+            &sandbox,
+            &["install", "--runtime", "--now"],
+            bundle.as_bytes(),
+        ),
+        "install --runtime",
+    );
+    wait_property(&sandbox, "fleet-x.service", "ActiveState", "active", WAIT);
+    assert_eq!(
+        sandbox.property("fleet-x.service", "FragmentPath"),
+        "/run/systemd/system/fleet-x.service"
+    );
+    assert!(
+        sandbox
+            .path("/run/ecosystemd/generations/fleet/current")
+            .exists()
+    );
+    assert!(!sandbox.path("/etc/systemd/system/fleet-x.service").exists());
+    assert_ok(
+        &gen_units(&sandbox, &["uninstall", "--runtime", "fleet"], b""),
+        "uninstall --runtime",
+    );
+    assert_eq!(
+        sandbox.property("fleet-x.service", "LoadState"),
+        "not-found"
+    );
+}
+
+#[test]
+fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    // Keep the user manager's configuration inside the sandbox's private /tmp.
+    let dropin = sandbox.path("/etc/systemd/system/user@0.service.d");
+    std::fs::create_dir_all(&dropin).unwrap();
+    std::fs::write(
+        dropin.join("config.conf"),
+        "[Service]\nEnvironment=XDG_CONFIG_HOME=/tmp/user-config\n",
+    )
+    .unwrap();
+    sandbox.systemctl(&["daemon-reload"]);
+    sandbox.systemctl(&["start", "user@0.service"]);
+    wait_property(&sandbox, "user@0.service", "ActiveState", "active", WAIT);
+
+    let env = [
+        "/usr/bin/env",
+        "XDG_CONFIG_HOME=/tmp/user-config",
+        "XDG_RUNTIME_DIR=/run/user/0",
+        "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/0/bus",
+    ];
+    let run = |args: &[&str], stdin: &[u8]| {
+        let mut all: Vec<&str> = env.to_vec();
+        all.push(GEN_UNITS);
+        all.extend_from_slice(args);
+        let mut command = sandbox.command(&all);
+        command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("spawn");
+        {
+            use std::io::Write as _;
+            let _ = child.stdin.take().expect("stdin").write_all(stdin);
+        }
+        child.wait_with_output().expect("output")
+    };
+
+    let system = sleepers("mine", &["x"]);
+    let refused = run(&["install", "--user"], system.to_text().as_bytes());
+    assert_eq!(code(&refused), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--user"));
+
+    let mut user = sleepers("mine", &["x"]);
+    user.scope = ecosystemd::bundle::Scope::User;
+    if let Some(target) = user.files.iter_mut().find(|f| f.name == "mine.target") {
+        target.contents = target
+            .contents
+            .replace("multi-user.target", "default.target");
+    }
+    user.files.push(owned_file(
+        "mine",
+        ecosystemd::bundle::FileKind::Journald,
+        "journald@mine.conf",
+        0o644,
+        "[Journal]\n",
+    ));
+    let output = run(&["install", "--user", "--now"], user.to_text().as_bytes());
+    assert_ok(&output, "install --user");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("journald@mine.conf: not installed"));
+    let user_property = |property: &str| {
+        let mut all: Vec<&str> = env.to_vec();
+        all.extend([
+            "systemctl",
+            "--user",
+            "show",
+            "-P",
+            property,
+            "mine-x.service",
+        ]);
+        String::from_utf8_lossy(&sandbox.exec(&all).stdout)
+            .trim()
+            .to_string()
+    };
+    sandbox.wait_for("mine-x.service active in the user manager", WAIT, || {
+        let state = user_property("ActiveState");
+        if state == "active" {
+            Ok(())
+        } else {
+            Err(state)
+        }
+    });
+    assert_eq!(
+        user_property("FragmentPath"),
+        "/tmp/user-config/systemd/user/mine-x.service"
+    );
+    assert!(!sandbox.path("/etc/systemd/journald@mine.conf").exists());
+}

@@ -79,8 +79,9 @@ fn install_now_prunes_spares_foreign_units_and_refuses_broken_input() {
     );
 
     let before = resolved(&sandbox, UNIT_DIR);
-    let broken_inputs: [&[u8]; 4] = [
+    let broken_inputs: [&[u8]; 5] = [
         b"",
+        b"# ecosystemd bundle 1 scope=system ecosystem=agents\n#--- end 0 files\n",
         &second.as_bytes()[..second.len() / 2],
         b"error: ecosystem.yaml:3:1: unknown field\n",
         &first.as_bytes()[..first.len() - 1],

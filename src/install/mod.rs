@@ -87,6 +87,12 @@ pub async fn install(bundle: &Bundle, options: &Options) -> Result<Outcome, Inst
             }
         )));
     }
+    if !bundle.files.iter().any(|f| f.kind == FileKind::Unit) {
+        return Err(InstallError::BadInput(format!(
+            "the bundle of ecosystem {} holds no unit; to remove the ecosystem, run `gen-units uninstall {}`",
+            bundle.ecosystem, bundle.ecosystem
+        )));
+    }
     apply(&bundle.ecosystem, &bundle.files, options).await
 }
 
@@ -337,6 +343,9 @@ mod tests {
         user.scope = Scope::User;
         let error = block(install(&user, &root.options())).unwrap_err();
         assert_eq!(error.exit_code(), EXIT_BAD_INPUT);
+        let error = block(install(&bundle(vec![]), &root.options())).unwrap_err();
+        assert_eq!(error.exit_code(), EXIT_BAD_INPUT);
+        assert!(!root.0.join("etc").exists());
     }
 
     #[test]

@@ -159,15 +159,18 @@ fn sigkill_at_random_moments_against_live_systemd_never_mixes() {
         } else {
             (&new, &old)
         };
-        // Start from a complete `from` set.
+        // Start from a complete `from` set; its duration bounds the kill delays.
+        let started = Instant::now();
         assert_ok(
             &gen_units(&sandbox, &["install"], from.to_text().as_bytes()),
             "install",
         );
+        let span = started.elapsed().as_micros().max(1_000) as u64;
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let delay = Duration::from_micros(seed % 30_000);
+        // The switch comes early; the D-Bus reload after it takes most of the time.
+        let delay = Duration::from_micros(seed % (span / 3));
         let mut child = sandbox.command(&[GEN_UNITS, "install"]);
         child
             .stdin(Stdio::piped())
@@ -183,11 +186,10 @@ fn sigkill_at_random_moments_against_live_systemd_never_mixes() {
         while started.elapsed() < delay && matches!(child.try_wait(), Ok(None)) {
             std::thread::sleep(Duration::from_micros(200));
         }
-        // nsenter execs the binary in place, so this kills gen-units itself.
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_forked_child(&mut child);
         let set = which_set(&root, &old, &new, &format!("round {round}, {delay:?}"));
-        seen.push(set);
+        let switched = std::ptr::eq(if set == "old" { &old } else { &new }, to);
+        seen.push(if switched { "switched" } else { "unchanged" });
         sandbox.systemctl(&["daemon-reload"]);
         let loaded = sandbox.systemctl(&[
             "list-unit-files",
@@ -212,4 +214,30 @@ fn sigkill_at_random_moments_against_live_systemd_never_mixes() {
         );
     }
     eprintln!("outcomes: {seen:?}");
+}
+
+/// SIGKILLs what nsenter forked (gen-units inside the sandbox; nsenter must fork to
+/// enter a PID namespace, so killing nsenter alone would let the install finish), then
+/// reaps nsenter.
+fn kill_forked_child(nsenter: &mut std::process::Child) {
+    let children = format!("/proc/{0}/task/{0}/children", nsenter.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && matches!(nsenter.try_wait(), Ok(None)) {
+        let pids: Vec<i32> = std::fs::read_to_string(&children)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if !pids.is_empty() {
+            for pid in pids {
+                // SAFETY: kill(2) on a child of a process this test started.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let _ = nsenter.wait();
 }

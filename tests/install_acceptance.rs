@@ -306,4 +306,25 @@ fn log_namespace_output_and_rotation_limits() {
             Err(all)
         }
     });
+
+    // New limits: install --now restarts that namespace's journald to apply them.
+    let mut changed = bundle.clone();
+    if let Some(conf) = changed
+        .files
+        .iter_mut()
+        .find(|f| f.kind == FileKind::Journald)
+    {
+        conf.contents = conf
+            .contents
+            .replace("SystemMaxUse=24M", "SystemMaxUse=40M");
+    }
+    install_now(&sandbox, &changed);
+    sandbox.wait_for("the namespace journald's new limit", WAIT, || {
+        let all = journal(&sandbox, &["--namespace=agents"]);
+        if all.contains("max 40.0M") {
+            Ok(())
+        } else {
+            Err(all)
+        }
+    });
 }

@@ -49,6 +49,7 @@ pub async fn activate(
     let mut failures = manager_calls::run_jobs(&manager, UnitCall::Stop, &removed, JOB_TIMEOUT)
         .await
         .context("stopping removed units")?;
+    manager_calls::forget_failed(&manager, &removed).await;
     if !activation.now {
         return Ok(failures);
     }

@@ -122,8 +122,8 @@ impl Diff {
         self.changes.iter().filter(move |c| c.action == action)
     }
 
-    /// Units that must restart to pick up a change: changed unit files, and services
-    /// whose environment file changed.
+    /// Units that must restart to pick up a change: changed unit files, services whose
+    /// environment file changed, and the journald instance whose configuration changed.
     pub fn units_to_restart(&self, files: &[&BundleFile]) -> Vec<String> {
         let mut units: Vec<String> = self
             .with(Action::Change)
@@ -139,6 +139,15 @@ impl Diff {
                 if unit.contents.contains(&reference) && !units.contains(&unit.name) {
                     units.push(unit.name.clone());
                 }
+            }
+        }
+        for journald in self.changes.iter().filter(|c| {
+            c.kind == FileKind::Journald && matches!(c.action, Action::Add | Action::Change)
+        }) {
+            if let Some(unit) = journald_unit(&journald.name)
+                && !units.contains(&unit)
+            {
+                units.push(unit);
             }
         }
         units.sort();
@@ -167,5 +176,57 @@ impl Diff {
             count(Action::Keep)
         ));
         out
+    }
+}
+
+/// The journald instance that reads a journald configuration file: `journald@NS.conf`
+/// is read by `systemd-journald@NS.service`, `journald.conf.d/*` by the main one.
+fn journald_unit(name: &str) -> Option<String> {
+    if let Some(namespace) = name
+        .strip_prefix("journald@")
+        .and_then(|rest| rest.strip_suffix(".conf"))
+    {
+        return Some(format!("systemd-journald@{namespace}.service"));
+    }
+    name.starts_with("journald.conf.d/")
+        .then(|| "systemd-journald.service".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: FileKind, name: &str, action: Action) -> Change {
+        Change {
+            kind,
+            name: name.into(),
+            action,
+            adopt: false,
+        }
+    }
+
+    #[test]
+    fn restarts_changed_units_env_users_and_their_journald() {
+        let diff = Diff {
+            changes: vec![
+                change(FileKind::Unit, "g-a.service", Action::Change),
+                change(FileKind::Unit, "g-b.service", Action::Keep),
+                change(FileKind::Unit, "g-c.service", Action::Add),
+                change(FileKind::Env, "g-b.env", Action::Change),
+                change(FileKind::Journald, "journald@g.conf", Action::Add),
+                change(FileKind::Journald, "journald.conf.d/g.conf", Action::Keep),
+            ],
+            warnings: Vec::new(),
+        };
+        let b = BundleFile {
+            kind: FileKind::Unit,
+            name: "g-b.service".into(),
+            mode: 0o644,
+            contents: "EnvironmentFile=%E/ecosystemd/env/g-b.env\n".into(),
+        };
+        assert_eq!(
+            diff.units_to_restart(&[&b]),
+            ["g-a.service", "g-b.service", "systemd-journald@g.service"]
+        );
     }
 }

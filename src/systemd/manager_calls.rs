@@ -44,6 +44,14 @@ pub async fn reload(manager: &ManagerProxy<'_>) -> zbus::Result<()> {
     manager.reload().await
 }
 
+/// Clears the failed state of `units` so that removed units leave no trace; units
+/// that are not failed or not loaded are skipped.
+pub async fn forget_failed(manager: &ManagerProxy<'_>, units: &[String]) {
+    for unit in units {
+        let _ = manager.reset_failed_unit(unit.clone()).await;
+    }
+}
+
 /// Enables `units` (their `[Install]` sections), in `/run` when `runtime`.
 pub async fn enable(
     manager: &ManagerProxy<'_>,

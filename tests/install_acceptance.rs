@@ -4,7 +4,6 @@
 mod common;
 mod install_support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
@@ -12,31 +11,6 @@ use ecosystemd::bundle::{Bundle, FileKind, Scope};
 use install_support::*;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// A scratch folder under the target dir (visible inside the sandbox), removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("acceptance-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Self(dir)
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("write scratch file");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn unit(name: &str, body: &str) -> ecosystemd::bundle::BundleFile {
     owned_file("agents", FileKind::Unit, name, 0o644, body)

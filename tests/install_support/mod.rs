@@ -157,3 +157,30 @@ pub fn live(entries: Vec<(String, Option<String>)>) -> Vec<(String, String)> {
         .filter_map(|(name, contents)| Some((name, contents?)))
         .collect()
 }
+
+/// A scratch folder under the target dir (visible inside the sandbox), removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    /// A fresh, empty folder named after `name`.
+    pub fn new(name: &str) -> Self {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("acceptance-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Self(dir)
+    }
+
+    /// Writes `contents` to `name` in the folder; returns its path.
+    pub fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("write scratch file");
+        path.display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,6 +1,6 @@
 //! The `install` and `uninstall` commands: arguments in, exit status out.
 
-use std::io::Read as _;
+use std::io::{IsTerminal as _, Read as _};
 
 use crate::bundle::Bundle;
 use crate::cli::gen_units::{DestinationArgs, InstallArgs, UninstallArgs};
@@ -75,6 +75,12 @@ fn read_input(args: &InstallArgs) -> Result<(String, String), InstallError> {
             path.display().to_string()
         }
         None => {
+            if std::io::stdin().is_terminal() {
+                return Err(InstallError::BadInput(
+                    "no bundle: pipe one in (`gen-units FILE | gen-units install`) or use --from FILE"
+                        .into(),
+                ));
+            }
             std::io::stdin()
                 .read_to_end(&mut bytes)
                 .map_err(|e| InstallError::BadInput(format!("<stdin>: cannot read: {e}")))?;

@@ -25,8 +25,8 @@ pub const GENERATOR_NAME: &str = "ecosystemd-generator";
 pub const CONFIG_DIR: &str = "/etc/ecosystemd";
 
 /// Renders one ecosystem file into a bundle whose environment files live in the given
-/// folder; an error is the located, printable message.
-pub type RenderFn<'a> = &'a dyn Fn(&Path, &Path) -> Result<Bundle, String>;
+/// folder, with its warnings; an error is the located, printable message.
+pub type RenderFn<'a> = &'a dyn Fn(&Path, &Path) -> Result<(Bundle, Vec<String>), String>;
 
 /// What one generator run did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -48,6 +48,12 @@ pub fn generate(
     let mut taken: BTreeSet<String> = BTreeSet::new();
     for source in ecosystem_files(config_dir) {
         let outcome = render(&source, normal_dir)
+            .map(|(bundle, warnings)| {
+                for warning in warnings {
+                    log(Level::Warning, &warning);
+                }
+                bundle
+            })
             .and_then(|bundle| claim(&bundle, &mut taken).map(|()| bundle))
             .and_then(|bundle| {
                 write_bundle(&bundle, &source, normal_dir, log)
@@ -282,7 +288,7 @@ mod tests {
         for name in ["a.yaml", "b.yaml", "c.json", "d.yaml", "notes.txt"] {
             fs::write(config.join(name), name).unwrap();
         }
-        let render = |source: &Path, _env: &Path| -> Result<Bundle, String> {
+        let render = |source: &Path, _env: &Path| -> Result<(Bundle, Vec<String>), String> {
             let name = source.file_name().unwrap().to_string_lossy().into_owned();
             if name == "b.yaml" {
                 return Err(format!("{}:1:1: error: broken", source.display()));
@@ -293,7 +299,7 @@ mod tests {
             } else {
                 name.replace('.', "-")
             };
-            Ok(Bundle {
+            Ok((Bundle {
                 scope: Scope::System,
                 ecosystem: name.clone(),
                 files: vec![BundleFile {
@@ -302,7 +308,7 @@ mod tests {
                     mode: 0o644,
                     contents: "# m\n[Unit]\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n".into(),
                 }],
-            })
+            }, vec![format!("{name}: warning: noted")]))
         };
         let mut lines = Vec::new();
         let summary = generate(&config, &out, &render, &mut |_, m| {

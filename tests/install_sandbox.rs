@@ -140,14 +140,21 @@ fn runtime_install_lives_in_run_and_uninstalls() {
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let bundle = sleepers("fleet", &["x"]).to_text();
+    let scratch = Scratch::new("runtime");
+    let bundle = scratch.file("fleet.bundle", &sleepers("fleet", &["x"]).to_text());
+    let missing = gen_units(
+        &sandbox,
+        &["install", "--runtime", "--from", "/nonexistent"],
+        b"",
+    );
+    assert_eq!(code(&missing), Some(2));
     assert_ok(
         &gen_units(
             &sandbox,
-            &["install", "--runtime", "--now"],
-            bundle.as_bytes(),
+            &["install", "--runtime", "--now", "--from", &bundle],
+            b"",
         ),
-        "install --runtime",
+        "install --runtime --from",
     );
     wait_property(&sandbox, "fleet-x.service", "ActiveState", "active", WAIT);
     assert_eq!(

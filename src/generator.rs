@@ -17,6 +17,10 @@ use std::os::unix::fs::{OpenOptionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 
 use crate::bundle::{Bundle, BundleFile, FileKind};
+use crate::cli::gen_units::{GeneratorArgs, InputArgs, render_options};
+use crate::diagnostic::{EXIT_FAILURE, EXIT_OK};
+use crate::ecosystem::LoadOptions;
+use crate::render::{EnvDir, RenderOptions, escape, render_bundle};
 
 /// The name the binary answers to as a generator (argv\[0\]).
 pub const GENERATOR_NAME: &str = "ecosystemd-generator";
@@ -56,7 +60,10 @@ pub fn generate(
             })
             .and_then(|bundle| claim(&bundle, &mut taken).map(|()| bundle))
             .and_then(|bundle| {
-                write_bundle(&bundle, &source, normal_dir, log)
+                let source_path = escape::path("SourcePath=", &source.display().to_string())
+                    .map_err(|e| format!("{}: error: {e}", source.display()))?
+                    .into_owned();
+                write_bundle(&bundle, &source, &source_path, normal_dir, log)
                     .map_err(|e| format!("{}: error: writing units: {e}", source.display()))
             });
         match outcome {
@@ -71,6 +78,56 @@ pub fn generate(
         }
     }
     summary
+}
+
+/// Runs generator mode for `args` (what systemd passes); returns the exit status, 0
+/// unless the output folder is unusable: a bad ecosystem file never fails the run.
+pub fn run(args: &GeneratorArgs) -> i32 {
+    let mut log = kernel_logger();
+    if !args.normal_dir.is_dir() {
+        log(
+            Level::Error,
+            &format!(
+                "{}: the output folder does not exist",
+                args.normal_dir.display()
+            ),
+        );
+        return EXIT_FAILURE;
+    }
+    // The same options as `gen-units FILE`, so both render the same units.
+    let (options, notes) = render_options(&InputArgs {
+        file: None,
+        env: None,
+        systemd_version: None,
+        strict: false,
+        user: false,
+    });
+    for note in notes {
+        log(Level::Warning, &note);
+    }
+    let render = |source: &Path, env_dir: &Path| -> Result<(Bundle, Vec<String>), String> {
+        let ecosystem = crate::ecosystem::load(source, &LoadOptions::default())
+            .map_err(|rejected| rejected.to_string())?;
+        let env_dir = EnvDir::path(&env_dir.display().to_string())
+            .map_err(|error| format!("{}: error: {error}", source.display()))?;
+        let options = RenderOptions {
+            env_dir,
+            ..options.clone()
+        };
+        let rendered = render_bundle(&ecosystem, &options).map_err(|r| r.to_string())?;
+        let warnings = rendered.warnings.iter().map(ToString::to_string).collect();
+        Ok((rendered.bundle, warnings))
+    };
+    let summary = generate(Path::new(CONFIG_DIR), &args.normal_dir, &render, &mut log);
+    log(
+        Level::Info,
+        &format!(
+            "{} ecosystem files rendered, {} skipped",
+            summary.rendered.len(),
+            summary.skipped.len()
+        ),
+    );
+    EXIT_OK
 }
 
 /// How serious a generator log line is (kernel log levels).
@@ -144,6 +201,7 @@ fn claim(bundle: &Bundle, taken: &mut BTreeSet<String>) -> Result<(), String> {
 fn write_bundle(
     bundle: &Bundle,
     source: &Path,
+    source_path: &str,
     normal_dir: &Path,
     log: &mut dyn FnMut(Level, &str),
 ) -> io::Result<()> {
@@ -159,7 +217,7 @@ fn write_bundle(
             ),
             FileKind::Env => write(&normal_dir.join(&file.name), file, &file.contents)?,
             FileKind::Unit => {
-                let contents = with_source_path(&file.contents, source);
+                let contents = with_source_path(&file.contents, source_path);
                 write(&normal_dir.join(&file.name), file, &contents)?;
                 for (dependency, wanting) in install_links(&file.contents) {
                     let dir = normal_dir.join(format!("{wanting}.{dependency}"));
@@ -185,19 +243,16 @@ fn write(path: &Path, file: &BundleFile, contents: &str) -> io::Result<()> {
     out.write_all(contents.as_bytes())
 }
 
-/// The unit with `SourcePath=` added to its `[Unit]` section (created if missing),
-/// unless it already names one.
-pub fn with_source_path(contents: &str, source: &Path) -> String {
+/// The unit with `SourcePath=` (`source_path`, escaped for a unit file) added to its
+/// `[Unit]` section (created if missing), unless it already names one.
+pub fn with_source_path(contents: &str, source_path: &str) -> String {
     if contents
         .lines()
         .any(|l| l.trim_start().starts_with("SourcePath="))
     {
         return contents.to_string();
     }
-    let line = format!(
-        "SourcePath={}",
-        source.display().to_string().replace('%', "%%")
-    );
+    let line = format!("SourcePath={source_path}");
     let mut out = String::with_capacity(contents.len() + line.len() + 8);
     let mut added = false;
     for text in contents.split_inclusive('\n') {
@@ -255,11 +310,11 @@ mod tests {
     fn source_path_goes_into_the_unit_section() {
         let unit = "# marker\n[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n";
         assert_eq!(
-            with_source_path(unit, Path::new("/etc/ecosystemd/a%b.yaml")),
+            with_source_path(unit, "/etc/ecosystemd/a%%b.yaml"),
             "# marker\n[Unit]\nSourcePath=/etc/ecosystemd/a%%b.yaml\nDescription=x\n[Service]\nExecStart=/bin/true\n"
         );
         assert!(
-            with_source_path("# m\n[Service]\n", Path::new("/e/a.yaml"))
+            with_source_path("# m\n[Service]\n", "/e/a.yaml")
                 .starts_with("# m\n[Unit]\nSourcePath=/e/a.yaml\n\n[Service]")
         );
     }

@@ -13,6 +13,8 @@ pub mod ecosystem;
 pub mod generator;
 pub mod install;
 pub mod marker;
+pub mod plan;
+pub mod render;
 pub mod systemd;
 pub mod unit_policy;
 pub mod watchdog;

@@ -1,12 +1,7 @@
-use clap::Parser as _;
-use ecosystemd::cli::gen_units::{GenUnitsCli, GenUnitsCommand};
+//! `gen-units`: see [`ecosystemd::cli::gen_units`].
+
+use ecosystemd::cli::gen_units::{parse_invocation, run};
 
 fn main() {
-    let cli = GenUnitsCli::parse();
-    let code = match &cli.command {
-        Some(GenUnitsCommand::Install(args)) => ecosystemd::install::command::install(args),
-        Some(GenUnitsCommand::Uninstall(args)) => ecosystemd::install::command::uninstall(args),
-        None => 0,
-    };
-    std::process::exit(code);
+    std::process::exit(run(parse_invocation()));
 }

@@ -1,17 +1,15 @@
 //! The acceptance of `gen-units FILE | gen-units install --now` on a real systemd, from
-//! ecosystem files: the 74-agent example, memory and restart limits, cron and watch
-//! restarts, exact environment values and journald namespaces.
+//! ecosystem files: memory and restart limits, cron and watch restarts, exact
+//! environment values, journald namespaces, pruning and broken input.
 
 mod common;
 mod install_support;
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
-use ecosystemd::bundle::{Bundle, FileKind};
+use ecosystemd::bundle::Bundle;
 use install_support::*;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -38,77 +36,6 @@ fn journal(sandbox: &Sandbox, args: &[&str]) -> String {
     let mut all = vec!["journalctl", "--no-pager", "-o", "cat"];
     all.extend_from_slice(args);
     String::from_utf8_lossy(&sandbox.exec(&all).stdout).into_owned()
-}
-
-fn answer(port: u16) -> Result<String, String> {
-    let mut stream =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
-            .map_err(|e| format!("port {port}: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .map_err(|e| e.to_string())?;
-    stream
-        .write_all(b"GET / HTTP/1.0\r\n\r\n")
-        .map_err(|e| format!("port {port}: {e}"))?;
-    let mut reply = String::new();
-    stream
-        .read_to_string(&mut reply)
-        .map_err(|e| format!("port {port}: {e}"))?;
-    if reply.starts_with("HTTP/1.") {
-        Ok(reply)
-    } else {
-        Err(format!("port {port}: {reply:?}"))
-    }
-}
-
-#[test]
-fn the_74_agent_example_runs_and_answers_under_default_hardening() {
-    let Some(sandbox) = Sandbox::boot() else {
-        return;
-    };
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agents/ecosystem.yaml");
-    let bundle = render_and_install(&sandbox, &example);
-    // Every agent with a port (each cluster instance has its own): its service, from
-    // its environment file's name, must be active and answer as itself.
-    let mut agents = Vec::new();
-    for env in bundle.files.iter().filter(|f| f.kind == FileKind::Env) {
-        let value = |key: &str| {
-            env.contents.lines().find_map(|line| {
-                let value = line.strip_prefix(key)?.strip_prefix('=')?;
-                Some(value.trim_matches('"').to_string())
-            })
-        };
-        if let (Some(port), Some(name)) = (value("PORT"), value("AGENT_NAME")) {
-            let unit = format!("{}.service", env.name.trim_end_matches(".env"));
-            agents.push((unit, port.parse::<u16>().expect("numeric PORT"), name));
-        }
-    }
-    assert!(
-        agents.len() >= 74,
-        "only {} agents with a port",
-        agents.len()
-    );
-    for (unit, port, name) in &agents {
-        let reply = sandbox.wait_for(
-            &format!("{unit} answering on {port}"),
-            Duration::from_secs(120),
-            || {
-                let state = sandbox.property(unit, "ActiveState");
-                if state != "active" {
-                    return Err(format!("{unit} is {state}"));
-                }
-                answer(*port)
-            },
-        );
-        assert!(
-            reply.contains(&format!("\"name\":\"{name}\"")),
-            "{unit}: {reply}"
-        );
-    }
-    // The default profile: strict hardening on every agent.
-    let (unit, _, _) = &agents[0];
-    assert_eq!(sandbox.property(unit, "ProtectSystem"), "strict");
-    assert_eq!(sandbox.property(unit, "DynamicUser"), "yes");
 }
 
 #[test]
@@ -287,6 +214,21 @@ fn log_namespace_holds_the_output_and_the_rotation_limits() {
     sandbox.wait_for("the fleet journald's configured limit", WAIT, || {
         let out = journal(&sandbox, &["--namespace=fleet"]);
         if out.contains("max 24.0M") {
+            Ok(())
+        } else {
+            Err(out)
+        }
+    });
+
+    // New limits: install --now restarts that namespace's journald to apply them.
+    scratch.file(
+        "ecosystem.yaml",
+        "group: logs\nlogs:\n  namespace: fleet\n  max_use: 40M\n  max_size: 3M\napps:\n  - name: talk\n    script: talk.js\n",
+    );
+    render_and_install(&sandbox, Path::new(&ecosystem));
+    sandbox.wait_for("the fleet journald's new limit", WAIT, || {
+        let out = journal(&sandbox, &["--namespace=fleet"]);
+        if out.contains("max 40.0M") {
             Ok(())
         } else {
             Err(out)

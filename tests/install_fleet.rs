@@ -1,19 +1,18 @@
-//! A fleet of 74 Node HTTP agents installed with `--now` under a strict hardening set:
-//! every unit becomes active and every agent answers on its port.
+//! The 74-agent example with real Node HTTP agents, rendered by `gen-units` and
+//! installed with `--now`: every agent's unit is active and answers on its port, under
+//! the default (strict) hardening profile.
 
 mod common;
 mod install_support;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
+use std::path::Path;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
-use ecosystemd::bundle::{Bundle, FileKind, Scope};
+use ecosystemd::bundle::{Bundle, FileKind};
 use install_support::*;
-
-const AGENTS: u16 = 74;
-const HARDENING: &str = "DynamicUser=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\nPrivateDevices=yes\nPrivateUsers=yes\nProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\nProtectClock=yes\nProtectHostname=yes\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\nRestrictNamespaces=yes\nRestrictRealtime=yes\nRestrictSUIDSGID=yes\nLockPersonality=yes\nNoNewPrivileges=yes\nSystemCallArchitectures=native\nSystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\nCapabilityBoundingSet=\n";
 
 fn answer(port: u16) -> Result<String, String> {
     let mut stream =
@@ -29,66 +28,66 @@ fn answer(port: u16) -> Result<String, String> {
     stream
         .read_to_string(&mut reply)
         .map_err(|e| format!("port {port}: {e}"))?;
-    Ok(reply)
+    if reply.starts_with("HTTP/1.") {
+        Ok(reply)
+    } else {
+        Err(format!("port {port}: {reply:?}"))
+    }
 }
 
 #[test]
-fn seventy_four_node_agents_start_and_answer_under_hardening() {
+fn the_74_agent_example_runs_and_answers_under_default_hardening() {
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let scratch = Scratch::new("fleet");
-    let agent = scratch.file(
-        "agent.js",
-        "const port = Number(process.env.PORT);\nrequire('http').createServer((q, s) => s.end(`agent ${process.env.AGENT} on ${port}\\n`)).listen(port, '127.0.0.1');\n",
-    );
-    // A port range of its own, so parallel test runs on one host rarely collide.
-    let base = 40_000 + (std::process::id() % 200) as u16 * 100;
-    let names: Vec<String> = (1..=AGENTS).map(|i| format!("a{i:02}")).collect();
-    let apps: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut files = vec![target("fleet", &apps)];
-    for (i, app) in apps.iter().enumerate() {
-        let port = base + i as u16;
-        files.push(owned_file(
-            "fleet",
-            FileKind::Unit,
-            &format!("fleet-{app}.service"),
-            0o644,
-            &format!(
-                "[Unit]\nPartOf=fleet.target\n\n[Service]\nEnvironmentFile=%E/ecosystemd/env/fleet-{app}.env\nExecStart=/usr/bin/node {agent}\nMemoryMax=200M\nRestart=always\n{HARDENING}\n[Install]\nWantedBy=fleet.target\n",
-            ),
-        ));
-        files.push(owned_file(
-            "fleet",
-            FileKind::Env,
-            &format!("fleet-{app}.env"),
-            0o600,
-            &format!("PORT={port}\nAGENT={app}\n"),
-        ));
-    }
-    let bundle = Bundle {
-        scope: Scope::System,
-        ecosystem: "fleet".into(),
-        files,
-    };
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agents/ecosystem.yaml");
+    let path = example.display().to_string();
+    let rendered = gen_units(&sandbox, &[&path], b"");
+    assert_ok(&rendered, "gen-units examples/agents/ecosystem.yaml");
     assert_ok(
-        &gen_units(&sandbox, &["install", "--now"], bundle.to_text().as_bytes()),
+        &gen_units(&sandbox, &["install", "--now"], &rendered.stdout),
         "install --now",
     );
-    for (i, app) in apps.iter().enumerate() {
-        let unit = format!("fleet-{app}.service");
-        let port = base + i as u16;
+    let bundle = Bundle::parse(&String::from_utf8_lossy(&rendered.stdout)).expect("a bundle");
+    // Every agent with a port (each cluster instance has its own): its service, from
+    // its environment file's name, must be active and answer as itself.
+    let mut agents = Vec::new();
+    for env in bundle.files.iter().filter(|f| f.kind == FileKind::Env) {
+        let value = |key: &str| {
+            env.contents.lines().find_map(|line| {
+                let value = line.strip_prefix(key)?.strip_prefix('=')?;
+                Some(value.trim_matches('"').to_string())
+            })
+        };
+        if let (Some(port), Some(name)) = (value("PORT"), value("AGENT_NAME")) {
+            let unit = format!("{}.service", env.name.trim_end_matches(".env"));
+            agents.push((unit, port.parse::<u16>().expect("numeric PORT"), name));
+        }
+    }
+    assert!(
+        agents.len() >= 74,
+        "only {} agents with a port",
+        agents.len()
+    );
+    for (unit, port, name) in &agents {
         let reply = sandbox.wait_for(
             &format!("{unit} answering on {port}"),
-            Duration::from_secs(90),
+            Duration::from_secs(120),
             || {
-                let state = sandbox.property(&unit, "ActiveState");
+                let state = sandbox.property(unit, "ActiveState");
                 if state != "active" {
                     return Err(format!("{unit} is {state}"));
                 }
-                answer(port)
+                answer(*port)
             },
         );
-        assert!(reply.contains(&format!("agent {app} on {port}")), "{reply}");
+        assert!(
+            reply.contains(&format!("\"name\":\"{name}\"")),
+            "{unit}: {reply}"
+        );
     }
+    // The default profile: strict hardening on every agent.
+    let (unit, _, _) = &agents[0];
+    assert_eq!(sandbox.property(unit, "ProtectSystem"), "strict");
+    assert_eq!(sandbox.property(unit, "DynamicUser"), "yes");
 }

@@ -204,7 +204,6 @@ pub fn load_and_render(input: &InputArgs) -> Result<(Ecosystem, Rendered), Rejec
         file,
         &LoadOptions {
             env: input.env.clone(),
-            ..LoadOptions::default()
         },
     )?;
     let rendered = render::render_bundle(&ecosystem, &options)?;

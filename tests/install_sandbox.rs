@@ -114,6 +114,21 @@ fn install_now_prunes_spares_foreign_units_and_refuses_broken_input() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("agents-foreign-twin.service"));
     assert_eq!(resolved(&sandbox, UNIT_DIR), before);
 
+    let before = resolved(&sandbox, UNIT_DIR);
+    let dry = gen_units(&sandbox, &["uninstall", "--dry-run", "agents"], b"");
+    assert_ok(&dry, "uninstall --dry-run");
+    let dry_out = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry_out.contains("remove /etc/systemd/system/agents-a.service"),
+        "{dry_out}"
+    );
+    assert!(!dry_out.contains("foreign"), "{dry_out}");
+    assert_eq!(resolved(&sandbox, UNIT_DIR), before);
+    assert_eq!(
+        sandbox.property("agents-a.service", "ActiveState"),
+        "active"
+    );
+
     assert_ok(
         &gen_units(&sandbox, &["uninstall", "agents"], b""),
         "uninstall",
@@ -266,4 +281,22 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
         "/tmp/user-config/systemd/user/mine-x.service"
     );
     assert!(!sandbox.path("/etc/systemd/journald@mine.conf").exists());
+
+    assert_ok(
+        &run(&["uninstall", "--user", "mine"], b""),
+        "uninstall --user",
+    );
+    sandbox.wait_for("mine-x.service gone from the user manager", WAIT, || {
+        let state = user_property("LoadState");
+        if state == "not-found" {
+            Ok(())
+        } else {
+            Err(state)
+        }
+    });
+    assert!(
+        !sandbox
+            .path("/tmp/user-config/ecosystemd/generations/mine")
+            .exists()
+    );
 }

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod generation;
 pub mod ownership;
 
+use anyhow::Context as _;
 use thiserror::Error;
 
 use crate::bundle::{Bundle, BundleFile, FileKind, is_valid_name};
@@ -100,7 +101,15 @@ pub async fn install(bundle: &Bundle, options: &Options) -> Result<Outcome, Inst
 pub async fn uninstall(ecosystem: &str, options: &Options) -> Result<Outcome, InstallError> {
     let outcome = apply(ecosystem, &[], options).await?;
     if !options.dry_run {
-        generation::remove_group(&outcome.layout, ecosystem)?;
+        generation::remove_group(&outcome.layout, ecosystem).with_context(|| {
+            format!(
+                "removing {}",
+                outcome
+                    .layout
+                    .host(&outcome.layout.group_dir(ecosystem))
+                    .display()
+            )
+        })?;
     }
     Ok(outcome)
 }
@@ -133,7 +142,9 @@ async fn apply(
             failures: Vec::new(),
         });
     }
-    let _lock = generation::lock(&layout, ecosystem)?;
+    let generations = layout.host(&layout.group_dir(ecosystem));
+    let _lock = generation::lock(&layout, ecosystem)
+        .with_context(|| format!("locking {}", generations.display()))?;
     let diff = compute()?;
     let taken: Vec<&BundleFile> = files
         .iter()
@@ -145,7 +156,14 @@ async fn apply(
         &taken,
         &diff,
         &mut Checkpoints::from_env(),
-    )?;
+    )
+    .with_context(|| {
+        format!(
+            "installing into {} (generations in {})",
+            layout.host(&layout.unit_dir).display(),
+            generations.display()
+        )
+    })?;
     let failures = if options.destination.is_live() {
         let activation = Activation {
             bus: &options.bus,

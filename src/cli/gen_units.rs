@@ -48,10 +48,10 @@ pub enum GenUnitsCommand {
 /// Where to install: the system manager (default), `/run`, a user's manager, or an image.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DestinationArgs {
-    /// Install into /run/systemd/system (gone on reboot).
+    /// Use the runtime unit folder, /run/systemd/system (gone on reboot).
     #[arg(long, conflicts_with_all = ["user", "root"])]
     pub runtime: bool,
-    /// Install offline under DIR (an image): no D-Bus, no reload.
+    /// Work offline on the image rooted at DIR: no D-Bus, no reload.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["user", "address"])]
     pub root: Option<PathBuf>,
     /// The manager to tell (`--user` also installs into ~/.config/systemd/user).

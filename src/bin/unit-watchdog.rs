@@ -1,12 +1,25 @@
-//! `unit-watchdog`: argument parsing and dispatch; the work is in the library.
+//! `unit-watchdog`: parse the command line, set up logging, dispatch.
+
+use std::process::ExitCode;
 
 use clap::Parser;
 use ecosystemd::cli::unit_watchdog::{UnitWatchdogCli, UnitWatchdogCommand};
+use ecosystemd::diagnostic::EXIT_FAILURE;
 
-fn main() {
+fn main() -> ExitCode {
     let cli = UnitWatchdogCli::parse();
-    let status = match cli.command {
-        UnitWatchdogCommand::Report(args) => ecosystemd::report::run(&args),
+    ecosystemd::watchdog::log::init();
+    let outcome = match cli.command {
+        UnitWatchdogCommand::Run(args) => ecosystemd::watchdog::run::run_blocking(args.config()),
+        UnitWatchdogCommand::Report(args) => {
+            return ExitCode::from(ecosystemd::report::run(&args) as u8);
+        }
     };
-    std::process::exit(status);
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::from(EXIT_FAILURE as u8)
+        }
+    }
 }

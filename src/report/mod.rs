@@ -53,7 +53,7 @@ fn make_and_write(args: &ReportArgs) -> anyhow::Result<Report> {
             RestartsFrom::Journal => EventSource::Journal,
             RestartsFrom::None => EventSource::None,
         },
-        state_file: args.state_file.clone(),
+        state_file: args.state_file(),
         window: args.window,
     };
     let (facts, context) = runtime.block_on(collect::collect(&request))?;

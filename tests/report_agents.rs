@@ -1,11 +1,10 @@
-//! `unit-watchdog report` over the 74-agent example (examples/agents), rendered by
-//! `gen-units` and put live in a real systemd: every agent is listed as `systemctl show`
+//! `unit-watchdog report` over the 74-agent example (examples/agents), put live in a real
+//! systemd by `gen-units FILE | gen-units install --now`: every agent is listed as `systemctl show`
 //! sees it, a failed one is flagged, and the exit status says whether all is well.
 
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
@@ -14,57 +13,29 @@ use serde_json::Value;
 const GEN_UNITS: &str = env!("CARGO_BIN_EXE_gen-units");
 const REPORT: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 
-/// Renders the example with `gen-units --output-dir` and copies the files where
-/// `gen-units install` puts them: units and journald configuration under /etc/systemd,
-/// environment files under /etc/ecosystemd/env (all private to the sandbox).
+/// `gen-units examples/agents/ecosystem.yaml | gen-units install --now`, inside the
+/// sandbox; returns the installed services that carry the `[X-Ecosystemd]` section (the
+/// agents), read inside, where install's symlinks resolve.
 fn put_live(sandbox: &Sandbox) -> Vec<String> {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("agents-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
     let example = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/agents/ecosystem.yaml"
     );
-    let rendered = std::process::Command::new(GEN_UNITS)
-        .args([example, "--output-dir"])
-        .arg(&out)
-        .output()
-        .expect("gen-units");
+    let pipeline = format!("{GEN_UNITS} {example} | {GEN_UNITS} install --now");
+    let output = sandbox.exec(&["/bin/sh", "-c", &pipeline]);
     assert!(
-        rendered.status.success(),
-        "gen-units: {}",
-        String::from_utf8_lossy(&rendered.stderr)
+        output.status.success(),
+        "{pipeline}: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    let copy = |from: &str, to: &str| -> Vec<String> {
-        let target = sandbox.path(to);
-        std::fs::create_dir_all(&target).expect("target dir");
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(out.join(from))
-            .expect("rendered dir")
-            .flatten()
-        {
-            std::fs::copy(entry.path(), target.join(entry.file_name())).expect("copy");
-            names.push(entry.file_name().to_string_lossy().to_string());
-        }
-        names
-    };
-    let units = copy("unit", "/etc/systemd/system");
-    copy("env", "/etc/ecosystemd/env");
-    copy("journald", "/etc/systemd");
-    std::fs::remove_dir_all(&out).expect("cleanup");
-    sandbox.systemctl(&["daemon-reload"]);
-    units
-}
-
-/// The units that carry the `[X-Ecosystemd]` section: the agents.
-fn agents(sandbox: &Sandbox, units: &[String]) -> Vec<String> {
-    let mut agents: Vec<String> = units
-        .iter()
-        .filter(|name| name.ends_with(".service"))
-        .filter(|name| {
-            let path = sandbox.path(&format!("/etc/systemd/system/{name}"));
-            std::fs::read_to_string(path).is_ok_and(|text| text.contains("[X-Ecosystemd]"))
-        })
-        .cloned()
+    let listed = sandbox.exec(&[
+        "/bin/sh",
+        "-c",
+        "grep -l '^\\[X-Ecosystemd\\]' /etc/systemd/system/*.service",
+    ]);
+    let mut agents: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|path| path.rsplit('/').next().map(String::from))
         .collect();
     agents.sort();
     agents
@@ -118,12 +89,8 @@ fn the_example_fleet_is_reported_as_systemctl_sees_it() {
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let units = put_live(&sandbox);
-    let agents = agents(&sandbox, &units);
+    let agents = put_live(&sandbox);
     assert!(agents.len() >= 74, "{} agents rendered", agents.len());
-    let mut start = vec!["start"];
-    start.extend(agents.iter().map(String::as_str));
-    sandbox.systemctl(&start);
     // Every agent runs, except jobs that ran and ended cleanly (no autorestart).
     sandbox.wait_for("every agent started", Duration::from_secs(180), || {
         let seen = show(&sandbox, &agents);

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cli;
 pub mod diagnostic;
 pub mod ecosystem;
+pub mod import;
 pub mod marker;
 pub mod systemd;
 pub mod unit_policy;

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Builds the Debian package, lints it, installs it, uses it, purges it, and checks that
+# nothing is left behind. Needs root, cargo-deb, lintian and man-db:
+#
+#     cargo install --locked cargo-deb && apt-get install lintian man-db
+#     sudo packaging/test-deb.sh
+#
+# It refuses to run where ecosystemd is already installed: it would purge it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Lintian warnings that stay, each explained in README.md ("Lintian"). Any other
+# warning, and any error, fails the run.
+EXPLAINED_WARNINGS=(
+  initial-upload-closes-no-bugs
+)
+
+# The watchdog's units, as the maintainer scripts name them.
+MAINTAINER_SCRIPTS=(packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm)
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { printf 'test-deb: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || fail "run as root: the package is installed and purged"
+for tool in cargo-deb lintian man dpkg; do
+  command -v "$tool" >/dev/null || fail "$tool is missing (cargo install --locked cargo-deb; apt-get install lintian man-db)"
+done
+if dpkg-query -W -f='${Status}' ecosystemd 2>/dev/null | grep -q 'installed'; then
+  fail "ecosystemd is installed on this machine; this test would purge it"
+fi
+
+step "maintainer scripts name exactly the units in units/"
+shipped=$(find units -maxdepth 1 -type f \( -name '*.service' -o -name '*.timer' -o -name '*.path' -o -name '*.socket' \) -printf '%f\n' 2>/dev/null | sort | tr '\n' ' ')
+for script in "${MAINTAINER_SCRIPTS[@]}"; do
+  named=$(sed -n 's/^UNITS="\(.*\)"$/\1/p' "$script" | tr ' ' '\n' | sort | tr '\n' ' ')
+  [ "$named" = "$shipped" ] || fail "$script names units '$named' but units/ holds '$shipped'"
+done
+
+step "build"
+cargo xtask deb
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+target_dir=${CARGO_TARGET_DIR:-target}
+deb="$target_dir/debian/ecosystemd_${version}-1_$(dpkg --print-architecture).deb"
+[ -f "$deb" ] || fail "cargo deb wrote no $deb"
+echo "package: $deb ($(stat -c %s "$deb") bytes)"
+
+step "lintian"
+lintian_out=$(lintian --fail-on none "$deb" 2>&1 | grep -v '^running with root privileges' || true)
+printf '%s\n' "$lintian_out"
+if grep -q '^E:' <<<"$lintian_out"; then
+  fail "lintian reports errors"
+fi
+while read -r tag; do
+  [ -n "$tag" ] || continue
+  printf '%s\n' "${EXPLAINED_WARNINGS[@]}" | grep -qx "$tag" ||
+    fail "lintian warning $tag is neither fixed nor explained in README.md"
+done < <(sed -n 's/^W: [^ ]* \([^ ]*\).*/\1/p' <<<"$lintian_out" | sort -u)
+
+# Everything below /etc, /usr and /var/lib before installing: compared after the purge.
+snapshot() {
+  find /etc /usr /var/lib -xdev \
+    \( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/man-db -o -path /var/lib/systemd/timers \
+       -o -path /var/lib/systemd/coredump -o -path /var/lib/systemd/catalog -o -path /etc/ld.so.cache \) -prune \
+    -o -print | sort
+}
+before=$(mktemp)
+after=$(mktemp)
+trap 'rm -f "$before" "$after"' EXIT
+snapshot >"$before"
+
+step "install"
+dpkg -i "$deb"
+dpkg-query -W -f='${Status}\n' ecosystemd | grep -q '^install ok installed$' || fail "not installed"
+
+step "files"
+packaged=$(dpkg -L ecosystemd)
+while read -r path; do
+  [ -e "$path" ] || [ -L "$path" ] || fail "$path is listed by dpkg -L but missing"
+done <<<"$packaged"
+for path in /usr/bin/gen-units /usr/bin/unit-watchdog \
+  /usr/share/man/man1/gen-units.1.gz /usr/share/man/man1/unit-watchdog.1.gz \
+  /usr/share/bash-completion/completions/gen-units /usr/share/bash-completion/completions/unit-watchdog \
+  /usr/share/zsh/vendor-completions/_gen-units /usr/share/fish/vendor_completions.d/gen-units.fish \
+  /usr/share/doc/ecosystemd/copyright /usr/share/doc/ecosystemd/changelog.Debian.gz \
+  /etc/ecosystemd/ecosystem.yaml.example; do
+  grep -qx "$path" <<<"$packaged" || fail "$path is not in the package"
+done
+for unit in $shipped; do
+  grep -qx "/usr/lib/systemd/system/$unit" <<<"$packaged" || fail "unit $unit is not in the package"
+  cmp "units/$unit" "/usr/lib/systemd/system/$unit" || fail "installed $unit differs from units/$unit"
+done
+generator=/usr/lib/systemd/system-generators/ecosystemd-generator
+[ "$(readlink -f "$generator")" = /usr/bin/gen-units ] || fail "$generator does not lead to /usr/bin/gen-units"
+dpkg-query -W -f='${Conffiles}\n' ecosystemd | grep -q '/etc/ecosystemd/ecosystem.yaml.example' ||
+  fail "the example is not a conffile"
+zcat /usr/share/doc/ecosystemd/changelog.Debian.gz | head -n1 | grep -q "^ecosystemd ($version-1)" ||
+  fail "the changelog's first entry is not version $version-1"
+
+step "binaries"
+gen-units --version | tee /dev/stderr | grep -qx "gen-units $version" || fail "gen-units --version"
+unit-watchdog --version | tee /dev/stderr | grep -qx "unit-watchdog $version" || fail "unit-watchdog --version"
+
+step "man pages"
+for page in gen-units unit-watchdog; do
+  man -w "$page" | grep -qx "/usr/share/man/man1/$page.1.gz" || fail "man -w $page"
+  rendered=$(MANWIDTH=80 man --warnings=all -P cat "$page" 2>&1) || fail "man $page"
+  grep -q '^NAME' <<<"$rendered" || fail "man $page has no NAME section"
+  grep -q '^SYNOPSIS' <<<"$rendered" || fail "man $page has no SYNOPSIS section"
+  if grep -E -q 'warning|troff:' <<<"$rendered"; then
+    printf '%s\n' "$rendered" >&2
+    fail "man $page renders with warnings"
+  fi
+  echo "man $page: $(wc -l <<<"$rendered") lines"
+done
+
+step "completions"
+for binary in gen-units unit-watchdog; do
+  bash -c "source /usr/share/bash-completion/completions/$binary && complete -p $binary" ||
+    fail "bash completion of $binary does not load"
+  if command -v zsh >/dev/null; then zsh -n "/usr/share/zsh/vendor-completions/_$binary"; fi
+  if command -v fish >/dev/null; then fish -n "/usr/share/fish/vendor_completions.d/$binary.fish"; fi
+done
+
+step "use"
+work=$(mktemp -d)
+trap 'rm -f "$before" "$after"; rm -rf "$work"' EXIT
+out=$(mktemp -d)
+"$generator" "$out" "$out" "$out" || fail "the generator fails with no ecosystem in /etc/ecosystemd"
+[ -z "$(ls -A "$out")" ] || fail "the generator wrote units with no ecosystem in /etc/ecosystemd"
+rm -rf "$out"
+cp /etc/ecosystemd/ecosystem.yaml.example "$work/ecosystem.yaml"
+gen-units check "$work/ecosystem.yaml" || fail "gen-units check rejects the shipped example"
+gen-units import tests/corpus/commented.json -o "$work/imported.yaml" || fail "gen-units import"
+gen-units check "$work/imported.yaml" || fail "gen-units check rejects an imported file"
+
+step "remove, then purge"
+dpkg -r ecosystemd
+[ -f /etc/ecosystemd/ecosystem.yaml.example ] || fail "remove deleted a conffile"
+[ ! -e /usr/bin/gen-units ] || fail "remove left /usr/bin/gen-units"
+mkdir -p /var/lib/unit-watchdog && echo '{}' >/var/lib/unit-watchdog/state.json
+dpkg -P ecosystemd
+if dpkg-query -W ecosystemd >/dev/null 2>&1; then fail "dpkg still knows ecosystemd after purge"; fi
+while read -r path; do
+  if [ -e "$path" ] || [ -L "$path" ]; then
+    grep -qx "$path" "$before" || fail "$path is left after purge"
+  fi
+done <<<"$packaged"
+[ ! -e /etc/ecosystemd ] || fail "/etc/ecosystemd is left after purge"
+[ ! -e /var/lib/unit-watchdog ] || fail "/var/lib/unit-watchdog is left after purge"
+snapshot >"$after"
+if ! diff "$before" "$after"; then
+  fail "install and purge changed the files above"
+fi
+
+echo
+echo "test-deb: the package builds, lints, installs, works and purges cleanly"

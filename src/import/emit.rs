@@ -207,7 +207,9 @@ fn is_plain_safe(text: &str) -> bool {
     if first.is_ascii_digit() {
         return is_size_or_duration(text);
     }
-    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') || text.ends_with([' ', ':'])
+    let relative_path = text.starts_with("./") || text.starts_with("../");
+    if !(first.is_ascii_alphabetic() || first == '/' || first == '_' || relative_path)
+        || text.ends_with([' ', ':'])
     {
         return false;
     }

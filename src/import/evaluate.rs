@@ -104,7 +104,7 @@ pub fn evaluate(file: &Path, options: &NodeOptions) -> Result<Evaluated, Diagnos
     let mut command = Command::new("timeout");
     command
         .arg("--kill-after=2s")
-        .arg(format!("{}ms", options.timeout.as_millis()));
+        .arg(format!("{:.3}s", options.timeout.as_secs_f64()));
     match isolation {
         Isolation::NetworkNamespace => {
             command.args(["unshare", "--net", "--"]);

@@ -25,8 +25,15 @@ fail() { printf 'test-deb: %s\n' "$*" >&2; exit 1; }
 for tool in cargo-deb lintian man dpkg; do
   command -v "$tool" >/dev/null || fail "$tool is missing (cargo install --locked cargo-deb; apt-get install lintian man-db)"
 done
-if dpkg-query -W -f='${Status}' ecosystemd 2>/dev/null | grep -q 'installed'; then
-  fail "ecosystemd is installed on this machine; this test would purge it"
+case "$(dpkg-query -W -f='${Status}' ecosystemd 2>/dev/null || true)" in
+  "" | "unknown ok not-installed") ;;
+  *) fail "ecosystemd is installed (or its conffiles are) on this machine; this test would purge it" ;;
+esac
+
+# An empty /etc/ecosystemd (the systemd sandbox of the tests creates it as a mount point)
+# is removed, so that the purge can be seen to remove it; one with files is someone's.
+if [ -d /etc/ecosystemd ]; then
+  rmdir /etc/ecosystemd 2>/dev/null || fail "/etc/ecosystemd holds files; this test would mix with them"
 fi
 
 step "maintainer scripts name exactly the units in units/"
@@ -65,10 +72,20 @@ snapshot() {
 }
 before=$(mktemp)
 after=$(mktemp)
-trap 'rm -f "$before" "$after"' EXIT
+work=$(mktemp -d)
+installed=no
+cleanup() {
+  rm -rf "$before" "$after" "$work"
+  # A failed run leaves no package behind.
+  if [ "$installed" = yes ] && dpkg-query -W ecosystemd >/dev/null 2>&1; then
+    dpkg -P ecosystemd >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
 snapshot >"$before"
 
 step "install"
+installed=yes
 dpkg -i "$deb"
 dpkg-query -W -f='${Status}\n' ecosystemd | grep -q '^install ok installed$' || fail "not installed"
 
@@ -122,12 +139,10 @@ for binary in gen-units unit-watchdog; do
 done
 
 step "use"
-work=$(mktemp -d)
-trap 'rm -f "$before" "$after"; rm -rf "$work"' EXIT
-out=$(mktemp -d)
-"$generator" "$out" "$out" "$out" || fail "the generator fails with no ecosystem in /etc/ecosystemd"
-[ -z "$(ls -A "$out")" ] || fail "the generator wrote units with no ecosystem in /etc/ecosystemd"
-rm -rf "$out"
+mkdir "$work/generated"
+"$generator" "$work/generated" "$work/generated" "$work/generated" ||
+  fail "the generator fails with no ecosystem in /etc/ecosystemd"
+[ -z "$(ls -A "$work/generated")" ] || fail "the generator wrote units with no ecosystem in /etc/ecosystemd"
 cp /etc/ecosystemd/ecosystem.yaml.example "$work/ecosystem.yaml"
 gen-units check "$work/ecosystem.yaml" || fail "gen-units check rejects the shipped example"
 gen-units import tests/corpus/commented.json -o "$work/imported.yaml" || fail "gen-units import"

@@ -21,9 +21,11 @@ pub struct GenUnitsCli {
 /// The subcommands of `gen-units`.
 #[derive(Debug, Subcommand)]
 pub enum GenUnitsCommand {
-    /// Convert a PM2 ecosystem (ecosystem.config.js, .cjs, .mjs, .json, .json5, .yaml)
-    /// into ecosystem.yaml, with a comment on each attribute whose meaning changes
-    /// under systemd.
+    /// Convert a PM2 ecosystem file into an annotated ecosystem.yaml.
+    ///
+    /// Reads ecosystem.config.js (also .cjs and .mjs), .json, .json5 or .yaml and
+    /// writes the same apps as YAML, with a comment above each attribute whose meaning
+    /// changes under systemd.
     Import(ImportArgs),
 }
 

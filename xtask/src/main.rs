@@ -130,15 +130,19 @@ fn completion_file_name(shell: Shell, name: &str) -> String {
 fn write_man_pages(command: Command, dir: &Path) -> Result<()> {
     let mut command = command.disable_help_subcommand(true);
     command.build();
-    write_man_page_tree(command, dir)
+    let source = format!("ecosystemd {}", command.get_version().unwrap_or_default());
+    write_man_page_tree(command, &source, dir)
 }
 
-fn write_man_page_tree(command: Command, dir: &Path) -> Result<()> {
+/// Writes the pages of `command` and its subcommands; `source` names the software and
+/// its version (the left of `man`'s footer line).
+fn write_man_page_tree(command: Command, source: &str, dir: &Path) -> Result<()> {
     for subcommand in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        write_man_page_tree(subcommand.clone(), dir)?;
+        write_man_page_tree(subcommand.clone(), source, dir)?;
     }
     let man = clap_mangen::Man::new(command)
         .date(release_date())
+        .source(source)
         .manual(MANUAL);
     let path = dir.join(man.get_filename());
     let mut file = create(&path)?;

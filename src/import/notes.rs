@@ -57,9 +57,10 @@ pub fn app_attribute(key: &str, value: &Doc, app: &Doc) -> Option<String> {
         "ignore_watch" => ".path units cannot exclude files: ignored.",
         "watch_options" => "chokidar options do not apply to .path units: ignored.",
         "instances" | "exec_mode" if is_cluster(app) => {
-            "cluster mode: PM2 ran the workers in Node's cluster module behind one port; \
-             under systemd each instance is a process of its own (see gen-units(1) and \
-             increment_var to give each its own port)."
+            "cluster mode: each instance becomes a unit of its own (NAME-0, NAME-1, ...) \
+             with its own MemoryMax= and restarts; they cannot share one port as PM2's \
+             cluster workers did, so set increment_var (PORT) to give instance i the port \
+             PORT + i, behind a load balancer."
         }
         "cron_restart" => {
             "a .timer (OnCalendar=) restarts the service; check the schedule with \

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::ecosystem::{Node, Value};
+
 /// The key the evaluation script puts in place of a value JSON cannot hold; its value
 /// says what it was (`undefined`, `function`, ...).
 pub const UNREPRESENTABLE: &str = "\u{0}ecosystemd-unrepresentable";
@@ -54,6 +56,26 @@ impl Doc {
                 entries[0].1.as_str()
             }
             _ => None,
+        }
+    }
+}
+
+impl From<&Node> for Doc {
+    /// The document a located tree holds (what the ecosystem readers produce).
+    fn from(node: &Node) -> Self {
+        match &node.value {
+            Value::Null => Doc::Null,
+            Value::Bool(value) => Doc::Bool(*value),
+            Value::Int(value) => Doc::Number(value.to_string()),
+            Value::Float(value) => Doc::Number(value.to_string()),
+            Value::Str(text) => Doc::Str(text.clone()),
+            Value::Seq(items) => Doc::Seq(items.iter().map(Doc::from).collect()),
+            Value::Map(entries) => Doc::Map(
+                entries
+                    .iter()
+                    .map(|entry| (entry.key.clone(), Doc::from(&entry.value)))
+                    .collect(),
+            ),
         }
     }
 }

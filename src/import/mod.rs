@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::gen_units::ImportArgs;
-use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Location, Rejected};
+use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejected};
 pub use doc::Doc;
 use emit::{Annotate, PathStep};
 pub use evaluate::{Isolation, NodeOptions};
@@ -39,7 +39,7 @@ pub struct Imported {
 pub enum Format {
     /// `.js`, `.cjs`, `.mjs`: evaluated with Node.js.
     JavaScript,
-    /// `.json`, `.json5`.
+    /// `.json`, `.json5`, `.jsonc`: read as JSON5, as PM2 reads JSON leniently.
     Json,
     /// `.yaml`, `.yml`.
     Yaml,
@@ -50,7 +50,7 @@ impl Format {
     pub fn of(file: &Path) -> Option<Self> {
         match file.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "js" | "cjs" | "mjs" => Some(Self::JavaScript),
-            "json" | "json5" => Some(Self::Json),
+            "json" | "json5" | "jsonc" => Some(Self::Json),
             "yaml" | "yml" => Some(Self::Yaml),
             _ => None,
         }
@@ -99,7 +99,7 @@ pub fn import(file: &Path, node: &NodeOptions) -> Result<Imported, Rejected> {
                     format!("cannot read the file: {error}"),
                 ))
             })?;
-            parse_text(file, &text, format)?
+            parse_text(file, &text)?
         }
     };
     check_shape(file, &doc)?;
@@ -119,25 +119,12 @@ pub fn import(file: &Path, node: &NodeOptions) -> Result<Imported, Rejected> {
     })
 }
 
-/// Parses JSON or YAML text into a document.
-fn parse_text(file: &Path, text: &str, format: Format) -> Result<Doc, Rejected> {
-    match format {
-        Format::Yaml => serde_saphyr::from_str(text).map_err(|error| {
-            reject(Diagnostic::error(
-                file,
-                None,
-                format!("invalid YAML: {error}"),
-            ))
-        }),
-        _ => serde_json::from_str(text).map_err(|error| {
-            let location = Location::new(error.line(), error.column());
-            reject(Diagnostic::error(
-                file,
-                Some(location),
-                format!("invalid JSON: {error}"),
-            ))
-        }),
-    }
+/// Parses JSON5 or YAML text into a document, with the ecosystem readers (the same
+/// syntax `gen-units` accepts).
+fn parse_text(file: &Path, text: &str) -> Result<Doc, Rejected> {
+    crate::ecosystem::syntax_tree(text, file)
+        .map(|tree| Doc::from(&tree))
+        .map_err(reject)
 }
 
 /// Refuses documents that cannot be an ecosystem: a list of apps, an object with

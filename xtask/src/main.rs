@@ -244,6 +244,32 @@ fn create(path: &Path) -> Result<fs::File> {
 mod tests {
     use super::*;
 
+    /// The example the package installs in /etc/ecosystemd/ is a valid ecosystem.
+    #[test]
+    fn shipped_example_is_a_valid_ecosystem() {
+        let example = workspace_root().join("packaging/etc/ecosystem.yaml.example");
+        let text = fs::read_to_string(&example).expect("example");
+        let bin = std::env::temp_dir().join(format!("xtask-bin-{}", std::process::id()));
+        fs::create_dir_all(&bin).expect("bin folder");
+        let node = bin.join("node");
+        fs::write(&node, "#!/bin/sh\n").expect("stub");
+        fs::set_permissions(&node, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let as_yaml = Path::new("/etc/ecosystemd/example.yaml");
+        let options = ecosystemd::ecosystem::LoadOptions::default();
+        let ecosystem = ecosystemd::ecosystem::parse_with_search_path(
+            &text,
+            as_yaml,
+            &options,
+            bin.as_os_str(),
+        )
+        .unwrap_or_else(|rejected| panic!("{rejected}"));
+        fs::remove_dir_all(&bin).expect("cleanup");
+        let names: Vec<&str> = ecosystem.apps.iter().map(|app| app.name.as_str()).collect();
+        assert_eq!(names, ["api", "nightly-report"]);
+        assert_eq!(ecosystem.apps[0].max_memory, Some(300 * 1024 * 1024));
+    }
+
     #[test]
     fn civil_date_matches_known_days() {
         assert_eq!(civil_date(0), (1970, 1, 1));

@@ -69,6 +69,11 @@ fn output_file_is_written_whole() {
     assert!(output.stdout.is_empty());
     let yaml = std::fs::read_to_string(&out).expect("written");
     assert!(yaml.contains("- name: mailer"), "{yaml}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: written to another folder than the original"),
+        "{stderr}"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .expect("dir")
         .map(|e| e.expect("entry").file_name())

@@ -236,6 +236,18 @@ pub fn run(args: &ImportArgs) -> i32 {
     for warning in &imported.warnings {
         eprintln!("{warning}");
     }
+    if let Some(output) = &args.output
+        && folder_of(output) != folder_of(&args.file)
+        && has_relative_paths(&imported.doc)
+    {
+        let warning = Diagnostic::warning(
+            output,
+            None,
+            "written to another folder than the original: its relative `script` and `cwd` now resolve against this one",
+        )
+        .with_hint("write it beside the original, or make those paths absolute");
+        eprintln!("{warning}");
+    }
     let written = match &args.output {
         Some(output) => write_atomically(output, imported.yaml.as_bytes()),
         None => std::io::stdout().lock().write_all(imported.yaml.as_bytes()),
@@ -251,6 +263,33 @@ pub fn run(args: &ImportArgs) -> i32 {
             EXIT_FAILURE
         }
     }
+}
+
+/// The absolute folder of `file`, as far as it can be resolved.
+fn folder_of(file: &Path) -> Option<PathBuf> {
+    let folder = std::path::absolute(file).ok()?.parent()?.to_path_buf();
+    Some(fs::canonicalize(&folder).unwrap_or(folder))
+}
+
+/// Whether an app of `doc` has a relative `script` or `cwd`.
+fn has_relative_paths(doc: &Doc) -> bool {
+    let apps: Vec<&Doc> = match doc {
+        Doc::Seq(apps) => apps.iter().collect(),
+        _ => match doc.get("apps") {
+            Some(Doc::Seq(apps)) => apps.iter().collect(),
+            Some(app @ Doc::Map(_)) => vec![app],
+            _ => vec![doc],
+        },
+    };
+    let relative = |app: &Doc, key: &str, file_like: bool| {
+        app.get(key)
+            .and_then(Doc::as_str)
+            .is_some_and(|path| !path.starts_with('/') && (!file_like || path.contains(['/', '.'])))
+    };
+    // A bare `script` such as `npm` is a program looked up in PATH, not a path.
+    apps.iter().any(|app| {
+        relative(app, "cwd", false) || relative(app, "script", true) || relative(app, "exec", true)
+    })
 }
 
 /// Whether `a` and `b` name the same existing file.

@@ -32,6 +32,7 @@ pub use model::*;
 pub use node::{Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Location, Rejected};
+use node::shown;
 use reader::Reader;
 
 /// How to read an ecosystem file.
@@ -162,6 +163,21 @@ pub fn syntax_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
 }
 
 fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if matches!(extension, "js" | "cjs" | "mjs") {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        return Err(Diagnostic::error(
+            path,
+            None,
+            "a JavaScript ecosystem file can only be read by running it",
+        )
+        .with_hint(format!(
+            "convert it once, with Node.js evaluating it as pm2 does: gen-units import {name} -o ecosystem.yaml"
+        )));
+    }
     match Format::from_path(path) {
         Some(Format::Yaml) => yaml::read(text, path),
         Some(Format::Json5) => json5::read(text, path),
@@ -178,8 +194,12 @@ fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
     }
 }
 
+/// The absolute folder of `path` (a bare file name lives in the current folder).
 fn absolute_dir(path: &Path) -> PathBuf {
-    let parent = path.parent().unwrap_or(Path::new(""));
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
     std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 
@@ -200,7 +220,12 @@ fn read_document(
                 entries.iter().find(|e| e.key == "apps").map(|e| &e.value),
             )
         }
-        Value::Map(entries) if entries.iter().any(|e| e.key == "script" || e.key == "exec") => {
+        // One app: it has a key only apps have (`script`, `name`, ...).
+        Value::Map(entries)
+            if entries.iter().any(|e| {
+                keys::app_key(&e.key).is_some() && !keys::TOP_LEVEL_KEYS.contains(&e.key.as_str())
+            }) =>
+        {
             (&[], Some(tree))
         }
         Value::Map(entries) => {
@@ -275,7 +300,9 @@ fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
                 read.name_at,
                 format!(
                     "duplicate app name `{}` (first at line {}, column {})",
-                    read.app.name, first.line, first.column
+                    shown(&read.app.name),
+                    first.line,
+                    first.column
                 ),
                 "every app needs its own name: it becomes its unit's name",
             ),
@@ -297,9 +324,9 @@ fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
                 .copied()
                 .unwrap_or(read.app.location);
             if dependency == &read.app.name {
-                reader.error(at, format!("app `{dependency}` depends on itself"));
+                reader.error(at, format!("app `{}` depends on itself", shown(dependency)));
             } else if !names.contains(&dependency.as_str()) {
-                let message = format!("`depends_on`: no app is named `{dependency}`");
+                let message = format!("`depends_on`: no app is named `{}`", shown(dependency));
                 match suggest::closest(dependency, names.iter().copied()) {
                     Some(near) => reader.error_hint(at, message, format!("did you mean `{near}`?")),
                     None => reader.error(at, message),

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use super::node::{Entry, Node, Value};
+use super::node::{Entry, Node, Value, shown};
 use super::{duration, size, suggest, words};
 use crate::diagnostic::{Diagnostic, Location};
 
@@ -69,7 +69,7 @@ impl<'a> Reader<'a> {
         context: &str,
         known: impl IntoIterator<Item = &'k str>,
     ) {
-        let message = format!("unknown field `{}` in {context}", entry.key);
+        let message = format!("unknown field `{}` in {context}", shown(&entry.key));
         match suggest::closest(&entry.key, known) {
             Some(near) => self.error_hint(entry.key_at, message, format!("did you mean `{near}`?")),
             None => self.error(entry.key_at, message),
@@ -88,7 +88,9 @@ impl<'a> Reader<'a> {
                             entry.key_at,
                             format!(
                                 "duplicate key `{}` (first at line {}, column {})",
-                                entry.key, first.line, first.column
+                                shown(&entry.key),
+                                first.line,
+                                first.column
                             ),
                         );
                     } else {
@@ -107,7 +109,7 @@ impl<'a> Reader<'a> {
     /// Records "`what`: expected X, found Y".
     pub fn expected(&mut self, node: &Node, what: &str, expected: &str) {
         let found = match &node.value {
-            Value::Str(s) => format!("the string \"{}\"", s.escape_default()),
+            Value::Str(s) => format!("the string \"{}\"", shown(s)),
             _ => node.kind().to_owned(),
         };
         self.error(

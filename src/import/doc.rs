@@ -66,8 +66,7 @@ impl From<&Node> for Doc {
         match &node.value {
             Value::Null => Doc::Null,
             Value::Bool(value) => Doc::Bool(*value),
-            Value::Int(value) => Doc::Number(value.to_string()),
-            Value::Float(value) => Doc::Number(value.to_string()),
+            Value::Int(_) | Value::Float(_) => Doc::Number(number_text(node)),
             Value::Str(text) => Doc::Str(text.clone()),
             Value::Seq(items) => Doc::Seq(items.iter().map(Doc::from).collect()),
             Value::Map(entries) => Doc::Map(
@@ -78,6 +77,35 @@ impl From<&Node> for Doc {
             ),
         }
     }
+}
+
+/// A number as its file spelled it (`1.10` stays `1.10`) where that spelling is a plain
+/// decimal every YAML reader agrees on, else its value.
+fn number_text(node: &Node) -> String {
+    match (&node.written, &node.value) {
+        (Some(written), _) if is_plain_decimal(written) => written.clone(),
+        (_, Value::Int(value)) => value.to_string(),
+        (_, Value::Float(value)) => value.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`: JSON's number syntax.
+fn is_plain_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (unsigned, None),
+    };
+    let (integer, fraction) = match mantissa.split_once('.') {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (mantissa, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit());
+    digits(integer)
+        && (integer == "0" || !integer.starts_with('0'))
+        && fraction.is_none_or(digits)
+        && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
 
 impl<'de> Deserialize<'de> for Doc {
@@ -207,6 +235,25 @@ mod tests {
                 ("a".into(), Doc::Str("x".into())),
             ])
         );
+    }
+
+    #[test]
+    fn numbers_keep_a_plain_decimal_spelling_only() {
+        for (text, plain) in [
+            ("1.10", true),
+            ("-0.5", true),
+            ("3000", true),
+            ("1e3", true),
+            ("2.5E-3", true),
+            ("0x1F", false),
+            ("+1", false),
+            ("007", false),
+            ("1_000", false),
+            (".5", false),
+            ("1.", false),
+        ] {
+            assert_eq!(is_plain_decimal(text), plain, "{text}");
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! - `cargo xtask assets DIR` stages, under `DIR/root/` and at their install paths, the
 //!   files the Debian package takes beside the binaries: a man page per command and
 //!   subcommand, completions for bash, zsh and fish, the units in `units/` and the
-//!   polkit rules in `packaging/polkit/` (whichever of those exist).
+//!   polkit rules in `packaging/polkit/` (whichever of those exist); and in
+//!   `DIR/debian/` the maintainer scripts of `packaging/debian/`, with `#UNITS#`
+//!   replaced by the names of the units shipped (as debhelper fills `#UNITFILES#`).
 //! - `cargo xtask deb [ARGS]` stages into `target/assets` and runs `cargo deb ARGS`.
 //!
 //! Man pages and completions come from the clap definitions in `ecosystemd::cli`, walked
@@ -74,10 +76,15 @@ fn stage(dir: &Path) -> Result<()> {
         }
     }
     let sources = workspace_root();
-    copy_matching(
+    let units = copy_matching(
         &sources.join("units"),
         &[".service", ".timer", ".path", ".socket"],
         &root.join("usr/lib/systemd/system"),
+    )?;
+    write_maintainer_scripts(
+        &sources.join("packaging/debian"),
+        &units,
+        &dir.join("debian"),
     )?;
     copy_matching(
         &sources.join("packaging/polkit"),
@@ -186,11 +193,32 @@ fn civil_date(days_since_epoch: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
-/// Copies the files of `from` whose names end in one of `suffixes` into `to`; a missing
-/// `from` copies nothing.
-fn copy_matching(from: &Path, suffixes: &[&str], to: &Path) -> Result<()> {
+/// Writes each maintainer script of `from` into `to` with `#UNITS#` replaced by `units`,
+/// space-separated, keeping it executable.
+fn write_maintainer_scripts(from: &Path, units: &[String], to: &Path) -> Result<()> {
+    create_dir(to)?;
+    for script in ["preinst", "postinst", "prerm", "postrm"] {
+        let source = from.join(script);
+        if !source.exists() {
+            continue;
+        }
+        let text =
+            fs::read_to_string(&source).with_context(|| format!("reading {}", source.display()))?;
+        let target = to.join(script);
+        fs::write(&target, text.replace("#UNITS#", &units.join(" ")))
+            .with_context(|| format!("writing {}", target.display()))?;
+        let mode = fs::metadata(&source)?.permissions();
+        fs::set_permissions(&target, mode)
+            .with_context(|| format!("chmod {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// Copies the files of `from` whose names end in one of `suffixes` into `to`, and
+/// returns their names, sorted; a missing `from` copies nothing.
+fn copy_matching(from: &Path, suffixes: &[&str], to: &Path) -> Result<Vec<String>> {
     let Ok(entries) = fs::read_dir(from) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mut names: Vec<_> = entries
         .filter_map(|entry| entry.ok())
@@ -202,13 +230,16 @@ fn copy_matching(from: &Path, suffixes: &[&str], to: &Path) -> Result<()> {
         })
         .collect();
     names.sort();
-    for name in names {
+    for name in &names {
         create_dir(to)?;
-        let (source, target) = (from.join(&name), to.join(&name));
+        let (source, target) = (from.join(name), to.join(name));
         fs::copy(&source, &target)
             .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
     }
-    Ok(())
+    Ok(names
+        .into_iter()
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect())
 }
 
 /// Empties `dir` for a fresh staging, refusing a non-empty folder this tool did not
@@ -306,6 +337,22 @@ mod tests {
                 let text = fs::read_to_string(&file).expect("completion");
                 assert!(text.contains(binary.get_name()), "{}", file.display());
             }
+        }
+        let mut units: Vec<String> = fs::read_dir(root.join("usr/lib/systemd/system"))
+            .map(|entries| {
+                entries
+                    .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        units.sort();
+        for script in ["postinst", "prerm", "postrm"] {
+            let text = fs::read_to_string(dir.join("debian").join(script)).expect("script");
+            assert!(
+                text.contains(&format!("UNITS=\"{}\"\n", units.join(" "))),
+                "{script}"
+            );
+            assert!(!text.contains("#UNITS#"), "{script}");
         }
         fs::remove_dir_all(&dir).expect("cleanup");
     }

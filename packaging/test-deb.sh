@@ -28,10 +28,9 @@ case "$(dpkg-query -W -f='${Status}' ecosystemd 2>/dev/null || true)" in
 esac
 
 # An empty /etc/ecosystemd (the systemd sandbox of the tests creates it as a mount point)
-# is removed, so that the purge can be seen to remove it; one with files is someone's.
-if [ -d /etc/ecosystemd ]; then
-  rmdir /etc/ecosystemd 2>/dev/null || fail "/etc/ecosystemd holds files; this test would mix with them"
-fi
+# is removed, so that the purge can be seen to remove it. Files already in it are not the
+# package's: they must still be there, and nothing else, after the purge.
+rmdir /etc/ecosystemd 2>/dev/null || true
 
 # The units the package ships: those in units/, if any.
 shipped=""
@@ -60,8 +59,10 @@ while read -r tag; do
 done < <(sed -n 's/^W: [^ ]* \([^ ]*\).*/\1/p' <<<"$lintian_out" | sort -u)
 
 # Everything below /etc, /usr and /var/lib before installing: compared after the purge.
+# /etc/ecosystemd and /var/lib/unit-watchdog are checked on their own: the tests' systemd
+# sandboxes may have created them.
 snapshot() {
-  find /etc /usr /var/lib -xdev \
+  find /etc /usr /var/lib -xdev \( -path /etc/ecosystemd -o -path /var/lib/unit-watchdog \) -prune -o \
     \( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/man-db -o -path /var/lib/systemd/timers \
        -o -path /var/lib/systemd/coredump -o -path /var/lib/systemd/catalog -o -path /etc/ld.so.cache \) -prune \
     -o -print | sort
@@ -79,6 +80,7 @@ cleanup() {
 }
 trap cleanup EXIT
 snapshot >"$before"
+etc_before=$(find /etc/ecosystemd 2>/dev/null | sort)
 
 step "install"
 installed=yes
@@ -145,8 +147,9 @@ step "use"
 # The installed binary converts a PM2 file and reads the installed example.
 gen-units import tests/corpus/commented.json -o "$work/imported.yaml" || fail "gen-units import"
 grep -q '^  - name: billing$' "$work/imported.yaml" || fail "the imported file lacks its app"
-gen-units import /etc/ecosystemd/ecosystem.yaml.example >"$work/example.yaml" || fail "gen-units import of the example"
-grep -q 'name: nightly-report' "$work/example.yaml" || fail "the example lost an app"
+cp /etc/ecosystemd/ecosystem.yaml.example "$work/example.yaml"
+gen-units import "$work/example.yaml" >"$work/example-imported.yaml" || fail "gen-units import of the example"
+grep -q 'name: nightly-report' "$work/example-imported.yaml" || fail "the example lost an app"
 
 step "remove, then purge"
 dpkg -r ecosystemd
@@ -156,11 +159,18 @@ mkdir -p /var/lib/unit-watchdog && echo '{}' >/var/lib/unit-watchdog/state.json
 dpkg -P ecosystemd
 if dpkg-query -W ecosystemd >/dev/null 2>&1; then fail "dpkg still knows ecosystemd after purge"; fi
 while read -r path; do
+  [ "$path" != /etc/ecosystemd ] || continue # checked below
   if [ -e "$path" ] || [ -L "$path" ]; then
     grep -qx "$path" "$before" || fail "$path is left after purge"
   fi
 done <<<"$packaged"
-[ ! -e /etc/ecosystemd ] || fail "/etc/ecosystemd is left after purge"
+etc_after=$(find /etc/ecosystemd 2>/dev/null | sort)
+if [ -z "$etc_before" ]; then
+  [ -z "$etc_after" ] || fail "/etc/ecosystemd is left after purge: $etc_after"
+else
+  echo "note: /etc/ecosystemd held files before the test; they must be all that is left"
+  [ "$etc_after" = "$etc_before" ] || fail "/etc/ecosystemd after purge differs from before"
+fi
 [ ! -e /var/lib/unit-watchdog ] || fail "/var/lib/unit-watchdog is left after purge"
 snapshot >"$after"
 if ! diff "$before" "$after"; then

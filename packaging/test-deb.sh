@@ -150,6 +150,10 @@ grep -q '^  - name: billing$' "$work/imported.yaml" || fail "the imported file l
 cp /etc/ecosystemd/ecosystem.yaml.example "$work/example.yaml"
 gen-units import "$work/example.yaml" >"$work/example-imported.yaml" || fail "gen-units import of the example"
 grep -q 'name: nightly-report' "$work/example-imported.yaml" || fail "the example lost an app"
+gen-units check "$work/example.yaml" || fail "gen-units check rejects the shipped example"
+gen-units check "$work/imported.yaml" || fail "gen-units check rejects an imported file"
+gen-units "$work/example.yaml" >"$work/example.bundle" || fail "gen-units does not render the shipped example"
+grep -q '^\[Service\]$' "$work/example.bundle" || fail "the shipped example renders no service"
 
 step "remove, then purge"
 dpkg -r ecosystemd

@@ -12,6 +12,8 @@ pub mod diagnostic;
 pub mod ecosystem;
 pub mod import;
 pub mod marker;
+pub mod plan;
+pub mod render;
 pub mod systemd;
 pub mod unit_policy;
 pub mod watchdog;

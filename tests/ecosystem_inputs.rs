@@ -799,3 +799,11 @@ fn a_single_app_with_a_misspelled_script_is_read_as_an_app() {
     assert!(text.contains("unknown field `scirpt` in app"), "{text}");
     assert!(text.contains("did you mean `script`?"), "{text}");
 }
+
+#[test]
+fn depending_on_a_refused_app_is_not_reported_as_missing() {
+    let text = "apps:\n  - name: db\n    script: db.js\n    max_memory_restart: lots\n  - name: api\n    script: a.js\n    systemd: {depends_on: [db]}\n";
+    let rejected = parse_yaml(text).unwrap_err();
+    assert_eq!(rejected.0.len(), 1, "{rejected}");
+    assert!(rejected.0[0].message.contains("invalid size"));
+}

@@ -1,11 +1,8 @@
+//! `gen-units`: see [`ecosystemd::cli::gen_units`].
+
 use clap::Parser;
-use ecosystemd::cli::gen_units::{GenUnitsCli, GenUnitsCommand};
+use ecosystemd::cli::gen_units::{GenUnitsCli, run};
 
 fn main() {
-    let cli = GenUnitsCli::parse();
-    let status = match cli.command {
-        Some(GenUnitsCommand::Import(args)) => ecosystemd::import::run(&args),
-        None => ecosystemd::diagnostic::EXIT_OK,
-    };
-    std::process::exit(status);
+    std::process::exit(run(GenUnitsCli::parse()));
 }

@@ -9,7 +9,7 @@ use super::model::{
     App, ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
 };
 use super::node::{Entry, Node, Value, shown};
-use super::reader::Reader;
+use super::reader::{Reader, as_bool};
 use super::{systemd_options, watchdog_policy};
 use crate::diagnostic::Location;
 
@@ -381,6 +381,24 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     })
 }
 
+/// The name an app entry declares (or PM2 derives from its script), read without
+/// checks: for cross-references between apps, refused ones included.
+pub fn declared_name(node: &Node, env_name: Option<&str>) -> Option<String> {
+    let Value::Map(entries) = &node.value else {
+        return None;
+    };
+    let find = |keys: &[&str]| entries.iter().find(|e| keys.contains(&e.key.as_str()));
+    let name = match find(&["name"]) {
+        Some(entry) => entry.value.scalar_text()?,
+        None => default_name(&find(&["script", "exec"])?.value.scalar_text()?),
+    };
+    let append = find(&["append_env_to_name"]).is_some_and(|e| as_bool(&e.value) == Some(true));
+    Some(match env_name {
+        Some(env_name) if append => format!("{name}-{env_name}"),
+        _ => name,
+    })
+}
+
 fn ignored(reader: &mut Reader<'_>, entry: &Entry, reason: &str) {
     reader.warn_once(
         &entry.key,
@@ -583,15 +601,12 @@ fn read_cron(reader: &mut Reader<'_>, node: &Node) -> Option<(String, Location)>
 }
 
 fn read_watch(reader: &mut Reader<'_>, node: &Node, cwd: &Path) -> Option<Vec<std::path::PathBuf>> {
+    if let Some(on) = as_bool(node) {
+        return on.then(|| vec![cwd.to_path_buf()]);
+    }
     match &node.value {
-        Value::Bool(true) => Some(vec![cwd.to_path_buf()]),
-        Value::Bool(false) | Value::Null => None,
+        Value::Null => None,
         Value::Str(_) | Value::Seq(_) => {
-            if let Value::Str(s) = &node.value
-                && let Some(on) = bool_word(s)
-            {
-                return on.then(|| vec![cwd.to_path_buf()]);
-            }
             let paths = reader.string_list(node, "watch")?;
             if paths.is_empty() {
                 return None;
@@ -602,14 +617,6 @@ fn read_watch(reader: &mut Reader<'_>, node: &Node, cwd: &Path) -> Option<Vec<st
             reader.expected(node, "watch", "true, false, a path or a list of paths");
             None
         }
-    }
-}
-
-fn bool_word(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" => Some(true),
-        "false" | "no" | "off" => Some(false),
-        _ => None,
     }
 }
 

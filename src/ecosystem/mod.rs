@@ -135,24 +135,15 @@ pub fn parse_with_search_path(
     let base_dir = absolute_dir(path);
     let search = command::SearchPath::new(search_path);
     let mut reader = Reader::new(path);
-    let ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
-    if reader.errors.is_empty()
-        && let Some(mut ecosystem) = ecosystem
-    {
+    let mut ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
+    if reader.errors.is_empty() {
         ecosystem.warnings = reader.warnings;
-        return Ok(ecosystem);
+        Ok(ecosystem)
+    } else {
+        let mut errors = reader.errors;
+        errors.sort_by_key(|d| d.location);
+        Err(Rejected(errors))
     }
-    let mut errors = reader.errors;
-    if errors.is_empty() {
-        // Every refusal records an error; this keeps the contract if one ever did not.
-        errors.push(Diagnostic::error(
-            path,
-            None,
-            "the ecosystem could not be read",
-        ));
-    }
-    errors.sort_by_key(|d| d.location);
-    Err(Rejected(errors))
 }
 
 /// Reads `text` into the located document tree only, without the schema: the same
@@ -210,7 +201,7 @@ fn read_document(
     base_dir: &Path,
     options: &LoadOptions,
     search: &command::SearchPath,
-) -> Option<Ecosystem> {
+) -> Ecosystem {
     // The three shapes PM2 accepts: {apps: [...], ...}, [...], and one app.
     let (top_entries, apps_node): (&[node::Entry], Option<&Node>) = match &tree.value {
         Value::Map(entries) if entries.iter().any(|e| e.key == "apps") => {
@@ -276,19 +267,25 @@ fn read_document(
         systemd: &top.systemd,
         watchdog: &top.watchdog,
     };
+    // Names of every entry, refused ones too, so a dependency on an app with an
+    // error of its own is not reported as missing.
+    let declared: Vec<String> = app_nodes
+        .iter()
+        .filter_map(|node| app::declared_name(node, cx.env_name))
+        .collect();
     let read_apps: Vec<app::ReadApp> = app_nodes
         .into_iter()
         .filter_map(|node| app::read(reader, node, &cx))
         .collect();
     check_names(reader, &read_apps);
-    check_dependencies(reader, &read_apps);
-    Some(Ecosystem {
+    check_dependencies(reader, &read_apps, &declared);
+    Ecosystem {
         source: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
         settings: top.settings,
         apps: read_apps.into_iter().map(|read| read.app).collect(),
         warnings: Vec::new(),
-    })
+    }
 }
 
 /// Refuses duplicate names, naming both places.
@@ -313,9 +310,9 @@ fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
     }
 }
 
-/// Every `depends_on` must name another app of the file.
-fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
-    let names: Vec<&str> = apps.iter().map(|read| read.app.name.as_str()).collect();
+/// Every `depends_on` must name another app of the file (`declared` holds them all).
+fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp], declared: &[String]) {
+    let names: Vec<&str> = declared.iter().map(String::as_str).collect();
     for read in apps {
         for (index, dependency) in read.app.systemd.depends_on.iter().enumerate() {
             let at = read

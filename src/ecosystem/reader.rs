@@ -142,21 +142,11 @@ impl<'a> Reader<'a> {
     /// A boolean; `yes`/`no`, `on`/`off`, `y`/`n` and `true`/`false` in any case are
     /// accepted too, as YAML 1.1 and PM2's CLI do.
     pub fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
-        match &node.value {
-            Value::Bool(b) => Some(*b),
-            Value::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "y" | "on" => Some(true),
-                "false" | "no" | "n" | "off" => Some(false),
-                _ => {
-                    self.expected(node, what, "true or false");
-                    None
-                }
-            },
-            _ => {
-                self.expected(node, what, "true or false");
-                None
-            }
+        let value = as_bool(node);
+        if value.is_none() {
+            self.expected(node, what, "true or false");
         }
+        value
     }
 
     /// An integer, also written as a numeric string.
@@ -291,6 +281,19 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+}
+
+/// A boolean in any of the spellings [`Reader::bool`] accepts, without reporting.
+pub fn as_bool(node: &Node) -> Option<bool> {
+    match &node.value {
+        Value::Bool(b) => Some(*b),
+        Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "on" => Some(true),
+            "false" | "no" | "n" | "off" => Some(false),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

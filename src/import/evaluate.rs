@@ -266,25 +266,21 @@ fn is_error_line(line: &str) -> bool {
 fn locate(text: &str, path: &str) -> Option<Location> {
     text.match_indices(path).find_map(|(start, _)| {
         let rest = text[start + path.len()..].strip_prefix(':')?;
-        let line: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let line = line.parse().ok()?;
-        let column = rest[line_digits(line)..]
+        let (line, rest) = leading_number(rest)?;
+        let column = rest
             .strip_prefix(':')
-            .map(|after| {
-                after
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect::<String>()
-            })
-            .and_then(|digits| digits.parse().ok())
-            .unwrap_or(0);
+            .and_then(leading_number)
+            .map_or(0, |(column, _)| column);
         Some(Location::new(line, column))
     })
 }
 
-/// How many decimal digits `number` has.
-fn line_digits(number: usize) -> usize {
-    number.to_string().len()
+/// The decimal number `text` starts with, and what follows it.
+fn leading_number(text: &str) -> Option<(usize, &str)> {
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    Some((text[..end].parse().ok()?, &text[end..]))
 }
 
 #[cfg(test)]

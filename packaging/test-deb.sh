@@ -154,6 +154,16 @@ gen-units check "$work/example.yaml" || fail "gen-units check rejects the shippe
 gen-units check "$work/imported.yaml" || fail "gen-units check rejects an imported file"
 gen-units "$work/example.yaml" >"$work/example.bundle" || fail "gen-units does not render the shipped example"
 grep -q '^\[Service\]$' "$work/example.bundle" || fail "the shipped example renders no service"
+# The generator link renders /etc/ecosystemd/*.yaml, and skips the example's name.
+mkdir "$work/generated"
+"$generator" "$work/generated" "$work/generated" "$work/generated" || fail "the generator fails"
+[ -z "$(ls -A "$work/generated")" ] || fail "the generator rendered the example or something else"
+cp /etc/ecosystemd/ecosystem.yaml.example /etc/ecosystemd/debtest.yaml
+"$generator" "$work/generated" "$work/generated" "$work/generated" || fail "the generator fails on an ecosystem"
+rm /etc/ecosystemd/debtest.yaml
+[ -f "$work/generated/debtest-api.service" ] || fail "the generator did not render debtest-api.service"
+grep -q '^SourcePath=/etc/ecosystemd/debtest.yaml$' "$work/generated/debtest-api.service" ||
+  fail "the generated unit does not name its source"
 
 step "remove, then purge"
 dpkg -r ecosystemd

@@ -105,7 +105,25 @@ pub fn run(args: &GeneratorArgs) -> i32 {
     for note in notes {
         log(Level::Warning, &note);
     }
-    let render = |source: &Path, env_dir: &Path| -> Result<(Bundle, Vec<String>), String> {
+    let render = renderer(options);
+    let summary = generate(Path::new(CONFIG_DIR), &args.normal_dir, &render, &mut log);
+    log(
+        Level::Info,
+        &format!(
+            "{} ecosystem files rendered, {} skipped",
+            summary.rendered.len(),
+            summary.skipped.len()
+        ),
+    );
+    EXIT_OK
+}
+
+/// The generator's rendering: load and validate an ecosystem file, render it with
+/// `options` and its environment files in the given folder.
+pub fn renderer(
+    options: RenderOptions,
+) -> impl Fn(&Path, &Path) -> Result<(Bundle, Vec<String>), String> {
+    move |source, env_dir| {
         let ecosystem = crate::ecosystem::load(source, &LoadOptions::default())
             .map_err(|rejected| rejected.to_string())?;
         let env_dir = EnvDir::path(&env_dir.display().to_string())
@@ -117,17 +135,7 @@ pub fn run(args: &GeneratorArgs) -> i32 {
         let rendered = render_bundle(&ecosystem, &options).map_err(|r| r.to_string())?;
         let warnings = rendered.warnings.iter().map(ToString::to_string).collect();
         Ok((rendered.bundle, warnings))
-    };
-    let summary = generate(Path::new(CONFIG_DIR), &args.normal_dir, &render, &mut log);
-    log(
-        Level::Info,
-        &format!(
-            "{} ecosystem files rendered, {} skipped",
-            summary.rendered.len(),
-            summary.skipped.len()
-        ),
-    );
-    EXIT_OK
+    }
 }
 
 /// How serious a generator log line is (kernel log levels).

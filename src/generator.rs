@@ -342,8 +342,15 @@ mod tests {
 
     #[test]
     fn a_bad_file_or_a_clash_skips_only_that_file() {
+        struct Removed(PathBuf);
+        impl Drop for Removed {
+            fn drop(&mut self) {
+                let _ = fs::remove_dir_all(&self.0);
+            }
+        }
         let base =
             std::env::temp_dir().join(format!("ecosystemd-generator-{}", std::process::id()));
+        let _cleanup = Removed(base.clone());
         let config = base.join("config");
         let out = base.join("out");
         fs::create_dir_all(&config).unwrap();
@@ -394,6 +401,5 @@ mod tests {
             fs::read_link(out.join("multi-user.target.wants/c-json.service")).unwrap(),
             out.join("c-json.service")
         );
-        fs::remove_dir_all(&base).unwrap();
     }
 }

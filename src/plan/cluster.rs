@@ -141,7 +141,13 @@ fn expand(
         env.insert(app.instance_var.clone(), index.to_string());
         let mut port = app.port;
         if let (Some(var), Some(base)) = (&app.increment_var, base) {
-            let value = base + u64::from(index);
+            let value = base.checked_add(u64::from(index)).ok_or_else(|| {
+                app_error(
+                    ecosystem,
+                    app,
+                    format!("`increment_var: {var}` overflows at instance {index}"),
+                )
+            })?;
             env.insert(var.clone(), value.to_string());
             if var == "PORT" {
                 port = u16::try_from(value).ok();

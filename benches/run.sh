@@ -7,8 +7,6 @@ target="${CARGO_TARGET_DIR:-target}"
 cargo bench --locked --bench render >/dev/null
 
 {
-  echo "# Benchmarks"
-  echo
   echo "\`bash benches/run.sh\` on $(uname -m), $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end of the run, $(date -u +%Y-%m-%d)."
   echo "criterion medians: \`render/\` is wall-clock time (a loaded machine inflates it), \`render-cpu/\` the CPU time of the rendering thread."
   echo
@@ -23,5 +21,5 @@ name = sys.argv[2].replace("_", " ")
 print(f"| {name} | {median / 1e6:.1f} ms |")
 PY
   done
-} > BENCHMARKS.md
-cat BENCHMARKS.md
+} | python3 benches/update_section.py "Rendering"
+sed -n '/^## Rendering/,/^## /p' BENCHMARKS.md

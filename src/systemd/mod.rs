@@ -3,6 +3,8 @@
 //! Proxies come from `zbus_systemd` (generated from systemd's own introspection data);
 //! this module only decides which bus to talk to.
 
+pub mod watch;
+
 use zbus::Connection;
 
 pub use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, UnitProxy};
@@ -35,3 +37,8 @@ pub async fn connect(target: &BusTarget) -> zbus::Result<Connection> {
 pub async fn manager(connection: &Connection) -> zbus::Result<ManagerProxy<'static>> {
     ManagerProxy::new(connection).await
 }
+
+pub mod manager_calls;
+
+/// Batched property reads for many units at once.
+pub mod snapshot;

@@ -9,10 +9,7 @@ use std::time::Duration;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ecosystemd::diagnostic::Location;
-use ecosystemd::ecosystem::{
-    App, Command, Ecosystem, ExecMode, Instances, LogSettings, Output, RestartPolicy, Settings,
-    SystemdOptions, WatchdogPolicy,
-};
+use ecosystemd::ecosystem::{App, Command, Ecosystem, LogSettings, RestartPolicy, Settings};
 use ecosystemd::render::{RenderOptions, render_bundle};
 
 fn agent(index: usize) -> App {
@@ -22,49 +19,32 @@ fn agent(index: usize) -> App {
     env.insert("AGENT_NAME".to_string(), name.clone());
     env.insert("PRICE_FORMAT".to_string(), "$%.2f \"USD\"".to_string());
     App {
-        name,
         location: Location::new(index + 1, 5),
-        command: Command {
-            program: "/usr/bin/node".into(),
-            args: vec![
-                "--max-old-space-size=128".into(),
-                "/srv/agents/agent.js".into(),
-                "--label=50% off".into(),
-            ],
-            script: None,
-        },
-        cwd: PathBuf::from("/srv/agents"),
         env,
         port: Some((10_000 + index) as u16),
-        instances: Instances::Single,
-        exec_mode: ExecMode::Fork,
-        instance_var: "NODE_APP_INSTANCE".into(),
-        increment_var: None,
         max_memory: Some(128 << 20),
         restart: RestartPolicy {
-            autorestart: true,
             stop_exit_codes: vec![0],
             delay: Some(Duration::from_millis(3000)),
-            exp_backoff: None,
             max_restarts: 10,
-            min_uptime: Duration::from_secs(1),
+            ..RestartPolicy::default()
         },
-        kill_timeout: Duration::from_millis(1600),
-        listen_timeout: None,
-        wait_ready: false,
-        autostart: true,
-        treekill: true,
-        stdout: Output::Journal,
-        stderr: Output::Journal,
         cron_restart: index
             .is_multiple_of(50)
             .then(|| ("0 3 * * *".to_string(), Location::new(1, 1))),
-        watch: None,
-        user: None,
-        group: None,
-        namespace: None,
-        systemd: SystemdOptions::default(),
-        watchdog: WatchdogPolicy::default(),
+        ..App::new(
+            name,
+            Command {
+                program: "/usr/bin/node".into(),
+                args: vec![
+                    "--max-old-space-size=128".into(),
+                    "/srv/agents/agent.js".into(),
+                    "--label=50% off".into(),
+                ],
+                script: None,
+            },
+            PathBuf::from("/srv/agents"),
+        )
     }
 }
 

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -19,8 +18,7 @@ use ecosystemd::bundle::Scope;
 use ecosystemd::bundle::{Bundle, FileKind};
 use ecosystemd::diagnostic::Location;
 use ecosystemd::ecosystem::{
-    App, Command, Ecosystem, ExecMode, Hardening, Instances, LogSettings, Output, RestartPolicy,
-    Settings, SystemdOptions, WatchdogPolicy,
+    App, Command, Ecosystem, Hardening, LogSettings, RestartPolicy, Settings,
 };
 use ecosystemd::plan::PlanOptions;
 use ecosystemd::render::{EnvDir, RenderOptions, render_bundle};
@@ -35,43 +33,21 @@ fn examples_dir() -> PathBuf {
 
 fn app(name: &str, program: &str, args: Vec<String>, cwd: &Path) -> App {
     App {
-        name: name.into(),
         location: Location::new(1, 1),
-        command: Command {
-            program: program.into(),
-            args,
-            script: None,
-        },
-        cwd: cwd.to_path_buf(),
-        env: BTreeMap::new(),
-        port: None,
-        instances: Instances::Single,
-        exec_mode: ExecMode::Fork,
-        instance_var: "NODE_APP_INSTANCE".into(),
-        increment_var: None,
         max_memory: Some(256 << 20),
         restart: RestartPolicy {
-            autorestart: true,
-            stop_exit_codes: Vec::new(),
             delay: Some(Duration::from_secs(1)),
-            exp_backoff: None,
-            max_restarts: 16,
-            min_uptime: Duration::from_secs(1),
+            ..RestartPolicy::default()
         },
-        kill_timeout: Duration::from_millis(1600),
-        listen_timeout: None,
-        wait_ready: false,
-        autostart: true,
-        treekill: true,
-        stdout: Output::Journal,
-        stderr: Output::Journal,
-        cron_restart: None,
-        watch: None,
-        user: None,
-        group: None,
-        namespace: None,
-        systemd: SystemdOptions::default(),
-        watchdog: WatchdogPolicy::default(),
+        ..App::new(
+            name,
+            Command {
+                program: program.into(),
+                args,
+                script: None,
+            },
+            cwd.to_path_buf(),
+        )
     }
 }
 

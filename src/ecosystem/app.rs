@@ -6,7 +6,8 @@ use std::path::Path;
 use super::command::{self, CommandSpec, Interpreter, SearchPath};
 use super::keys::{self, APP_KEYS, AppKey, LOG_FILES_REASON};
 use super::model::{
-    App, ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
+    App, DEFAULT_INSTANCE_VAR, DEFAULT_KILL_TIMEOUT, DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME,
+    ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
 };
 use super::node::{Entry, Node, Value, shown};
 use super::reader::{Reader, as_bool};
@@ -36,12 +37,6 @@ pub struct ReadApp {
     /// Where the name was written (the entry when the name was derived).
     pub name_at: Location,
 }
-
-/// PM2's defaults.
-const DEFAULT_KILL_TIMEOUT_MS: u64 = 1600;
-const DEFAULT_MAX_RESTARTS: u32 = 16;
-const DEFAULT_MIN_UPTIME_MS: u64 = 1000;
-const DEFAULT_INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
 
 /// Reads one app entry. Returns `None` when it has errors (recorded in `reader`).
 pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<ReadApp> {
@@ -279,11 +274,11 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             .unwrap_or(DEFAULT_MAX_RESTARTS),
         min_uptime: get(AppKey::MinUptime)
             .and_then(|n| reader.duration(n, "min_uptime"))
-            .unwrap_or(std::time::Duration::from_millis(DEFAULT_MIN_UPTIME_MS)),
+            .unwrap_or(DEFAULT_MIN_UPTIME),
     };
     let kill_timeout = get(AppKey::KillTimeout)
         .and_then(|n| reader.duration(n, "kill_timeout"))
-        .unwrap_or(std::time::Duration::from_millis(DEFAULT_KILL_TIMEOUT_MS));
+        .unwrap_or(DEFAULT_KILL_TIMEOUT);
     let listen_timeout =
         get(AppKey::ListenTimeout).and_then(|n| reader.duration(n, "listen_timeout"));
     let wait_ready = get(AppKey::WaitReady)

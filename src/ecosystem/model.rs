@@ -120,6 +120,64 @@ pub struct App {
     pub watchdog: WatchdogPolicy,
 }
 
+/// PM2's `kill_timeout` default.
+pub const DEFAULT_KILL_TIMEOUT: Duration = Duration::from_millis(1600);
+/// PM2's `max_restarts` default.
+pub const DEFAULT_MAX_RESTARTS: u32 = 16;
+/// PM2's `min_uptime` default.
+pub const DEFAULT_MIN_UPTIME: Duration = Duration::from_millis(1000);
+/// PM2's `instance_var` default.
+pub const DEFAULT_INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
+
+impl App {
+    /// An app that runs `command` in `cwd`, with PM2's defaults for everything else
+    /// (one process, autorestart, no memory limit, the journal for output).
+    pub fn new(name: impl Into<String>, command: Command, cwd: PathBuf) -> Self {
+        Self {
+            name: name.into(),
+            location: Location::default(),
+            command,
+            cwd,
+            env: BTreeMap::new(),
+            port: None,
+            instances: Instances::Single,
+            exec_mode: ExecMode::Fork,
+            instance_var: DEFAULT_INSTANCE_VAR.to_owned(),
+            increment_var: None,
+            max_memory: None,
+            restart: RestartPolicy::default(),
+            kill_timeout: DEFAULT_KILL_TIMEOUT,
+            listen_timeout: None,
+            wait_ready: false,
+            autostart: true,
+            treekill: true,
+            stdout: Output::Journal,
+            stderr: Output::Journal,
+            cron_restart: None,
+            watch: None,
+            user: None,
+            group: None,
+            namespace: None,
+            systemd: SystemdOptions::default(),
+            watchdog: WatchdogPolicy::default(),
+        }
+    }
+}
+
+impl Default for RestartPolicy {
+    /// PM2's defaults: restart on every exit, 16 unstable restarts, 1 s minimum uptime.
+    fn default() -> Self {
+        Self {
+            autorestart: true,
+            stop_exit_codes: Vec::new(),
+            delay: None,
+            exp_backoff: None,
+            max_restarts: DEFAULT_MAX_RESTARTS,
+            min_uptime: DEFAULT_MIN_UPTIME,
+        }
+    }
+}
+
 /// The program and its arguments, with the interpreter resolved as PM2 would.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {

@@ -125,11 +125,13 @@ done
 step "man pages"
 for page in gen-units unit-watchdog; do
   man -w "$page" | grep -qx "/usr/share/man/man1/$page.1.gz" || fail "man -w $page"
-  rendered=$(MANWIDTH=80 man --warnings=all -P cat "$page" 2>&1) || fail "man $page"
+  rendered=$(MANWIDTH=80 man -P cat "$page" 2>/dev/null) || fail "man $page"
   grep -q '^NAME' <<<"$rendered" || fail "man $page has no NAME section"
   grep -q '^SYNOPSIS' <<<"$rendered" || fail "man $page has no SYNOPSIS section"
-  if grep -E -q 'warning|troff:' <<<"$rendered"; then
-    printf '%s\n' "$rendered" >&2
+  # groff's warnings go to stderr; the page's own text may well say "warning".
+  warnings=$(MANWIDTH=80 man --warnings=all -P cat "$page" 2>&1 >/dev/null) || fail "man $page"
+  if [ -n "$warnings" ]; then
+    printf '%s\n' "$warnings" >&2
     fail "man $page renders with warnings"
   fi
   echo "man $page: $(wc -l <<<"$rendered") lines"

@@ -649,6 +649,10 @@ def main():
     parser.add_argument("--output-dir", help="where BENCHMARKS.md and the plot go "
                         "(default: the repository; with --quick: printed only)")
     parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument("--sizes", help="fleet sizes, comma-separated (default 74,200)")
+    parser.add_argument("--report-sizes", help="report sizes, comma-separated "
+                        "(default 74,200,500)")
+    parser.add_argument("--reps", type=int, help="repetitions (default 5)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("run.py needs root: it boots a private systemd (unshare, nsenter)")
@@ -662,7 +666,14 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, interrupted)
 
-    bench = Bench(Config(args.quick), build=not args.no_build)
+    cfg = Config(args.quick)
+    if args.sizes:
+        cfg.fleet_sizes = [int(x) for x in args.sizes.split(",")]
+    if args.report_sizes:
+        cfg.report_sizes = [int(x) for x in args.report_sizes.split(",")]
+    if args.reps:
+        cfg.reps = args.reps
+    bench = Bench(cfg, build=not args.no_build)
     try:
         bench.run()
     except (BenchError, KeyboardInterrupt, subprocess.TimeoutExpired) as e:

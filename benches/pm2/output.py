@@ -454,6 +454,7 @@ def plot(r):
 
 def write(out_dir, section, svg):
     """Replaces (or appends) this section of BENCHMARKS.md; writes the plot."""
+    os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "BENCHMARKS.md")
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
     start = text.find(SECTION + "\n")

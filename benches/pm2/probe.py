@@ -1,6 +1,7 @@
 """What the benchmark reads from the outside: HTTP answers and /proc."""
 
 import os
+import selectors
 import socket
 import time
 
@@ -31,18 +32,70 @@ def accepts(port):
         return False
 
 
-def wait_serving(ports, t0, timeout, interval=0.01):
-    """Waits until every port answers; returns seconds since t0 (a monotonic time)."""
-    pending = list(ports)
+def wait_serving(ports, t0, timeout, patience=10.0):
+    """Waits until every port answers HTTP 200; returns seconds since t0 (monotonic).
+
+    All ports are polled at once with non-blocking sockets, so one agent that accepted
+    but is slow to answer (CPUs busy with the others starting) never delays noticing the
+    rest. Each port is retried every 20 ms, less often for big fleets (0.2 ms per agent),
+    so that polling never takes much of the CPU the agents need to start.
+    """
+    retry = max(0.02, 0.0002 * len(ports))
+    request = b"GET / HTTP/1.0\r\nHost: bench\r\n\r\n"
+    sel = selectors.DefaultSelector()
+    pending = set(ports)
+    next_try = {p: 0.0 for p in ports}
+    opened = {}  # port -> (socket, time opened)
     deadline = t0 + timeout
-    while pending:
-        pending = [p for p in pending if not http_ok(p)]
-        if not pending:
-            break
-        if time.monotonic() > deadline:
-            raise BenchError(f"{len(pending)} of {len(ports)} agents not answering after "
-                             f"{timeout}s (ports {pending[:5]}...)")
-        time.sleep(interval)
+
+    def close(port):
+        s, _ = opened.pop(port)
+        sel.unregister(s)
+        s.close()
+        next_try[port] = time.monotonic() + retry
+
+    try:
+        while pending:
+            now = time.monotonic()
+            if now > deadline:
+                raise BenchError(f"{len(pending)} of {len(ports)} agents not answering after "
+                                 f"{timeout}s (ports {sorted(pending)[:5]}...)")
+            for port in pending:
+                if port in opened:
+                    if now - opened[port][1] > patience:
+                        close(port)
+                    continue
+                if next_try[port] > now:
+                    continue
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                s.connect_ex((HOST, port))
+                opened[port] = (s, now)
+                sel.register(s, selectors.EVENT_WRITE, port)
+            for key, events in sel.select(timeout=retry):
+                port, s = key.data, key.fileobj
+                if events & selectors.EVENT_WRITE and key.events == selectors.EVENT_WRITE:
+                    if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                        close(port)
+                        continue
+                    try:
+                        s.send(request)
+                    except OSError:
+                        close(port)
+                        continue
+                    sel.modify(s, selectors.EVENT_READ, port)
+                elif events & selectors.EVENT_READ:
+                    try:
+                        head = s.recv(32)
+                    except OSError:
+                        head = b""
+                    close(port)
+                    if head.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")):
+                        pending.discard(port)
+    finally:
+        for s, _ in opened.values():
+            s.close()
+        sel.close()
     return time.monotonic() - t0
 
 

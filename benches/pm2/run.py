@@ -649,11 +649,19 @@ def main():
     parser.add_argument("--output-dir", help="where BENCHMARKS.md and the plot go "
                         "(default: the repository; with --quick: printed only)")
     parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument("--render", metavar="JSON", help="measure nothing: write the "
+                        "section from the raw results of an earlier run (--json)")
     parser.add_argument("--sizes", help="fleet sizes, comma-separated (default 74,200)")
     parser.add_argument("--report-sizes", help="report sizes, comma-separated "
                         "(default 74,200,500)")
     parser.add_argument("--reps", type=int, help="repetitions (default 5)")
     args = parser.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            results = json.load(f)
+        section, svg = output.render(results)
+        output.write(args.output_dir or REPO, section, svg)
+        return
     if os.geteuid() != 0:
         sys.exit("run.py needs root: it boots a private systemd (unshare, nsenter)")
     for tool in ("unshare", "nsenter", "node", "npm"):

@@ -175,7 +175,7 @@ def _method(r):
         f"starting {cfg['grow_stagger_s']} s apart (so they meet PM2's "
         f"{lim.get('pm2_interval_s')} s memory check at different phases), with "
         f"`max_memory_restart: {lim.get('limit')}` (`MemoryMax=` on the systemd side); "
-        "RSS is sampled every 50 ms until the supervisor replaces the process.",
+        "RSS is sampled every 20–30 ms until the supervisor replaces the process.",
         f"- Crash loop: {cfg['crash_agents']} agents exit {crash.get('exit_after_ms')} ms "
         f"after start, with `max_restarts: {crash.get('max_restarts')}` and "
         f"`restart_delay: {crash.get('restart_delay_ms')}` (and the units rendered from "

@@ -145,11 +145,21 @@ def environ_value(pid, key):
     return None
 
 
+def is_node(pid):
+    """True when the process runs a node binary (one cheap readlink before reading more)."""
+    try:
+        return os.path.basename(os.readlink(f"/proc/{pid}/exe")).startswith("node")
+    except OSError:
+        return False
+
+
 def agents_by_port(script, ns=None):
     """Live processes running `script` (in PID namespace `ns`, if given): {port: pid}."""
     found = {}
     want = script.encode()
     for pid in pids():
+        if not is_node(pid):
+            continue
         # PM2 sets process.title, which rewrites argv as one space-separated string.
         if want not in b" ".join(cmdline(pid)):
             continue
@@ -168,7 +178,7 @@ def agents_everywhere(script):
     found = {}
     want = script.encode()
     for pid in pids():
-        if want not in b" ".join(cmdline(pid)) or state(pid) in ("Z", "X", None):
+        if not is_node(pid) or want not in b" ".join(cmdline(pid)) or state(pid) in ("Z", "X", None):
             continue
         port = environ_value(pid, "PORT")
         if port and port.isdigit():

@@ -515,7 +515,7 @@ class Bench:
         done = threading.Event()
 
         def sample():
-            """Every 50 ms: RSS and cgroup charge of the growing agents, and every process
+            """Every 20 ms or so: RSS and cgroup charge of the growing agents, and every process
             of the crash-looping ones (started before the supervisors, so none is missed)."""
             while not done.is_set():
                 now = time.monotonic()
@@ -547,7 +547,7 @@ class Bench:
                         c["pids"].add(pid)
                         c["last"] = now
                     c["alive"] = pid is not None
-                time.sleep(0.05)
+                time.sleep(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

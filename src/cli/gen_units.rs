@@ -4,7 +4,12 @@ use clap::{Parser, Subcommand};
 
 /// Render a PM2 ecosystem file into hardened systemd units.
 #[derive(Debug, Parser)]
-#[command(name = "gen-units", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "gen-units",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct GenUnitsCli {
     /// What to do; without a subcommand, render FILE as a bundle on stdout.
     #[command(subcommand)]

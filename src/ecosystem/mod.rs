@@ -1,5 +1,303 @@
 //! The ecosystem file: PM2's schema in YAML or JSON5, plus systemd-only extensions.
+//!
+//! [`load`] reads a file, [`parse`] reads text: each returns the validated
+//! [`Ecosystem`] or every located error found. Reading goes in two steps: the text
+//! becomes a located tree (`node`; YAML through serde-saphyr in `yaml`, JSON5 in
+//! `json5`), then the schema layer (`app`, `settings`, `systemd_options`,
+//! `watchdog_policy`) reads the tree into the model, resolving PM2's aliases and
+//! defaults.
 
+mod app;
+mod command;
+mod directives;
+mod duration;
+mod json5;
+mod keys;
 pub mod model;
+mod node;
+mod reader;
+mod settings;
+mod size;
+mod suggest;
+mod systemd_options;
+mod watchdog_policy;
+mod words;
+mod yaml;
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
 
 pub use model::*;
+
+use crate::diagnostic::{Diagnostic, Location, Rejected};
+use node::{Node, Value};
+use reader::Reader;
+
+/// How to read an ecosystem file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--env NAME`: apply each app's `env_NAME` over its `env`.
+    pub env: Option<String>,
+}
+
+/// The syntax of an ecosystem file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (`.yaml`, `.yml`).
+    Yaml,
+    /// JSON read leniently, as JSON5 (`.json`, `.json5`, `.jsonc`).
+    Json5,
+}
+
+impl Format {
+    /// The format a file name says, if it says one.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "yaml" | "yml" => Some(Self::Yaml),
+            "json" | "json5" | "jsonc" => Some(Self::Json5),
+            _ => None,
+        }
+    }
+}
+
+/// Reads and validates the ecosystem file at `path`. Bare program names (`node`,
+/// `npm`) are resolved through this process's `PATH`.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Ecosystem, Rejected> {
+    load_with_search_path(path, options, &process_path())
+}
+
+/// Like [`load`], resolving bare program names through `search_path`, a `PATH`-style
+/// list (a systemd generator, for one, runs with a minimal `PATH`).
+pub fn load_with_search_path(
+    path: &Path,
+    options: &LoadOptions,
+    search_path: &OsStr,
+) -> Result<Ecosystem, Rejected> {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => parse_with_search_path(&text, path, options, search_path),
+            Err(error) => {
+                let (line, column) =
+                    line_column(error.as_bytes(), error.utf8_error().valid_up_to());
+                Err(Rejected(vec![Diagnostic::error(
+                    path,
+                    Some(Location::new(line, column)),
+                    "the file is not valid UTF-8",
+                )]))
+            }
+        },
+        Err(error) => Err(Rejected(vec![Diagnostic::error(
+            path,
+            None,
+            format!("cannot read the file: {error}"),
+        )])),
+    }
+}
+
+fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Reads and validates ecosystem `text`; `path` names it in diagnostics, decides the
+/// format by extension (else the text is sniffed) and anchors relative paths. Bare
+/// program names are resolved through this process's `PATH`.
+pub fn parse(text: &str, path: &Path, options: &LoadOptions) -> Result<Ecosystem, Rejected> {
+    parse_with_search_path(text, path, options, &process_path())
+}
+
+fn process_path() -> OsString {
+    std::env::var_os("PATH").unwrap_or_default()
+}
+
+/// Like [`parse`], resolving bare program names through `search_path`, a
+/// `PATH`-style list.
+pub fn parse_with_search_path(
+    text: &str,
+    path: &Path,
+    options: &LoadOptions,
+    search_path: &OsStr,
+) -> Result<Ecosystem, Rejected> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let tree = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
+    let base_dir = absolute_dir(path);
+    let search = command::SearchPath::new(search_path);
+    let mut reader = Reader::new(path);
+    let ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
+    if reader.errors.is_empty()
+        && let Some(mut ecosystem) = ecosystem
+    {
+        ecosystem.warnings = reader.warnings;
+        return Ok(ecosystem);
+    }
+    let mut errors = reader.errors;
+    if errors.is_empty() {
+        // Every refusal records an error; this keeps the contract if one ever did not.
+        errors.push(Diagnostic::error(
+            path,
+            None,
+            "the ecosystem could not be read",
+        ));
+    }
+    errors.sort_by_key(|d| d.location);
+    Err(Rejected(errors))
+}
+
+fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
+    match Format::from_path(path) {
+        Some(Format::Yaml) => yaml::read(text, path),
+        Some(Format::Json5) => json5::read(text, path),
+        None => {
+            let start = text.trim_start();
+            if start.starts_with(['{', '[']) || start.starts_with("//") || start.starts_with("/*") {
+                // JSON5 first; YAML flow style also starts so, so try it second.
+                json5::read(text, path)
+                    .or_else(|json_error| yaml::read(text, path).map_err(|_| json_error))
+            } else {
+                yaml::read(text, path)
+            }
+        }
+    }
+}
+
+fn absolute_dir(path: &Path) -> PathBuf {
+    let parent = path.parent().unwrap_or(Path::new(""));
+    std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
+}
+
+fn read_document(
+    reader: &mut Reader<'_>,
+    tree: &Node,
+    path: &Path,
+    base_dir: &Path,
+    options: &LoadOptions,
+    search: &command::SearchPath,
+) -> Option<Ecosystem> {
+    // The three shapes PM2 accepts: {apps: [...], ...}, [...], and one app.
+    let (top_entries, apps_node): (&[node::Entry], Option<&Node>) = match &tree.value {
+        Value::Map(entries) if entries.iter().any(|e| e.key == "apps") => {
+            reader.map(tree, "the top level");
+            (
+                entries,
+                entries.iter().find(|e| e.key == "apps").map(|e| &e.value),
+            )
+        }
+        Value::Map(entries) if entries.iter().any(|e| e.key == "script" || e.key == "exec") => {
+            (&[], Some(tree))
+        }
+        Value::Map(entries) => {
+            reader.error_hint(
+                tree.at,
+                "no `apps` list and no app (`script`) found",
+                "write `apps:` with a list of apps, a bare list of apps, or one app with a `script`",
+            );
+            (entries, None)
+        }
+        Value::Seq(_) => (&[], Some(tree)),
+        Value::Null => {
+            reader.error(tree.at, "the file is empty");
+            (&[], None)
+        }
+        _ => {
+            reader.expected(
+                tree,
+                "the top level",
+                "a mapping with `apps`, a list of apps, or one app",
+            );
+            (&[], None)
+        }
+    };
+    let top = settings::read(reader, top_entries, path);
+    let app_nodes: Vec<&Node> = match apps_node.map(|n| &n.value) {
+        Some(Value::Seq(items)) => items.iter().collect(),
+        Some(Value::Null) => Vec::new(),
+        Some(Value::Map(_)) => apps_node.into_iter().collect(),
+        Some(_) => {
+            if let Some(node) = apps_node {
+                reader.expected(node, "apps", "a list of apps");
+            }
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    if let Some(node) = apps_node
+        && app_nodes.is_empty()
+        && matches!(node.value, Value::Seq(_) | Value::Null)
+    {
+        reader.warn(node.at, "the ecosystem has no apps", None);
+    }
+    let cx = app::Context {
+        base_dir,
+        env_name: options.env.as_deref(),
+        search,
+        systemd: &top.systemd,
+        watchdog: &top.watchdog,
+    };
+    let read_apps: Vec<app::ReadApp> = app_nodes
+        .into_iter()
+        .filter_map(|node| app::read(reader, node, &cx))
+        .collect();
+    check_names(reader, &read_apps);
+    check_dependencies(reader, &read_apps);
+    Some(Ecosystem {
+        source: path.to_path_buf(),
+        base_dir: base_dir.to_path_buf(),
+        settings: top.settings,
+        apps: read_apps.into_iter().map(|read| read.app).collect(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Refuses duplicate names, naming both places.
+fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
+    let mut seen: HashMap<&str, Location> = HashMap::new();
+    for read in apps {
+        match seen.get(read.app.name.as_str()) {
+            Some(first) => reader.error_hint(
+                read.name_at,
+                format!(
+                    "duplicate app name `{}` (first at line {}, column {})",
+                    read.app.name, first.line, first.column
+                ),
+                "every app needs its own name: it becomes its unit's name",
+            ),
+            None => {
+                seen.insert(&read.app.name, read.name_at);
+            }
+        }
+    }
+}
+
+/// Every `depends_on` must name another app of the file.
+fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
+    let names: Vec<&str> = apps.iter().map(|read| read.app.name.as_str()).collect();
+    for read in apps {
+        for (index, dependency) in read.app.systemd.depends_on.iter().enumerate() {
+            let at = read
+                .depends_on_at
+                .get(index)
+                .copied()
+                .unwrap_or(read.app.location);
+            if dependency == &read.app.name {
+                reader.error(at, format!("app `{dependency}` depends on itself"));
+            } else if !names.contains(&dependency.as_str()) {
+                let message = format!("`depends_on`: no app is named `{dependency}`");
+                match suggest::closest(dependency, names.iter().copied()) {
+                    Some(near) => reader.error_hint(at, message, format!("did you mean `{near}`?")),
+                    None => reader.error(at, message),
+                }
+            }
+        }
+    }
+}

@@ -77,6 +77,9 @@ pub struct App {
     pub port: Option<u16>,
     /// How many processes, and how they share work.
     pub instances: Instances,
+    /// PM2's `exec_mode`, as PM2 decides it: cluster when asked for, or when
+    /// `instances` is given for a node (or bun) app without an `exec_mode`.
+    pub exec_mode: ExecMode,
     /// Env variable holding the instance number (PM2 `instance_var`, default `NODE_APP_INSTANCE`).
     pub instance_var: String,
     /// Env variable incremented per instance (PM2 `increment_var`, e.g. `PORT`).
@@ -91,6 +94,16 @@ pub struct App {
     pub listen_timeout: Option<Duration>,
     /// `wait_ready`: the app signals readiness itself.
     pub wait_ready: bool,
+    /// `autostart` (PM2 default true): start with the group; false leaves the unit
+    /// installed but not wanted by the group's target.
+    pub autostart: bool,
+    /// `treekill` (PM2 default true): stop every process of the app, not only the
+    /// main one (false: `KillMode=process`).
+    pub treekill: bool,
+    /// Where standard output goes (`out_file: /dev/null` discards it).
+    pub stdout: Output,
+    /// Where standard error goes (`error_file: /dev/null` discards it).
+    pub stderr: Output,
     /// `cron_restart`, as written, with its location.
     pub cron_restart: Option<(String, Location)>,
     /// `watch` and its options.
@@ -131,6 +144,27 @@ pub enum Instances {
         /// CPUs left free (`-1` reserves one).
         reserve: u32,
     },
+}
+
+/// PM2's `exec_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExecMode {
+    /// Separate processes (`fork`, `fork_mode`, or empty).
+    #[default]
+    Fork,
+    /// Node's cluster module shares one port between the instances (`cluster`,
+    /// `cluster_mode`).
+    Cluster,
+}
+
+/// Where one of an app's output streams goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// The journal (replaces PM2's log files).
+    #[default]
+    Journal,
+    /// Discarded (`/dev/null` in PM2).
+    Null,
 }
 
 /// Restart behaviour, from PM2's restart attributes.

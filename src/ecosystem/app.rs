@@ -1,0 +1,680 @@
+//! One app entry of the file, read into a validated [`App`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::command::{self, CommandSpec, Interpreter, SearchPath};
+use super::keys::{self, APP_KEYS, AppKey, LOG_FILES_REASON};
+use super::model::{
+    App, ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
+};
+use super::node::{Entry, Node, Value};
+use super::reader::Reader;
+use super::{systemd_options, watchdog_policy};
+use crate::diagnostic::Location;
+
+/// What every app is read against.
+pub struct Context<'a> {
+    /// The absolute folder of the file.
+    pub base_dir: &'a Path,
+    /// `--env NAME`.
+    pub env_name: Option<&'a str>,
+    /// Where bare program names are looked up.
+    pub search: &'a SearchPath,
+    /// Top-level `systemd:` defaults.
+    pub systemd: &'a SystemdOptions,
+    /// Top-level `watchdog:` defaults.
+    pub watchdog: &'a WatchdogPolicy,
+}
+
+/// An app, with the locations of its `depends_on` names for checking them later.
+pub struct ReadApp {
+    /// The app.
+    pub app: App,
+    /// Where each of `app.systemd.depends_on` was written.
+    pub depends_on_at: Vec<Location>,
+    /// Where the name was written (the entry when the name was derived).
+    pub name_at: Location,
+}
+
+/// PM2's defaults.
+const DEFAULT_KILL_TIMEOUT_MS: u64 = 1600;
+const DEFAULT_MAX_RESTARTS: u32 = 16;
+const DEFAULT_MIN_UPTIME_MS: u64 = 1000;
+const DEFAULT_INSTANCE_VAR: &str = "NODE_APP_INSTANCE";
+
+/// Reads one app entry. Returns `None` when it has errors (recorded in `reader`).
+pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<ReadApp> {
+    let errors_before = reader.errors.len();
+    let entries = reader.map(node, "app")?;
+
+    // Sort the entries by what they set, catching aliases given twice.
+    let mut fields: BTreeMap<AppKeyId, &Entry> = BTreeMap::new();
+    let mut env_blocks: Vec<&Entry> = Vec::new();
+    for entry in entries {
+        if entry.key.starts_with("env_") && entry.key.len() > 4 {
+            env_blocks.push(entry);
+            continue;
+        }
+        match keys::app_key(&entry.key) {
+            Some(AppKey::Ignored(reason)) => ignored(reader, entry, reason),
+            Some(key) => {
+                if let Some(first) = fields.insert(AppKeyId(key), entry)
+                    && first.key != entry.key
+                {
+                    reader.error(
+                        entry.key_at,
+                        format!(
+                            "`{}` sets the same attribute as `{}` (line {}, column {})",
+                            entry.key, first.key, first.key_at.line, first.key_at.column
+                        ),
+                    );
+                }
+            }
+            None => reader.unknown_key(entry, "app", APP_KEYS.iter().map(|(name, _)| *name)),
+        }
+    }
+    let get = |key: AppKey| fields.get(&AppKeyId(key)).map(|entry| &entry.value);
+
+    // What to run.
+    let script_node = match get(AppKey::Script) {
+        Some(script) => Some(script),
+        None => {
+            reader.error_hint(
+                node.at,
+                "app has no `script`",
+                "add `script: path/to/app.js` (or a command line)",
+            );
+            None
+        }
+    };
+    let script = script_node.and_then(|script| reader.string(script, "script"));
+    let name_node = get(AppKey::Name);
+    let mut name = match name_node {
+        Some(name) => reader.string(name, "name"),
+        // PM2: the script's file name without its extension.
+        None => script.as_deref().map(default_name),
+    };
+    if let Some(n) = &name {
+        if n.trim().is_empty() {
+            reader.error(name_node.map_or(node.at, |n| n.at), "`name` is empty");
+        } else if n.contains(['\0', '\n', '\r']) {
+            reader.error(
+                name_node.map_or(node.at, |n| n.at),
+                "`name` holds a control character",
+            );
+        }
+    }
+    if let (Some(append), Some(env_name)) = (get(AppKey::AppendEnvToName), cx.env_name)
+        && reader.bool(append, "append_env_to_name") == Some(true)
+    {
+        name = name.map(|n| format!("{n}-{env_name}"));
+    }
+
+    let cwd = match get(AppKey::Cwd).and_then(|cwd| reader.optional_string(cwd, "cwd")) {
+        Some(cwd) => command::absolute(cx.base_dir, &cwd),
+        None => cx.base_dir.to_path_buf(),
+    };
+    let interpreter = match get(AppKey::Interpreter) {
+        None => Interpreter::Default,
+        Some(node) => match &node.value {
+            Value::Null => Interpreter::None,
+            _ => match reader.string(node, "interpreter") {
+                Some(name) if name.trim().is_empty() => Interpreter::Default,
+                Some(name) if name.trim() == "none" => Interpreter::None,
+                Some(name) => Interpreter::Named(name.trim().to_owned()),
+                None => Interpreter::Default,
+            },
+        },
+    };
+    let interpreter_args = get(AppKey::InterpreterArgs)
+        .and_then(|n| reader.words(n, "node_args"))
+        .unwrap_or_default();
+    let args = get(AppKey::Args)
+        .and_then(|n| reader.words(n, "args"))
+        .unwrap_or_default();
+    let resolved = script.as_deref().and_then(|script| {
+        let spec = CommandSpec {
+            script,
+            interpreter,
+            interpreter_args,
+            args,
+            cwd: &cwd,
+        };
+        let at = script_node.map_or(node.at, |n| n.at);
+        match command::resolve(&spec, cx.search) {
+            Ok(resolved) => {
+                for (message, hint) in &resolved.notes {
+                    reader.warn(at, message.clone(), hint.clone());
+                }
+                for program in &resolved.not_found {
+                    reader.warn_once(
+                        &format!("program {program}"),
+                        at,
+                        format!("program `{program}` was not found in PATH"),
+                        Some(command::NOT_IN_PATH.to_owned()),
+                    );
+                }
+                Some(resolved)
+            }
+            Err(message) => {
+                reader.error(at, message);
+                None
+            }
+        }
+    });
+
+    // Instances and mode.
+    let instances = get(AppKey::Instances).and_then(|n| read_instances(reader, n));
+    let exec_mode = match get(AppKey::ExecMode) {
+        Some(mode) => read_exec_mode(reader, mode),
+        None => {
+            let node_like = resolved
+                .as_ref()
+                .and_then(|r| r.interpreter.as_deref())
+                .is_some_and(|i| i.contains("node") || i.contains("bun"));
+            if instances.is_some() && node_like {
+                Some(ExecMode::Cluster)
+            } else {
+                Some(ExecMode::Fork)
+            }
+        }
+    };
+    let instances = instances.unwrap_or(Instances::Single);
+
+    // The environment.
+    let mut env = BTreeMap::new();
+    if let Some(block) = get(AppKey::Env) {
+        read_env(reader, block, "env", &mut env);
+    }
+    let env_block_names: Vec<&str> = env_blocks.iter().map(|entry| &entry.key[4..]).collect();
+    if let Some(env_name) = cx.env_name {
+        match env_blocks.iter().find(|entry| &entry.key[4..] == env_name) {
+            Some(entry) => read_env(reader, &entry.value, &entry.key, &mut env),
+            None if !env_blocks.is_empty() => reader.warn(
+                node.at,
+                format!(
+                    "app `{}` has no `env_{env_name}` block; only `env` applies",
+                    name.as_deref().unwrap_or("?")
+                ),
+                Some(format!(
+                    "its blocks are: {}",
+                    env_block_names
+                        .iter()
+                        .map(|n| format!("env_{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+            None => {}
+        }
+    }
+    // Unselected env_* blocks are still checked, so a typo there is not silent.
+    for entry in &env_blocks {
+        if Some(&entry.key[4..]) != cx.env_name {
+            let mut scratch = BTreeMap::new();
+            read_env(reader, &entry.value, &entry.key, &mut scratch);
+        }
+    }
+    let port = match get(AppKey::Port) {
+        Some(port_node) => {
+            let port = read_port(reader, port_node, "port");
+            if let Some(port) = port {
+                // PM2: `port` is a shortcut for PORT in the environment.
+                env.insert("PORT".to_owned(), port.to_string());
+            }
+            port
+        }
+        None => env
+            .get("PORT")
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .filter(|p| *p > 0),
+    };
+    if resolved
+        .as_ref()
+        .and_then(|r| r.interpreter.as_deref())
+        .is_some_and(|i| i.contains("python"))
+    {
+        // PM2 sets this for python apps so their output reaches the logs line by line.
+        env.entry("PYTHONUNBUFFERED".to_owned())
+            .or_insert_with(|| "1".to_owned());
+    }
+    let instance_var = get(AppKey::InstanceVar)
+        .and_then(|n| read_var_name(reader, n, "instance_var"))
+        .unwrap_or_else(|| DEFAULT_INSTANCE_VAR.to_owned());
+    let increment_var =
+        get(AppKey::IncrementVar).and_then(|n| read_var_name(reader, n, "increment_var"));
+
+    // Limits and restarts.
+    // PM2 treats 0 as "no limit".
+    let max_memory = get(AppKey::MaxMemoryRestart)
+        .and_then(|n| reader.size(n, "max_memory_restart"))
+        .filter(|bytes| *bytes > 0);
+    let restart = RestartPolicy {
+        autorestart: get(AppKey::Autorestart)
+            .and_then(|n| reader.bool(n, "autorestart"))
+            .unwrap_or(true),
+        stop_exit_codes: get(AppKey::StopExitCodes)
+            .map(|n| read_exit_codes(reader, n))
+            .unwrap_or_default(),
+        delay: get(AppKey::RestartDelay).and_then(|n| reader.duration(n, "restart_delay")),
+        exp_backoff: get(AppKey::ExpBackoffRestartDelay)
+            .and_then(|n| reader.duration(n, "exp_backoff_restart_delay"))
+            .filter(|d| !d.is_zero()),
+        max_restarts: get(AppKey::MaxRestarts)
+            .and_then(|n| reader.ranged(n, "max_restarts", 0, i128::from(u32::MAX)))
+            .unwrap_or(DEFAULT_MAX_RESTARTS),
+        min_uptime: get(AppKey::MinUptime)
+            .and_then(|n| reader.duration(n, "min_uptime"))
+            .unwrap_or(std::time::Duration::from_millis(DEFAULT_MIN_UPTIME_MS)),
+    };
+    let kill_timeout = get(AppKey::KillTimeout)
+        .and_then(|n| reader.duration(n, "kill_timeout"))
+        .unwrap_or(std::time::Duration::from_millis(DEFAULT_KILL_TIMEOUT_MS));
+    let listen_timeout =
+        get(AppKey::ListenTimeout).and_then(|n| reader.duration(n, "listen_timeout"));
+    let wait_ready = get(AppKey::WaitReady)
+        .and_then(|n| reader.bool(n, "wait_ready"))
+        .unwrap_or(false);
+    let autostart = get(AppKey::Autostart)
+        .and_then(|n| reader.bool(n, "autostart"))
+        .unwrap_or(true);
+    let treekill = get(AppKey::Treekill)
+        .and_then(|n| reader.bool(n, "treekill"))
+        .unwrap_or(true);
+    let cron_restart = get(AppKey::CronRestart).and_then(|n| read_cron(reader, n));
+
+    // Watching.
+    let watch = get(AppKey::Watch).and_then(|n| read_watch(reader, n, &cwd));
+    let ignore = get(AppKey::IgnoreWatch)
+        .and_then(|n| reader.string_list(n, "ignore_watch"))
+        .unwrap_or_default();
+    let watch_delay = get(AppKey::WatchDelay).and_then(|n| reader.duration(n, "watch_delay"));
+    let watch = watch.map(|paths| Watch {
+        paths,
+        ignore,
+        delay: watch_delay,
+    });
+
+    // Logs: the journal, or nothing.
+    let disable_logs = get(AppKey::DisableLogs)
+        .and_then(|n| reader.bool(n, "disable_logs"))
+        .unwrap_or(false);
+    let stdout = log_target(reader, get(AppKey::OutFile), "out_file", disable_logs);
+    let stderr = log_target(reader, get(AppKey::ErrorFile), "error_file", disable_logs);
+    if let Some(log) = get(AppKey::LogFile) {
+        let discarded = matches!(&log.value, Value::Bool(false) | Value::Null)
+            || matches!(&log.value, Value::Str(s) if is_null_device(s));
+        if !discarded {
+            reader.warn_once(
+                "log_file",
+                log.at,
+                "`log_file` is ignored".to_owned(),
+                Some(LOG_FILES_REASON.to_owned()),
+            );
+        }
+    }
+
+    let user = get(AppKey::User).and_then(|n| reader.optional_string(n, "user"));
+    let group = get(AppKey::Group).and_then(|n| reader.optional_string(n, "gid"));
+    let namespace = get(AppKey::Namespace).and_then(|n| reader.optional_string(n, "namespace"));
+
+    let (systemd, depends_on_at) = match get(AppKey::Systemd) {
+        Some(n) => systemd_options::read_for_app(reader, n, cx.systemd),
+        None => (cx.systemd.clone(), Vec::new()),
+    };
+    let watchdog = match get(AppKey::Watchdog) {
+        Some(n) => watchdog_policy::read(reader, n, cx.watchdog),
+        None => cx.watchdog.clone(),
+    };
+
+    if reader.errors.len() > errors_before {
+        return None;
+    }
+    let (Some(name), Some(resolved), Some(exec_mode)) = (name, resolved, exec_mode) else {
+        return None;
+    };
+    Some(ReadApp {
+        app: App {
+            name,
+            location: node.at,
+            command: resolved.command,
+            cwd,
+            env,
+            port,
+            instances,
+            exec_mode,
+            instance_var,
+            increment_var,
+            max_memory,
+            restart,
+            kill_timeout,
+            listen_timeout,
+            wait_ready,
+            autostart,
+            treekill,
+            stdout,
+            stderr,
+            cron_restart,
+            watch,
+            user,
+            group,
+            namespace,
+            systemd,
+            watchdog,
+        },
+        depends_on_at,
+        name_at: name_node.map_or(node.at, |n| n.at),
+    })
+}
+
+/// [`AppKey`] as an ordered map key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AppKeyId(AppKey);
+
+impl AppKeyId {
+    fn rank(self) -> usize {
+        APP_KEYS
+            .iter()
+            .position(|(_, key)| *key == self.0)
+            .unwrap_or(usize::MAX)
+    }
+}
+
+impl PartialOrd for AppKeyId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AppKeyId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+fn ignored(reader: &mut Reader<'_>, entry: &Entry, reason: &str) {
+    reader.warn_once(
+        &entry.key,
+        entry.key_at,
+        format!("`{}` has no systemd counterpart and is ignored", entry.key),
+        Some(reason.to_owned()),
+    );
+}
+
+/// PM2's default name: the script's file name without its extension.
+fn default_name(script: &str) -> String {
+    let first_word = script.split_whitespace().next().unwrap_or(script);
+    let path = Path::new(first_word);
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| first_word.to_owned())
+}
+
+fn read_instances(reader: &mut Reader<'_>, node: &Node) -> Option<Instances> {
+    let count = match &node.value {
+        Value::Str(s) if s.trim().eq_ignore_ascii_case("max") => 0,
+        Value::Int(_) | Value::Str(_) | Value::Float(_) => {
+            let parsed = match &node.value {
+                Value::Str(s) => s.trim().parse::<i128>().ok(),
+                Value::Int(i) => Some(*i),
+                Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e9 => Some(*f as i128),
+                _ => None,
+            };
+            match parsed {
+                Some(count) => count,
+                None => {
+                    reader.error_hint(
+                        node.at,
+                        format!("`instances`: expected a number or \"max\", found {}", describe(node)),
+                        "use a number of processes, \"max\" (one per CPU) or -1 (one per CPU but one)",
+                    );
+                    return None;
+                }
+            }
+        }
+        Value::Null => return None,
+        _ => {
+            reader.expected(node, "instances", "a number or \"max\"");
+            return None;
+        }
+    };
+    match count {
+        1 => Some(Instances::Single),
+        2..=4096 => u32::try_from(count).ok().map(Instances::Fixed),
+        0 => Some(Instances::PerCpu { reserve: 0 }),
+        -1024..=-1 => u32::try_from(-count)
+            .ok()
+            .map(|reserve| Instances::PerCpu { reserve }),
+        _ => {
+            reader.error(
+                node.at,
+                format!("`instances`: {count} is out of range (-1024 to 4096)"),
+            );
+            None
+        }
+    }
+}
+
+fn describe(node: &Node) -> String {
+    match &node.value {
+        Value::Str(s) => format!("\"{}\"", s.escape_default()),
+        _ => node.kind().to_owned(),
+    }
+}
+
+fn read_exec_mode(reader: &mut Reader<'_>, node: &Node) -> Option<ExecMode> {
+    let text = match &node.value {
+        Value::Null => return Some(ExecMode::Fork),
+        _ => reader.string(node, "exec_mode")?,
+    };
+    match text.trim() {
+        "" | "fork" | "fork_mode" => Some(ExecMode::Fork),
+        "cluster" | "cluster_mode" => Some(ExecMode::Cluster),
+        other => {
+            let message = format!("`exec_mode`: unknown mode \"{}\"", other.escape_default());
+            match super::suggest::closest(other, ["fork", "fork_mode", "cluster", "cluster_mode"]) {
+                Some(near) => {
+                    reader.error_hint(node.at, message, format!("did you mean `{near}`?"))
+                }
+                None => reader.error_hint(node.at, message, "use fork or cluster"),
+            }
+            None
+        }
+    }
+}
+
+/// Whether `name` can be an environment variable's name.
+pub fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn read_var_name(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<String> {
+    let name = reader.string(node, what)?;
+    if is_var_name(&name) {
+        Some(name)
+    } else {
+        reader.error(
+            node.at,
+            format!(
+                "`{what}`: `{}` is not a valid variable name",
+                name.escape_default()
+            ),
+        );
+        None
+    }
+}
+
+fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap<String, String>) {
+    if matches!(node.value, Value::Null) {
+        return;
+    }
+    let Some(entries) = reader.map(node, what) else {
+        return;
+    };
+    for entry in entries {
+        if !is_var_name(&entry.key) {
+            reader.error_hint(
+                entry.key_at,
+                format!(
+                    "`{what}`: `{}` is not a valid variable name",
+                    entry.key.escape_default()
+                ),
+                "names are letters, digits and _, not starting with a digit",
+            );
+            continue;
+        }
+        let value = match &entry.value.value {
+            Value::Str(s) => s.clone(),
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                entry.value.scalar_text().unwrap_or_default()
+            }
+            _ => {
+                reader.expected(
+                    &entry.value,
+                    &format!("{what}.{}", entry.key),
+                    "a string, number or boolean",
+                );
+                continue;
+            }
+        };
+        if value.contains('\0') {
+            reader.error(
+                entry.value.at,
+                format!("`{what}.{}` holds a NUL character", entry.key),
+            );
+            continue;
+        }
+        env.insert(entry.key.clone(), value);
+    }
+}
+
+fn read_port(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<u16> {
+    let port = reader.integer(node, what)?;
+    match u16::try_from(port) {
+        Ok(port) if port > 0 => Some(port),
+        _ => {
+            reader.error(
+                node.at,
+                format!("`{what}`: port {port} is out of range (1 to 65535)"),
+            );
+            None
+        }
+    }
+}
+
+fn read_exit_codes(reader: &mut Reader<'_>, node: &Node) -> Vec<i32> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        _ => vec![node],
+    };
+    items
+        .into_iter()
+        .filter_map(|item| reader.ranged(item, "stop_exit_codes", 0, 255))
+        .collect()
+}
+
+fn read_cron(reader: &mut Reader<'_>, node: &Node) -> Option<(String, Location)> {
+    match &node.value {
+        Value::Null | Value::Bool(false) => None,
+        // PM2: 0 disables the cron restart.
+        Value::Int(0) => None,
+        Value::Str(s) if s.trim().is_empty() || s.trim() == "0" => None,
+        Value::Str(s) => Some((s.trim().to_owned(), node.at)),
+        _ => {
+            reader.expected(
+                node,
+                "cron_restart",
+                "a cron expression such as \"0 3 * * *\"",
+            );
+            None
+        }
+    }
+}
+
+fn read_watch(reader: &mut Reader<'_>, node: &Node, cwd: &Path) -> Option<Vec<std::path::PathBuf>> {
+    match &node.value {
+        Value::Bool(true) => Some(vec![cwd.to_path_buf()]),
+        Value::Bool(false) | Value::Null => None,
+        Value::Str(_) | Value::Seq(_) => {
+            if let Value::Str(s) = &node.value
+                && let Some(on) = bool_word(s)
+            {
+                return on.then(|| vec![cwd.to_path_buf()]);
+            }
+            let paths = reader.string_list(node, "watch")?;
+            if paths.is_empty() {
+                return None;
+            }
+            Some(paths.iter().map(|p| command::absolute(cwd, p)).collect())
+        }
+        _ => {
+            reader.expected(node, "watch", "true, false, a path or a list of paths");
+            None
+        }
+    }
+}
+
+fn bool_word(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn is_null_device(path: &str) -> bool {
+    matches!(path.trim(), "/dev/null" | "NULL")
+}
+
+fn log_target(reader: &mut Reader<'_>, node: Option<&Node>, what: &str, disabled: bool) -> Output {
+    if disabled {
+        return Output::Null;
+    }
+    let Some(node) = node else {
+        return Output::Journal;
+    };
+    match &node.value {
+        Value::Str(path) if is_null_device(path) => Output::Null,
+        Value::Null => Output::Journal,
+        Value::Str(_) => {
+            reader.warn_once(
+                what,
+                node.at,
+                format!("`{what}` is ignored: output goes to the journal"),
+                Some(LOG_FILES_REASON.to_owned()),
+            );
+            Output::Journal
+        }
+        _ => {
+            reader.expected(node, what, "a file path");
+            Output::Journal
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_drop_the_extension() {
+        assert_eq!(default_name("./dist/server.js"), "server");
+        assert_eq!(default_name("npm run start"), "npm");
+        assert_eq!(default_name("worker"), "worker");
+    }
+
+    #[test]
+    fn variable_names() {
+        assert!(is_var_name("PORT"));
+        assert!(is_var_name("_x1"));
+        assert!(!is_var_name("1X"));
+        assert!(!is_var_name("A-B"));
+        assert!(!is_var_name(""));
+    }
+}

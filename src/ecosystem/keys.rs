@@ -1,0 +1,307 @@
+//! The keys of an app entry: PM2's whole schema with its aliases, and what each one
+//! becomes. Keys without a systemd meaning are accepted and reported once, with why.
+
+/// What an app key sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppKey {
+    /// `name`.
+    Name,
+    /// `script` (alias `exec`).
+    Script,
+    /// `cwd`.
+    Cwd,
+    /// `args`.
+    Args,
+    /// `interpreter` / `exec_interpreter`.
+    Interpreter,
+    /// `node_args` / `interpreter_args` / `interpreterArgs`.
+    InterpreterArgs,
+    /// `instances`.
+    Instances,
+    /// `exec_mode`.
+    ExecMode,
+    /// `watch`.
+    Watch,
+    /// `ignore_watch`.
+    IgnoreWatch,
+    /// `watch_delay`.
+    WatchDelay,
+    /// `max_memory_restart`.
+    MaxMemoryRestart,
+    /// `env` (the `env_<NAME>` blocks are matched by prefix).
+    Env,
+    /// `autorestart`.
+    Autorestart,
+    /// `autostart`.
+    Autostart,
+    /// `max_restarts`.
+    MaxRestarts,
+    /// `min_uptime`.
+    MinUptime,
+    /// `restart_delay`.
+    RestartDelay,
+    /// `exp_backoff_restart_delay`.
+    ExpBackoffRestartDelay,
+    /// `stop_exit_codes`.
+    StopExitCodes,
+    /// `kill_timeout`.
+    KillTimeout,
+    /// `listen_timeout`.
+    ListenTimeout,
+    /// `wait_ready`.
+    WaitReady,
+    /// `cron_restart` / `cron`.
+    CronRestart,
+    /// `uid` / `user`.
+    User,
+    /// `gid`.
+    Group,
+    /// `namespace`.
+    Namespace,
+    /// `instance_var`.
+    InstanceVar,
+    /// `increment_var`.
+    IncrementVar,
+    /// `port`.
+    Port,
+    /// `out_file` and its aliases.
+    OutFile,
+    /// `error_file` and its aliases.
+    ErrorFile,
+    /// `log_file` / `log`.
+    LogFile,
+    /// `disable_logs`.
+    DisableLogs,
+    /// `treekill`.
+    Treekill,
+    /// `append_env_to_name`.
+    AppendEnvToName,
+    /// `systemd:` (ecosystemd's own).
+    Systemd,
+    /// `watchdog:` (ecosystemd's own).
+    Watchdog,
+    /// Accepted, without a systemd meaning: reported once with the reason.
+    Ignored(&'static str),
+}
+
+const JOURNAL: &str = "journald replaces log files; read with journalctl -u UNIT";
+const MONITORING: &str =
+    "PM2's monitoring agent (pmx/Keymetrics) has no systemd counterpart; see unit-watchdog report";
+
+/// Every key an app entry may hold, aliases included, with what it sets.
+pub const APP_KEYS: &[(&str, AppKey)] = &[
+    ("name", AppKey::Name),
+    ("script", AppKey::Script),
+    ("exec", AppKey::Script),
+    ("cwd", AppKey::Cwd),
+    ("args", AppKey::Args),
+    ("interpreter", AppKey::Interpreter),
+    ("exec_interpreter", AppKey::Interpreter),
+    ("node_args", AppKey::InterpreterArgs),
+    ("interpreter_args", AppKey::InterpreterArgs),
+    ("interpreterArgs", AppKey::InterpreterArgs),
+    ("instances", AppKey::Instances),
+    ("exec_mode", AppKey::ExecMode),
+    ("watch", AppKey::Watch),
+    ("ignore_watch", AppKey::IgnoreWatch),
+    ("watch_delay", AppKey::WatchDelay),
+    ("max_memory_restart", AppKey::MaxMemoryRestart),
+    ("env", AppKey::Env),
+    ("autorestart", AppKey::Autorestart),
+    ("autostart", AppKey::Autostart),
+    ("max_restarts", AppKey::MaxRestarts),
+    ("min_uptime", AppKey::MinUptime),
+    ("restart_delay", AppKey::RestartDelay),
+    ("exp_backoff_restart_delay", AppKey::ExpBackoffRestartDelay),
+    ("stop_exit_codes", AppKey::StopExitCodes),
+    ("kill_timeout", AppKey::KillTimeout),
+    ("listen_timeout", AppKey::ListenTimeout),
+    ("wait_ready", AppKey::WaitReady),
+    ("cron_restart", AppKey::CronRestart),
+    ("cron", AppKey::CronRestart),
+    ("uid", AppKey::User),
+    ("user", AppKey::User),
+    ("gid", AppKey::Group),
+    ("namespace", AppKey::Namespace),
+    ("instance_var", AppKey::InstanceVar),
+    ("increment_var", AppKey::IncrementVar),
+    ("port", AppKey::Port),
+    ("out_file", AppKey::OutFile),
+    ("out", AppKey::OutFile),
+    ("output", AppKey::OutFile),
+    ("out_log", AppKey::OutFile),
+    ("error_file", AppKey::ErrorFile),
+    ("error", AppKey::ErrorFile),
+    ("err", AppKey::ErrorFile),
+    ("err_file", AppKey::ErrorFile),
+    ("err_log", AppKey::ErrorFile),
+    ("log_file", AppKey::LogFile),
+    ("log", AppKey::LogFile),
+    ("disable_logs", AppKey::DisableLogs),
+    ("treekill", AppKey::Treekill),
+    ("append_env_to_name", AppKey::AppendEnvToName),
+    ("systemd", AppKey::Systemd),
+    ("watchdog", AppKey::Watchdog),
+    (
+        "merge_logs",
+        AppKey::Ignored(
+            "journald keeps every instance's lines under its own unit; read them together with journalctl -u 'UNIT*'",
+        ),
+    ),
+    (
+        "combine_logs",
+        AppKey::Ignored(
+            "journald keeps every instance's lines under its own unit; read them together with journalctl -u 'UNIT*'",
+        ),
+    ),
+    (
+        "log_date_format",
+        AppKey::Ignored(
+            "journald timestamps every line; choose the format when reading, e.g. journalctl -o short-iso",
+        ),
+    ),
+    (
+        "time",
+        AppKey::Ignored(
+            "journald timestamps every line; choose the format when reading, e.g. journalctl -o short-iso",
+        ),
+    ),
+    (
+        "log_type",
+        AppKey::Ignored(
+            "journald stores structured entries; read them as JSON with journalctl -o json",
+        ),
+    ),
+    (
+        "pid_file",
+        AppKey::Ignored("systemd tracks the main process itself (MainPID); no pid file is written"),
+    ),
+    (
+        "pid",
+        AppKey::Ignored("systemd tracks the main process itself (MainPID); no pid file is written"),
+    ),
+    (
+        "vizion",
+        AppKey::Ignored("PM2's version-control metadata has no systemd counterpart"),
+    ),
+    ("pmx", AppKey::Ignored(MONITORING)),
+    ("automation", AppKey::Ignored(MONITORING)),
+    ("trace", AppKey::Ignored(MONITORING)),
+    ("disable_trace", AppKey::Ignored(MONITORING)),
+    ("deep_monitoring", AppKey::Ignored(MONITORING)),
+    ("v8", AppKey::Ignored(MONITORING)),
+    ("event_loop_inspector", AppKey::Ignored(MONITORING)),
+    ("io", AppKey::Ignored(MONITORING)),
+    (
+        "source_map_support",
+        AppKey::Ignored(
+            "PM2 injects source-map-support into Node; add --enable-source-maps to node_args instead",
+        ),
+    ),
+    (
+        "disable_source_map_support",
+        AppKey::Ignored(
+            "PM2 injects source-map-support into Node; add --enable-source-maps to node_args instead",
+        ),
+    ),
+    (
+        "force",
+        AppKey::Ignored("systemd never runs a unit twice; there is nothing to force"),
+    ),
+    (
+        "post_update",
+        AppKey::Ignored("commands run by PM2 after a Keymetrics update are not run by systemd"),
+    ),
+    (
+        "shutdown_with_message",
+        AppKey::Ignored(
+            "systemd stops services with a signal (SIGINT, as PM2 does by default), not an IPC message",
+        ),
+    ),
+    (
+        "kill_retry_time",
+        AppKey::Ignored("systemd sends SIGKILL once after kill_timeout (TimeoutStopSec=)"),
+    ),
+    (
+        "filter_env",
+        AppKey::Ignored(
+            "systemd services start with a clean environment: nothing of the caller's leaks in",
+        ),
+    ),
+    (
+        "watch_options",
+        AppKey::Ignored("chokidar options do not apply to systemd .path units"),
+    ),
+    (
+        "name_prefix",
+        AppKey::Ignored("use the top-level `prefix` setting for unit names"),
+    ),
+    (
+        "install_url",
+        AppKey::Ignored("PM2 module installation has no systemd counterpart"),
+    ),
+    (
+        "execute_command",
+        AppKey::Ignored("PM2-internal flag without a systemd counterpart"),
+    ),
+    (
+        "write",
+        AppKey::Ignored("PM2-internal flag without a systemd counterpart"),
+    ),
+    (
+        "username",
+        AppKey::Ignored("PM2 records who started the app; use `user` to run it as someone"),
+    ),
+    ("windowsHide", AppKey::Ignored("a Windows-only option")),
+];
+
+/// What `key` sets, if it is a known app key (`env_<NAME>` blocks excluded).
+pub fn app_key(key: &str) -> Option<AppKey> {
+    APP_KEYS
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, what)| *what)
+}
+
+/// The reason journald stands in for PM2's log files.
+pub const LOG_FILES_REASON: &str = JOURNAL;
+
+/// Top-level keys beside `apps`.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "apps",
+    "deploy",
+    "group",
+    "prefix",
+    "target",
+    "slice",
+    "memory_budget",
+    "logs",
+    "hardening",
+    "systemd",
+    "watchdog",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_key_is_listed_once() {
+        let mut seen = HashSet::new();
+        for (name, _) in APP_KEYS {
+            assert!(seen.insert(*name), "{name} listed twice");
+        }
+    }
+
+    #[test]
+    fn aliases_resolve_to_the_same_attribute() {
+        assert_eq!(app_key("exec_interpreter"), app_key("interpreter"));
+        assert_eq!(app_key("interpreter_args"), app_key("node_args"));
+        assert_eq!(app_key("err_log"), Some(AppKey::ErrorFile));
+        assert_eq!(app_key("output"), Some(AppKey::OutFile));
+        assert_eq!(app_key("cron"), Some(AppKey::CronRestart));
+        assert_eq!(app_key("user"), Some(AppKey::User));
+        assert_eq!(app_key("Exec_mode"), None);
+    }
+}

@@ -77,9 +77,10 @@ class Config:
 class Bench:
     """One run: its temporary folder, what it started, and what it measured."""
 
-    def __init__(self, cfg, build):
+    def __init__(self, cfg, build, bin_dir=None):
         self.cfg = cfg
-        self.build = build
+        self.build = build and not bin_dir
+        self.bin_dir = bin_dir
         self.cleanups = []
         self.results = {"config": vars(cfg).copy(), "startup": {}, "memory": {},
                         "report": {}, "recovery": {}, "idle": {}, "limit": {},
@@ -150,7 +151,7 @@ class Bench:
         self.find_binaries()
 
     def find_binaries(self):
-        release = os.path.join(self.target_dir, "release")
+        release = self.bin_dir or os.path.join(self.target_dir, "release")
         if self.build:
             self.log("building gen-units and unit-watchdog (cargo build --release)")
             proc = subprocess.run(["cargo", "build", "--release", "--locked", "--bins"],
@@ -265,21 +266,25 @@ class Bench:
         out = self.results["report"].setdefault(str(n), {})
         if variant.startswith("pm2"):
             suffix = "" if variant == "pm2" else " (pmx: false)"
-            out["pm2 jlist" + suffix] = self.time_command([pm2.bin, "jlist"], reps, pm2.env,
-                                                          expect_json=True)
+            out["pm2 jlist" + suffix] = self.time_command(
+                [pm2.bin, "jlist"], reps, pm2.env, expect_json=True,
+                count=lambda doc: len(doc), n=n)
             out["monitor script" + suffix] = self.time_command(
                 [self.node, self.monitor], reps, pm2.env)
         elif "report" in self.bins:
             out["unit-watchdog report"] = self.time_command(
                 sandbox.command([self.bins["report"], "report", "--format", "json"]), reps,
-                None, expect_json=True, ok_codes=(0, 1))
+                None, expect_json=True, ok_codes=(0, 1),
+                count=lambda doc: len(doc.get("units", [])), n=n)
             out["nsenter (overhead in the line above)"] = self.time_command(
                 sandbox.command(["true"]), reps, None)
         else:
             out["unit-watchdog report"] = "not measured: " + self.missing["report"]
 
-    def time_command(self, argv, reps, env, expect_json=False, ok_codes=(0,)):
-        """Wall-clock seconds of `reps` runs, or a "failed: why" string."""
+    def time_command(self, argv, reps, env, expect_json=False, ok_codes=(0,), count=None,
+                     n=None):
+        """Wall-clock seconds of `reps` runs, or a "failed: why" string. With `count`,
+        the JSON output must list `n` agents."""
         times = []
         for _ in range(reps):
             t0 = time.monotonic()
@@ -292,9 +297,11 @@ class Bench:
                 return f"failed: exit {proc.returncode}: {why.strip()[:160]}"
             if expect_json:
                 try:
-                    json.loads(proc.stdout)
+                    doc = json.loads(proc.stdout)
                 except ValueError:
                     return "failed: output is not JSON"
+                if count and count(doc) != n:
+                    return f"failed: listed {count(doc)} of {n} agents"
             times.append(elapsed)
         return times
 
@@ -648,6 +655,8 @@ def main():
                         help="use the release binaries already built instead of cargo build")
     parser.add_argument("--output-dir", help="where BENCHMARKS.md and the plot go "
                         "(default: the repository; with --quick: printed only)")
+    parser.add_argument("--bin-dir", help="take gen-units and unit-watchdog from DIR "
+                        "(no build)")
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--render", metavar="JSON", help="measure nothing: write the "
                         "section from the raw results of an earlier run (--json)")
@@ -681,7 +690,8 @@ def main():
         cfg.report_sizes = [int(x) for x in args.report_sizes.split(",")]
     if args.reps:
         cfg.reps = args.reps
-    bench = Bench(cfg, build=not args.no_build)
+    bench = Bench(cfg, build=not args.no_build,
+                  bin_dir=os.path.abspath(args.bin_dir) if args.bin_dir else None)
     try:
         bench.run()
     except (BenchError, KeyboardInterrupt, subprocess.TimeoutExpired) as e:

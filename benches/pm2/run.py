@@ -178,11 +178,16 @@ class Bench:
                 self.missing[key] = f"{labels[key]} not built"
                 continue
             try:
-                out = subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+                out, err = proc.stdout, proc.stderr
             except (OSError, subprocess.TimeoutExpired) as e:
-                out = str(e)
+                out, err = "", str(e)
             if expect in out:
                 self.bins[key] = exe
+            elif key == "render" and out + err and "unrecognized subcommand" not in err:
+                # Built, but it refused the benchmark's file: say so rather than hide it.
+                why = (err.strip().splitlines() or ["no output"])[0][:200]
+                self.missing[key] = f"gen-units failed on the benchmark's file ({why})"
             else:
                 self.missing[key] = f"{labels[key]} not built"
         self.log(f"available: {sorted(self.bins) or 'none'}; missing: "

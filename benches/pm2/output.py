@@ -220,6 +220,9 @@ def _main_table(r):
             row(f"supervisor {k}, {n} agents (MiB): PM2 daemon / `unit-watchdog run`", sup, 1)
             pid1 = _mem(r, n, "systemd", "pid1", kind)
             empty = r["memory"].get(n, {}).get("pid1-empty")
+            if pid1:
+                row(f"systemd PID 1 {k}, {n} units loaded (MiB)",
+                    {"systemd": pid1, "node": "–", "pm2": "–", "pm2-nopmx": "–"}, 1)
             if pid1 and empty:
                 base = empty[0][0 if kind == "rss" else 1]
                 row(f"systemd PID 1 {k} growth from empty to {n} units (MiB)",

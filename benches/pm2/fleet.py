@@ -39,7 +39,8 @@ def fleet(prefix, count, first_port, **kwargs):
     return [App(f"{prefix}-{i}", first_port + i, **kwargs) for i in range(count)]
 
 
-def mebibytes(size):
+def size_bytes(size):
+    """Bytes in a PM2 size such as "100M" (binary units)."""
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
 

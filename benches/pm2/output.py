@@ -94,10 +94,6 @@ def ratio(pm2, ours, higher_is_better=False):
     return f"{a / b:.1f}×"
 
 
-def column(samples_by_variant, key):
-    return samples_by_variant.get(key, "not measured")
-
-
 # --- the section ---------------------------------------------------------------------
 
 def render(r):

@@ -223,18 +223,6 @@ def memory_kib(pid):
     return values["Rss"], values["Pss"]
 
 
-def rss_kib(pid):
-    """VmRSS in KiB (cheap, for sampling), or None if the process is gone or a zombie."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def status_kib(pid, keys=("VmRSS", "RssAnon")):
     """{key: KiB} from /proc/PID/status, or None if the process is gone or a zombie."""
     values = {}

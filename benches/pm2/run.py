@@ -511,7 +511,7 @@ class Bench:
         config = os.path.join(self.workdir, "limits.config.js")
         with open(config, "w") as f:
             f.write(fleet.pm2_config(grow_pm2 + crash_pm2, self.script, self.node, pmx=True))
-        limit_kib = fleet.mebibytes(MEMORY_LIMIT) // 1024
+        limit_kib = fleet.size_bytes(MEMORY_LIMIT) // 1024
         ns = {"pm2": probe.pidns(os.getpid()), "systemd": sandbox.pidns()}
         grow = {(who, a.port): {} for who, apps_ in (("pm2", grow_pm2), ("systemd", grow_sd))
                 for a in apps_}

@@ -14,7 +14,8 @@ import subprocess
 import time
 
 # Folders given a private tmpfs inside; /var/lib/unit-watchdog keeps the watchdog's
-# state file off the host.
+# state file off the host. Their (empty) mount points stay on the host, as with the
+# project's test harness: removing them could race with another sandbox being booted.
 PRIVATE_MOUNTS = [
     "/tmp",
     "/var/tmp",
@@ -36,15 +37,6 @@ def _die_with_parent():
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _missing_ancestor(path):
-    """The outermost folder of `path` that does not exist yet (None if it exists)."""
-    missing = None
-    while not os.path.exists(path):
-        missing = path
-        path = os.path.dirname(path)
-    return missing
-
-
 class Sandbox:
     """A running private systemd; always call kill()."""
 
@@ -52,8 +44,6 @@ class Sandbox:
         self.log_path = log_path
         self.unshare = None
         self.pid = None
-        # Mount points that did not exist on the host: removed again by kill().
-        self.created = [m for m in map(_missing_ancestor, PRIVATE_MOUNTS) if m]
 
     def boot(self, timeout=60):
         mounts = " ".join(
@@ -140,18 +130,6 @@ class Sandbox:
             try:
                 self.unshare.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                pass
-        for path in self.created:
-            # Only the empty mount points made for the sandbox; never anything else.
-            for root, dirs, _files in os.walk(path, topdown=False):
-                for d in dirs:
-                    try:
-                        os.rmdir(os.path.join(root, d))
-                    except OSError:
-                        pass
-            try:
-                os.rmdir(path)
-            except OSError:
                 pass
         self.pid = None
         self.unshare = None

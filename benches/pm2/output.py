@@ -392,7 +392,7 @@ def plot(r):
                 '<text x="10" y="40">no report latency measured</text></svg>\n')
     lo = 10 ** math.floor(math.log10(min(values)))
     hi = 10 ** math.ceil(math.log10(max(values)))
-    x_lo, x_hi = 0, max(ns) * 1.05
+    x_lo, x_hi = 0, max(ns) * 1.12
 
     def x(n):
         return left + (n - x_lo) / (x_hi - x_lo) * (w - left - right)
@@ -435,8 +435,9 @@ def plot(r):
                 out.append(f'<circle cx="{x(n):.1f}" cy="{y(med(ms)):.1f}" r="3.5" '
                            f'fill="{colour}"/>')
             elif isinstance(s, str):
+                word = "✕ failed" if s.startswith("failed") else "not measured"
                 out.append(f'<text x="{x(n):.1f}" y="{top + 14 + 14 * i}" fill="{colour}" '
-                           f'text-anchor="middle">✕ failed</text>')
+                           f'text-anchor="middle">{word}</text>')
         if len(points) > 1:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
             out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '

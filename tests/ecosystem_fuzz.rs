@@ -1,6 +1,6 @@
 //! No input makes the parser panic: arbitrary text, and arbitrary YAML- and
 //! JSON-shaped documents built from the schema's own keys, each come back as
-//! `Ok` or as located errors.
+//! `Ok` or as errors, and every error and warning names its line and column.
 
 use std::path::Path;
 
@@ -12,10 +12,24 @@ fn check(text: &str, file: &str) {
         env: Some("production".to_owned()),
     };
     match ecosystem::parse_with_search_path(text, Path::new(file), &options, "".as_ref()) {
-        Ok(_) => {}
+        Ok(ecosystem) => {
+            for warning in &ecosystem.warnings {
+                assert!(!warning.is_error());
+                assert!(
+                    warning.location.is_some_and(|l| l.line >= 1),
+                    "not located: {warning}"
+                );
+            }
+        }
         Err(rejected) => {
             assert!(!rejected.0.is_empty(), "a refusal names at least one error");
-            assert!(rejected.0.iter().all(|d| d.is_error()));
+            for diagnostic in &rejected.0 {
+                assert!(diagnostic.is_error());
+                let located = diagnostic
+                    .location
+                    .is_some_and(|l| l.line >= 1 && l.column >= 1);
+                assert!(located, "not located: {diagnostic}\n--- input:\n{text}");
+            }
         }
     }
 }

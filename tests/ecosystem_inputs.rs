@@ -690,3 +690,120 @@ fn an_empty_apps_list_is_a_warning() {
         assert!(ecosystem.warnings[0].message.contains("no apps"));
     }
 }
+
+#[test]
+fn yaml_anchors_and_merge_keys() {
+    let ecosystem = load("anchors.yaml");
+    let one = app(&ecosystem, "one");
+    assert_eq!(one.max_memory, Some(200 << 20));
+    assert_eq!(one.env["NODE_ENV"], "production");
+    let two = app(&ecosystem, "two");
+    assert_eq!(
+        two.max_memory,
+        Some(1 << 30),
+        "explicit keys win over merged ones"
+    );
+    assert_eq!(two.env["NODE_ENV"], "production");
+    assert_eq!(two.env["PORT"], "4000");
+    // Any other unknown top-level key is still refused.
+    let text = std::fs::read_to_string(input("anchors.yaml")).unwrap();
+    let rejected = parse_yaml(&text.replace("x-defaults:", "defaults:")).unwrap_err();
+    assert!(
+        rejected.to_string().contains("unknown field `defaults`"),
+        "{rejected}"
+    );
+}
+
+#[test]
+fn cluster_mode_is_for_node_apps_only() {
+    let ecosystem =
+        parse_yaml("apps:\n  - {name: py, script: a.py, instances: 2, exec_mode: cluster}\n")
+            .unwrap();
+    assert_eq!(ecosystem.apps[0].exec_mode, ExecMode::Fork);
+    assert_eq!(ecosystem.apps[0].instances, Instances::Fixed(2));
+    assert!(
+        ecosystem
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("cluster mode needs Node"))
+    );
+}
+
+#[test]
+fn env_numbers_keep_their_spelling() {
+    let ecosystem = parse_yaml("apps:\n  - name: a\n    script: a.js\n    env: {VERSION: 1.10, MODE: 0755, ID: 12345678901234567890}\n").unwrap();
+    let env = &ecosystem.apps[0].env;
+    assert_eq!(env["VERSION"], "1.10");
+    assert_eq!(env["MODE"], "0755");
+    assert_eq!(env["ID"], "12345678901234567890");
+    let json = ecosystem::parse_with_search_path(
+        "{apps: [{name: 'a', script: 'a.js', env: {V: 2.50, H: 0xff}}]}",
+        Path::new("/srv/e.json"),
+        &LoadOptions::default(),
+        NO_PATH.as_ref(),
+    )
+    .unwrap();
+    assert_eq!(json.apps[0].env["V"], "2.50");
+    assert_eq!(json.apps[0].env["H"], "0xff");
+}
+
+#[test]
+fn javascript_files_are_refused_with_a_way_out() {
+    let rejected = ecosystem::parse_with_search_path(
+        "module.exports = { apps: [] }",
+        Path::new("/srv/ecosystem.config.js"),
+        &LoadOptions::default(),
+        NO_PATH.as_ref(),
+    )
+    .unwrap_err();
+    let hint = rejected.0[0].hint.as_deref().unwrap();
+    assert!(
+        hint.contains("gen-units import ecosystem.config.js"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn miscased_env_blocks_get_a_hint() {
+    let rejected = parse_yaml("apps:\n  - name: a\n    script: a.js\n    Env_production: {A: 1}\n    maxMemoryRestart: 1G\n").unwrap_err();
+    assert_eq!(
+        rejected.0[0].hint.as_deref(),
+        Some("did you mean `env_production`?")
+    );
+    assert_eq!(
+        rejected.0[1].hint.as_deref(),
+        Some("did you mean `max_memory_restart`?")
+    );
+}
+
+#[test]
+fn a_bare_file_name_lives_in_the_current_folder() {
+    let ecosystem = ecosystem::parse_with_search_path(
+        "apps:\n  - {name: a, script: a.js, cwd: app}\n",
+        Path::new("ecosystem.yaml"),
+        &LoadOptions::default(),
+        NO_PATH.as_ref(),
+    )
+    .unwrap();
+    let here = std::env::current_dir().unwrap();
+    assert_eq!(ecosystem.base_dir, here);
+    assert_eq!(ecosystem.apps[0].cwd, here.join("app"));
+    assert_eq!(ecosystem.source, Path::new("ecosystem.yaml"));
+}
+
+#[test]
+fn a_single_app_with_a_misspelled_script_is_read_as_an_app() {
+    let rejected = parse_yaml("name: api\nscirpt: server.js\n").unwrap_err();
+    let text = rejected.to_string();
+    assert!(text.contains("app has no `script`"), "{text}");
+    assert!(text.contains("unknown field `scirpt` in app"), "{text}");
+    assert!(text.contains("did you mean `script`?"), "{text}");
+}
+
+#[test]
+fn depending_on_a_refused_app_is_not_reported_as_missing() {
+    let text = "apps:\n  - name: db\n    script: db.js\n    max_memory_restart: lots\n  - name: api\n    script: a.js\n    systemd: {depends_on: [db]}\n";
+    let rejected = parse_yaml(text).unwrap_err();
+    assert_eq!(rejected.0.len(), 1, "{rejected}");
+    assert!(rejected.0[0].message.contains("invalid size"));
+}

@@ -1,6 +1,6 @@
 //! One app entry of the file, read into a validated [`App`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::command::{self, CommandSpec, Interpreter, SearchPath};
@@ -8,8 +8,8 @@ use super::keys::{self, APP_KEYS, AppKey, LOG_FILES_REASON};
 use super::model::{
     App, ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
 };
-use super::node::{Entry, Node, Value};
-use super::reader::Reader;
+use super::node::{Entry, Node, Value, shown};
+use super::reader::{Reader, as_bool};
 use super::{systemd_options, watchdog_policy};
 use crate::diagnostic::Location;
 
@@ -49,7 +49,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     let entries = reader.map(node, "app")?;
 
     // Sort the entries by what they set, catching aliases given twice.
-    let mut fields: BTreeMap<AppKeyId, &Entry> = BTreeMap::new();
+    let mut fields: HashMap<AppKey, &Entry> = HashMap::new();
     let mut env_blocks: Vec<&Entry> = Vec::new();
     for entry in entries {
         if entry.key.starts_with("env_") && entry.key.len() > 4 {
@@ -59,7 +59,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         match keys::app_key(&entry.key) {
             Some(AppKey::Ignored(reason)) => ignored(reader, entry, reason),
             Some(key) => {
-                if let Some(first) = fields.insert(AppKeyId(key), entry)
+                if let Some(first) = fields.insert(key, entry)
                     && first.key != entry.key
                 {
                     reader.error(
@@ -71,10 +71,16 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
                     );
                 }
             }
+            // `Env_production`, `ENV_staging`: an env block with the prefix miscased.
+            None if entry.key.to_ascii_lowercase().starts_with("env_") => reader.error_hint(
+                entry.key_at,
+                format!("unknown field `{}` in app", shown(&entry.key)),
+                format!("did you mean `env_{}`?", shown(&entry.key[4..])),
+            ),
             None => reader.unknown_key(entry, "app", APP_KEYS.iter().map(|(name, _)| *name)),
         }
     }
-    let get = |key: AppKey| fields.get(&AppKeyId(key)).map(|entry| &entry.value);
+    let get = |key: AppKey| fields.get(&key).map(|entry| &entry.value);
 
     // What to run.
     let script_node = match get(AppKey::Script) {
@@ -166,19 +172,26 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
 
     // Instances and mode.
     let instances = get(AppKey::Instances).and_then(|n| read_instances(reader, n));
+    // PM2 uses cluster mode for node (and bun) apps only.
+    let node_like = resolved
+        .as_ref()
+        .and_then(|r| r.interpreter.as_deref())
+        .is_some_and(|i| i.contains("node") || i.contains("bun"));
     let exec_mode = match get(AppKey::ExecMode) {
-        Some(mode) => read_exec_mode(reader, mode),
-        None => {
-            let node_like = resolved
-                .as_ref()
-                .and_then(|r| r.interpreter.as_deref())
-                .is_some_and(|i| i.contains("node") || i.contains("bun"));
-            if instances.is_some() && node_like {
-                Some(ExecMode::Cluster)
-            } else {
+        Some(mode_node) => match read_exec_mode(reader, mode_node) {
+            Some(ExecMode::Cluster) if !node_like => {
+                reader.warn(
+                    mode_node.at,
+                    "cluster mode needs Node's cluster module; this app runs as separate processes (fork mode)",
+                    Some("PM2 runs only node (and bun) apps in cluster mode".to_owned()),
+                );
                 Some(ExecMode::Fork)
             }
-        }
+            mode => mode,
+        },
+        // PM2: `instances` without `exec_mode` means cluster mode.
+        None if instances.is_some() && node_like => Some(ExecMode::Cluster),
+        None => Some(ExecMode::Fork),
     };
     let instances = instances.unwrap_or(Instances::Single);
 
@@ -195,13 +208,13 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
                 node.at,
                 format!(
                     "app `{}` has no `env_{env_name}` block; only `env` applies",
-                    name.as_deref().unwrap_or("?")
+                    shown(name.as_deref().unwrap_or("?"))
                 ),
                 Some(format!(
                     "its blocks are: {}",
                     env_block_names
                         .iter()
-                        .map(|n| format!("env_{n}"))
+                        .map(|n| format!("env_{}", shown(n)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
@@ -368,29 +381,22 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     })
 }
 
-/// [`AppKey`] as an ordered map key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AppKeyId(AppKey);
-
-impl AppKeyId {
-    fn rank(self) -> usize {
-        APP_KEYS
-            .iter()
-            .position(|(_, key)| *key == self.0)
-            .unwrap_or(usize::MAX)
-    }
-}
-
-impl PartialOrd for AppKeyId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for AppKeyId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.rank().cmp(&other.rank())
-    }
+/// The name an app entry declares (or PM2 derives from its script), read without
+/// checks: for cross-references between apps, refused ones included.
+pub fn declared_name(node: &Node, env_name: Option<&str>) -> Option<String> {
+    let Value::Map(entries) = &node.value else {
+        return None;
+    };
+    let find = |keys: &[&str]| entries.iter().find(|e| keys.contains(&e.key.as_str()));
+    let name = match find(&["name"]) {
+        Some(entry) => entry.value.scalar_text()?,
+        None => default_name(&find(&["script", "exec"])?.value.scalar_text()?),
+    };
+    let append = find(&["append_env_to_name"]).is_some_and(|e| as_bool(&e.value) == Some(true));
+    Some(match env_name {
+        Some(env_name) if append => format!("{name}-{env_name}"),
+        _ => name,
+    })
 }
 
 fn ignored(reader: &mut Reader<'_>, entry: &Entry, reason: &str) {
@@ -458,7 +464,7 @@ fn read_instances(reader: &mut Reader<'_>, node: &Node) -> Option<Instances> {
 
 fn describe(node: &Node) -> String {
     match &node.value {
-        Value::Str(s) => format!("\"{}\"", s.escape_default()),
+        Value::Str(s) => format!("\"{}\"", shown(s)),
         _ => node.kind().to_owned(),
     }
 }
@@ -472,7 +478,7 @@ fn read_exec_mode(reader: &mut Reader<'_>, node: &Node) -> Option<ExecMode> {
         "" | "fork" | "fork_mode" => Some(ExecMode::Fork),
         "cluster" | "cluster_mode" => Some(ExecMode::Cluster),
         other => {
-            let message = format!("`exec_mode`: unknown mode \"{}\"", other.escape_default());
+            let message = format!("`exec_mode`: unknown mode \"{}\"", shown(other));
             match super::suggest::closest(other, ["fork", "fork_mode", "cluster", "cluster_mode"]) {
                 Some(near) => {
                     reader.error_hint(node.at, message, format!("did you mean `{near}`?"))
@@ -500,10 +506,7 @@ fn read_var_name(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<Str
     } else {
         reader.error(
             node.at,
-            format!(
-                "`{what}`: `{}` is not a valid variable name",
-                name.escape_default()
-            ),
+            format!("`{what}`: `{}` is not a valid variable name", shown(&name)),
         );
         None
     }
@@ -522,7 +525,7 @@ fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap
                 entry.key_at,
                 format!(
                     "`{what}`: `{}` is not a valid variable name",
-                    entry.key.escape_default()
+                    shown(&entry.key)
                 ),
                 "names are letters, digits and _, not starting with a digit",
             );
@@ -536,7 +539,7 @@ fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap
             _ => {
                 reader.expected(
                     &entry.value,
-                    &format!("{what}.{}", entry.key),
+                    &format!("{what}.{}", shown(&entry.key)),
                     "a string, number or boolean",
                 );
                 continue;
@@ -545,7 +548,7 @@ fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap
         if value.contains('\0') {
             reader.error(
                 entry.value.at,
-                format!("`{what}.{}` holds a NUL character", entry.key),
+                format!("`{what}.{}` holds a NUL character", shown(&entry.key)),
             );
             continue;
         }
@@ -598,15 +601,12 @@ fn read_cron(reader: &mut Reader<'_>, node: &Node) -> Option<(String, Location)>
 }
 
 fn read_watch(reader: &mut Reader<'_>, node: &Node, cwd: &Path) -> Option<Vec<std::path::PathBuf>> {
+    if let Some(on) = as_bool(node) {
+        return on.then(|| vec![cwd.to_path_buf()]);
+    }
     match &node.value {
-        Value::Bool(true) => Some(vec![cwd.to_path_buf()]),
-        Value::Bool(false) | Value::Null => None,
+        Value::Null => None,
         Value::Str(_) | Value::Seq(_) => {
-            if let Value::Str(s) = &node.value
-                && let Some(on) = bool_word(s)
-            {
-                return on.then(|| vec![cwd.to_path_buf()]);
-            }
             let paths = reader.string_list(node, "watch")?;
             if paths.is_empty() {
                 return None;
@@ -617,14 +617,6 @@ fn read_watch(reader: &mut Reader<'_>, node: &Node, cwd: &Path) -> Option<Vec<st
             reader.expected(node, "watch", "true, false, a path or a list of paths");
             None
         }
-    }
-}
-
-fn bool_word(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" => Some(true),
-        "false" | "no" | "off" => Some(false),
-        _ => None,
     }
 }
 

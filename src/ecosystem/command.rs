@@ -103,12 +103,13 @@ enum Probe {
 }
 
 fn probe(path: &Path) -> Probe {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return Probe::Missing;
-    };
+    // Only regular files are opened: a FIFO or a device could block or never end.
     if !path.is_file() {
         return Probe::Missing;
     }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Probe::Missing;
+    };
     let mut head = [0_u8; 512];
     let length = file.read(&mut head).unwrap_or(0);
     let head = &head[..length];
@@ -149,38 +150,45 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
     }
     let mut notes = Vec::new();
     let mut not_found = Vec::new();
-    let script_path = absolute(spec.cwd, script);
     let mut args = spec.args.clone();
 
     // A whole command line given as the script.
-    let script_word =
-        if script.contains(char::is_whitespace) && probe(&script_path) == Probe::Missing {
-            let mut words =
-                super::words::split(script).map_err(|message| format!("`script`: {message}"))?;
-            if words.is_empty() {
-                return Err("`script` is empty".to_owned());
-            }
-            let program = words.remove(0);
-            words.append(&mut args);
-            args = words;
-            if spec.interpreter == Interpreter::Default {
-                let program = resolve_program(&program, spec.cwd, search, &mut not_found);
-                return Ok(Resolved {
-                    command: Command {
-                        program,
-                        args,
-                        script: None,
-                    },
-                    interpreter: None,
-                    notes: with_unused_interpreter_args(notes, spec),
-                    not_found,
-                });
-            }
-            program
-        } else {
-            script.to_owned()
-        };
-    let script_path = absolute(spec.cwd, &script_word);
+    let script_word = if script.contains(char::is_whitespace)
+        && probe(&absolute(spec.cwd, script)) == Probe::Missing
+    {
+        let mut words =
+            super::words::split(script).map_err(|message| format!("`script`: {message}"))?;
+        if words.is_empty() {
+            return Err("`script` is empty".to_owned());
+        }
+        let program = words.remove(0);
+        words.append(&mut args);
+        args = words;
+        if spec.interpreter == Interpreter::Default {
+            let program = resolve_program(&program, spec.cwd, search, &mut not_found);
+            return Ok(Resolved {
+                command: Command {
+                    program,
+                    args,
+                    script: None,
+                },
+                interpreter: None,
+                notes: with_unused_interpreter_args(notes, spec),
+                not_found,
+            });
+        }
+        program
+    } else {
+        script.to_owned()
+    };
+    // The script: a file under cwd, else (a bare name) a program in PATH.
+    let under_cwd = absolute(spec.cwd, &script_word);
+    let bare = !script_word.contains('/');
+    let (script_file, from_path) = match search.find(&script_word) {
+        Some(found) if bare && probe(&under_cwd) == Probe::Missing => (found, true),
+        _ => (under_cwd, false),
+    };
+    let kind = probe(&script_file);
 
     let interpreter = match &spec.interpreter {
         Interpreter::Named(name) => Some(name.clone()),
@@ -188,17 +196,13 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         Interpreter::Default => match interpreter_for_extension(&script_word) {
             Some("python") if search.find("python").is_none() => Some("python3".to_owned()),
             Some(by_extension) => Some(by_extension.to_owned()),
-            None => match probe(&script_path) {
+            None => match kind {
                 Probe::Binary | Probe::Shebang => None,
                 Probe::Text => Some("node".to_owned()),
-                Probe::Missing => match search.find(&script_word).map(|found| probe(&found)) {
-                    Some(Probe::Text) => Some("node".to_owned()),
-                    Some(_) => None,
-                    None if script_word.contains('/') || script_word.contains('.') => {
-                        Some("node".to_owned())
-                    }
-                    None => None,
-                },
+                // Not there (yet): a file name means node, as in PM2; a bare word
+                // is a command.
+                Probe::Missing if !bare || script_word.contains('.') => Some("node".to_owned()),
+                Probe::Missing => None,
             },
         },
     };
@@ -207,34 +211,34 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         Some(name) => {
             let program = resolve_program(name, spec.cwd, search, &mut not_found);
             let mut all_args = spec.interpreter_args.clone();
-            all_args.push(script_path.to_string_lossy().into_owned());
+            all_args.push(script_file.to_string_lossy().into_owned());
             all_args.extend(args);
             Command {
                 program,
                 args: all_args,
-                script: Some(script_path),
+                script: Some(script_file),
             }
         }
         None => {
             notes = with_unused_interpreter_args(notes, spec);
-            let is_file = probe(&script_path) != Probe::Missing || script_word.contains('/');
-            match search.find(&script_word).filter(|_| !is_file) {
-                Some(found) => Command {
-                    program: found.to_string_lossy().into_owned(),
+            if from_path {
+                Command {
+                    program: script_file.to_string_lossy().into_owned(),
                     args,
                     script: None,
-                },
-                // A bare word that is neither a file nor a program in PATH.
-                None if !is_file && !script_word.contains('.') => Command {
+                }
+            } else if kind == Probe::Missing && bare && !script_word.contains('.') {
+                Command {
                     program: resolve_program(&script_word, spec.cwd, search, &mut not_found),
                     args,
                     script: None,
-                },
-                None => Command {
-                    program: script_path.to_string_lossy().into_owned(),
+                }
+            } else {
+                Command {
+                    program: script_file.to_string_lossy().into_owned(),
                     args,
-                    script: Some(script_path),
-                },
+                    script: Some(script_file),
+                }
             }
         }
     };
@@ -491,6 +495,15 @@ mod tests {
     }
 
     #[test]
+    fn javascript_programs_found_in_path_run_with_node_from_there() {
+        let scratch = Scratch::new("pathjs");
+        let tool = scratch.file("bin/tool", b"console.log(1)\n", true);
+        let resolved = resolve(&spec("tool", &scratch.0), &scratch.search()).unwrap();
+        assert_eq!(resolved.interpreter.as_deref(), Some("node"));
+        assert_eq!(resolved.command.args, [tool.to_string_lossy()]);
+    }
+
+    #[test]
     fn explicit_interpreters_resolve_relative_to_cwd() {
         let mut spec = spec("src/main.ts", Path::new("/srv/app"));
         spec.interpreter = Interpreter::Named("./node_modules/.bin/ts-node".into());
@@ -500,6 +513,12 @@ mod tests {
             "/srv/app/node_modules/.bin/ts-node"
         );
         assert_eq!(resolved.command.args, ["/srv/app/src/main.ts"]);
+    }
+
+    #[test]
+    fn devices_are_not_read() {
+        assert_eq!(probe(Path::new("/dev/zero")), Probe::Missing);
+        assert_eq!(probe(Path::new("/")), Probe::Missing);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //!   value never has two sources.
 
 use super::model::RawDirective;
-use super::node::{Node, Value};
+use super::node::{Node, Value, shown};
 use super::reader::Reader;
 use super::suggest;
 use crate::diagnostic::Location;
@@ -97,7 +97,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node) -> Vec<RawDirective> {
                         )),
                         None => reader.error_hint(
                             item.at,
-                            format!("directive \"{}\" has no `=`", line.escape_default()),
+                            format!("directive \"{}\" has no `=`", shown(line)),
                             "write \"Section.Name=value\", e.g. \"Service.LimitNOFILE=65536\"",
                         ),
                     },
@@ -128,7 +128,7 @@ fn directive(
     value: &Node,
 ) -> Option<RawDirective> {
     let Some(full) = qualify(key) else {
-        let message = format!("unknown systemd directive `{key}`");
+        let message = format!("unknown systemd directive `{}`", shown(key));
         let candidates: Vec<&str> = if key.contains('.') {
             known().collect()
         } else {

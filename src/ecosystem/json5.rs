@@ -145,7 +145,12 @@ impl Parser {
             Some('{') => self.object(depth),
             Some('[') => self.array(depth),
             Some(quote @ ('"' | '\'')) => Ok(Node::new(Value::Str(self.string(quote)?), at)),
-            Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.') => self.number(),
+            Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.') => {
+                let start = self.position;
+                let node = self.number()?;
+                let written: String = self.chars[start..self.position].iter().collect();
+                Ok(node.written_as(&written))
+            }
             Some(c) if is_identifier_start(c) => {
                 let word = self.identifier();
                 let value = match word.as_str() {
@@ -547,6 +552,8 @@ next"]"#,
         assert_eq!(items[2].value, Value::Int(-16));
         assert_eq!(items[3].value, Value::Float(0.15));
         assert_eq!(items[4].value, Value::Float(f64::NEG_INFINITY));
+        assert_eq!(items[1].scalar_text().as_deref(), Some("1e3"));
+        assert_eq!(items[2].scalar_text().as_deref(), Some("-0x10"));
         assert!(error("[1e]").message.contains("invalid number"));
         assert!(error("[.]").message.contains("invalid number"));
         assert!(error("[-]").message.contains("invalid number"));

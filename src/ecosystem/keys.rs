@@ -2,7 +2,7 @@
 //! becomes. Keys without a systemd meaning are accepted and reported once, with why.
 
 /// What an app key sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppKey {
     /// `name`.
     Name,

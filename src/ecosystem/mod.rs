@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 pub use model::*;
 
 use crate::diagnostic::{Diagnostic, Location, Rejected};
-use node::{Node, Value};
+use node::{Node, Value, shown};
 use reader::Reader;
 
 /// How to read an ecosystem file.
@@ -134,27 +134,33 @@ pub fn parse_with_search_path(
     let base_dir = absolute_dir(path);
     let search = command::SearchPath::new(search_path);
     let mut reader = Reader::new(path);
-    let ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
-    if reader.errors.is_empty()
-        && let Some(mut ecosystem) = ecosystem
-    {
+    let mut ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
+    if reader.errors.is_empty() {
         ecosystem.warnings = reader.warnings;
-        return Ok(ecosystem);
+        Ok(ecosystem)
+    } else {
+        let mut errors = reader.errors;
+        errors.sort_by_key(|d| d.location);
+        Err(Rejected(errors))
     }
-    let mut errors = reader.errors;
-    if errors.is_empty() {
-        // Every refusal records an error; this keeps the contract if one ever did not.
-        errors.push(Diagnostic::error(
-            path,
-            None,
-            "the ecosystem could not be read",
-        ));
-    }
-    errors.sort_by_key(|d| d.location);
-    Err(Rejected(errors))
 }
 
 fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if matches!(extension, "js" | "cjs" | "mjs") {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        return Err(Diagnostic::error(
+            path,
+            None,
+            "a JavaScript ecosystem file can only be read by running it",
+        )
+        .with_hint(format!(
+            "convert it once, with Node.js evaluating it as pm2 does: gen-units import {name} -o ecosystem.yaml"
+        )));
+    }
     match Format::from_path(path) {
         Some(Format::Yaml) => yaml::read(text, path),
         Some(Format::Json5) => json5::read(text, path),
@@ -171,8 +177,12 @@ fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
     }
 }
 
+/// The absolute folder of `path` (a bare file name lives in the current folder).
 fn absolute_dir(path: &Path) -> PathBuf {
-    let parent = path.parent().unwrap_or(Path::new(""));
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
     std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 
@@ -183,7 +193,7 @@ fn read_document(
     base_dir: &Path,
     options: &LoadOptions,
     search: &command::SearchPath,
-) -> Option<Ecosystem> {
+) -> Ecosystem {
     // The three shapes PM2 accepts: {apps: [...], ...}, [...], and one app.
     let (top_entries, apps_node): (&[node::Entry], Option<&Node>) = match &tree.value {
         Value::Map(entries) if entries.iter().any(|e| e.key == "apps") => {
@@ -193,7 +203,12 @@ fn read_document(
                 entries.iter().find(|e| e.key == "apps").map(|e| &e.value),
             )
         }
-        Value::Map(entries) if entries.iter().any(|e| e.key == "script" || e.key == "exec") => {
+        // One app: it has a key only apps have (`script`, `name`, ...).
+        Value::Map(entries)
+            if entries.iter().any(|e| {
+                keys::app_key(&e.key).is_some() && !keys::TOP_LEVEL_KEYS.contains(&e.key.as_str())
+            }) =>
+        {
             (&[], Some(tree))
         }
         Value::Map(entries) => {
@@ -244,19 +259,25 @@ fn read_document(
         systemd: &top.systemd,
         watchdog: &top.watchdog,
     };
+    // Names of every entry, refused ones too, so a dependency on an app with an
+    // error of its own is not reported as missing.
+    let declared: Vec<String> = app_nodes
+        .iter()
+        .filter_map(|node| app::declared_name(node, cx.env_name))
+        .collect();
     let read_apps: Vec<app::ReadApp> = app_nodes
         .into_iter()
         .filter_map(|node| app::read(reader, node, &cx))
         .collect();
     check_names(reader, &read_apps);
-    check_dependencies(reader, &read_apps);
-    Some(Ecosystem {
+    check_dependencies(reader, &read_apps, &declared);
+    Ecosystem {
         source: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
         settings: top.settings,
         apps: read_apps.into_iter().map(|read| read.app).collect(),
         warnings: Vec::new(),
-    })
+    }
 }
 
 /// Refuses duplicate names, naming both places.
@@ -268,7 +289,9 @@ fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
                 read.name_at,
                 format!(
                     "duplicate app name `{}` (first at line {}, column {})",
-                    read.app.name, first.line, first.column
+                    shown(&read.app.name),
+                    first.line,
+                    first.column
                 ),
                 "every app needs its own name: it becomes its unit's name",
             ),
@@ -279,9 +302,9 @@ fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
     }
 }
 
-/// Every `depends_on` must name another app of the file.
-fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
-    let names: Vec<&str> = apps.iter().map(|read| read.app.name.as_str()).collect();
+/// Every `depends_on` must name another app of the file (`declared` holds them all).
+fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp], declared: &[String]) {
+    let names: Vec<&str> = declared.iter().map(String::as_str).collect();
     for read in apps {
         for (index, dependency) in read.app.systemd.depends_on.iter().enumerate() {
             let at = read
@@ -290,9 +313,9 @@ fn check_dependencies(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
                 .copied()
                 .unwrap_or(read.app.location);
             if dependency == &read.app.name {
-                reader.error(at, format!("app `{dependency}` depends on itself"));
+                reader.error(at, format!("app `{}` depends on itself", shown(dependency)));
             } else if !names.contains(&dependency.as_str()) {
-                let message = format!("`depends_on`: no app is named `{dependency}`");
+                let message = format!("`depends_on`: no app is named `{}`", shown(dependency));
                 match suggest::closest(dependency, names.iter().copied()) {
                     Some(near) => reader.error_hint(at, message, format!("did you mean `{near}`?")),
                     None => reader.error(at, message),

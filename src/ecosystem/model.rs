@@ -78,7 +78,7 @@ pub struct App {
     /// How many processes, and how they share work.
     pub instances: Instances,
     /// PM2's `exec_mode`, as PM2 decides it: cluster when asked for, or when
-    /// `instances` is given for a node (or bun) app without an `exec_mode`.
+    /// `instances` is given without an `exec_mode`; only ever for node (or bun) apps.
     pub exec_mode: ExecMode,
     /// Env variable holding the instance number (PM2 `instance_var`, default `NODE_APP_INSTANCE`).
     pub instance_var: String,

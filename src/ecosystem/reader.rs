@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use super::node::{Entry, Node, Value};
+use super::node::{Entry, Node, Value, shown};
 use super::{duration, size, suggest, words};
 use crate::diagnostic::{Diagnostic, Location};
 
@@ -69,7 +69,7 @@ impl<'a> Reader<'a> {
         context: &str,
         known: impl IntoIterator<Item = &'k str>,
     ) {
-        let message = format!("unknown field `{}` in {context}", entry.key);
+        let message = format!("unknown field `{}` in {context}", shown(&entry.key));
         match suggest::closest(&entry.key, known) {
             Some(near) => self.error_hint(entry.key_at, message, format!("did you mean `{near}`?")),
             None => self.error(entry.key_at, message),
@@ -88,7 +88,9 @@ impl<'a> Reader<'a> {
                             entry.key_at,
                             format!(
                                 "duplicate key `{}` (first at line {}, column {})",
-                                entry.key, first.line, first.column
+                                shown(&entry.key),
+                                first.line,
+                                first.column
                             ),
                         );
                     } else {
@@ -107,7 +109,7 @@ impl<'a> Reader<'a> {
     /// Records "`what`: expected X, found Y".
     pub fn expected(&mut self, node: &Node, what: &str, expected: &str) {
         let found = match &node.value {
-            Value::Str(s) => format!("the string \"{}\"", s.escape_default()),
+            Value::Str(s) => format!("the string \"{}\"", shown(s)),
             _ => node.kind().to_owned(),
         };
         self.error(
@@ -140,21 +142,11 @@ impl<'a> Reader<'a> {
     /// A boolean; `yes`/`no`, `on`/`off`, `y`/`n` and `true`/`false` in any case are
     /// accepted too, as YAML 1.1 and PM2's CLI do.
     pub fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
-        match &node.value {
-            Value::Bool(b) => Some(*b),
-            Value::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "y" | "on" => Some(true),
-                "false" | "no" | "n" | "off" => Some(false),
-                _ => {
-                    self.expected(node, what, "true or false");
-                    None
-                }
-            },
-            _ => {
-                self.expected(node, what, "true or false");
-                None
-            }
+        let value = as_bool(node);
+        if value.is_none() {
+            self.expected(node, what, "true or false");
         }
+        value
     }
 
     /// An integer, also written as a numeric string.
@@ -289,6 +281,19 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+}
+
+/// A boolean in any of the spellings [`Reader::bool`] accepts, without reporting.
+pub fn as_bool(node: &Node) -> Option<bool> {
+    match &node.value {
+        Value::Bool(b) => Some(*b),
+        Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "on" => Some(true),
+            "false" | "no" | "n" | "off" => Some(false),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

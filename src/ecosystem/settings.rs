@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::keys::TOP_LEVEL_KEYS;
 use super::model::{LogSettings, Settings, SystemdOptions, WatchdogPolicy};
-use super::node::{Entry, Node, Value};
+use super::node::{Entry, Node, Value, shown};
 use super::reader::Reader;
 use super::{systemd_options, watchdog_policy};
 
@@ -35,6 +35,8 @@ pub fn read(reader: &mut Reader<'_>, entries: &[Entry], file: &Path) -> TopLevel
         let value = &entry.value;
         match entry.key.as_str() {
             "apps" => {}
+            // Extension fields, as in Compose files: a place for YAML anchors.
+            key if key.starts_with("x-") => {}
             "deploy" => reader.warn(
                 entry.key_at,
                 "`deploy` is ignored: PM2's deployment has no systemd counterpart",
@@ -184,7 +186,7 @@ fn read_logs(reader: &mut Reader<'_>, node: &Node) -> LogSettings {
                         value.at,
                         format!(
                             "`logs.namespace`: \"{}\" is not a valid journal namespace",
-                            namespace.escape_default()
+                            shown(namespace)
                         ),
                         "use letters, digits, '_', '-' and '.'",
                     );

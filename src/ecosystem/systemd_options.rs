@@ -2,7 +2,7 @@
 
 use super::directives;
 use super::model::{Hardening, SystemdOptions};
-use super::node::Node;
+use super::node::{Node, shown};
 use super::reader::Reader;
 use crate::diagnostic::Location;
 
@@ -119,7 +119,7 @@ pub fn read_hardening(reader: &mut Reader<'_>, node: &Node) -> Option<Hardening>
         _ => {
             reader.error_hint(
                 node.at,
-                format!("`hardening`: unknown profile \"{}\"", text.escape_default()),
+                format!("`hardening`: unknown profile \"{}\"", shown(&text)),
                 "use strict (the default), relaxed or none",
             );
             None

@@ -2,7 +2,7 @@
 //! defaults, per-app overrides).
 
 use super::model::{WatchdogPolicy, WatchdogRestart};
-use super::node::{Node, Value};
+use super::node::{Node, Value, shown};
 use super::reader::Reader;
 
 const KEYS: &[&str] = &[
@@ -30,10 +30,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, base: &WatchdogPolicy) -> Watc
                         "manual" => policy.restart = WatchdogRestart::Manual,
                         _ => reader.error_hint(
                             value.at,
-                            format!(
-                                "`watchdog.restart`: unknown mode \"{}\"",
-                                text.escape_default()
-                            ),
+                            format!("`watchdog.restart`: unknown mode \"{}\"", shown(&text)),
                             "use auto or manual",
                         ),
                     }

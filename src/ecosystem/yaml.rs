@@ -7,7 +7,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::options::DuplicateKeyPolicy;
 use serde_saphyr::{MessageFormatter, Spanned};
 
-use super::node::{Entry, MAX_DEPTH, Node, Value};
+use super::node::{Entry, MAX_DEPTH, Node, Value, escape_controls};
 use crate::diagnostic::{Diagnostic, Location};
 
 /// Reads one YAML document. Syntax errors come back located.
@@ -22,7 +22,7 @@ pub fn read(text: &str, file: &Path) -> Result<Node, Diagnostic> {
         budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
     };
     match serde_saphyr::from_str_with_options::<Spanned<YamlValue>>(text, options) {
-        Ok(spanned) => Ok(into_node(spanned)),
+        Ok(spanned) => Ok(into_node(spanned, text)),
         Err(error) => {
             let location = error.location().map(location_of);
             let message = serde_saphyr::DefaultMessageFormatter.format_message(&error);
@@ -35,7 +35,7 @@ pub fn read(text: &str, file: &Path) -> Result<Node, Diagnostic> {
                     format!("the document exceeds a safety limit ({message})")
                 }
             } else {
-                message.into_owned()
+                escape_controls(&message)
             };
             Err(Diagnostic::error(
                 file,
@@ -53,30 +53,45 @@ fn location_of(location: serde_saphyr::Location) -> Location {
     )
 }
 
-fn into_node(spanned: Spanned<YamlValue>) -> Node {
+/// The source text a value was read from, where the parser kept its bytes.
+fn source_of<'t>(location: &serde_saphyr::Location, text: &'t str) -> &'t str {
+    let span = location.span();
+    let (Some(start), Some(length)) = (span.byte_offset(), span.byte_len()) else {
+        return "";
+    };
+    let (Ok(start), Ok(length)) = (usize::try_from(start), usize::try_from(length)) else {
+        return "";
+    };
+    text.get(start..start.saturating_add(length)).unwrap_or("")
+}
+
+fn into_node(spanned: Spanned<YamlValue>, text: &str) -> Node {
     let at = location_of(spanned.referenced);
+    let written = source_of(&spanned.defined, text);
     let value = match spanned.value {
         YamlValue::Null => Value::Null,
         YamlValue::Bool(b) => Value::Bool(b),
         YamlValue::Int(i) => Value::Int(i),
         YamlValue::Float(f) => Value::Float(f),
         YamlValue::Str(s) => Value::Str(s),
-        YamlValue::Seq(items) => Value::Seq(items.into_iter().map(into_node).collect()),
+        YamlValue::Seq(items) => {
+            Value::Seq(items.into_iter().map(|i| into_node(i, text)).collect())
+        }
         YamlValue::Map(entries) => Value::Map(
             entries
                 .into_iter()
                 .map(|(key, value)| {
-                    let key = into_node(key);
+                    let key = into_node(key, text);
                     Entry {
                         key: key_text(&key),
                         key_at: key.at,
-                        value: into_node(value),
+                        value: into_node(value, text),
                     }
                 })
                 .collect(),
         ),
     };
-    Node::new(value, at)
+    Node::new(value, at).written_as(written.trim())
 }
 
 /// A mapping key as text; complex keys (lists, mappings) become a text that no
@@ -204,6 +219,28 @@ mod tests {
         assert_eq!((app[1].key_at.line, app[1].key_at.column), (3, 5));
         assert_eq!(app[1].value.value, Value::Int(4));
         assert_eq!((app[1].value.at.line, app[1].value.at.column), (3, 16));
+    }
+
+    #[test]
+    fn numbers_keep_their_spelling() {
+        let node =
+            parse("a: 1.10\nb: 0x1F\nc: &n 007\nd: *n\ne: !!int 5\nf: [1.50, -2]\ng: 1_000\n")
+                .unwrap();
+        let Value::Map(entries) = &node.value else {
+            panic!()
+        };
+        let texts: Vec<Option<String>> = entries.iter().map(|e| e.value.scalar_text()).collect();
+        assert_eq!(texts[0].as_deref(), Some("1.10"));
+        assert_eq!(texts[1].as_deref(), Some("0x1F"));
+        assert_eq!(texts[2].as_deref(), Some("007"));
+        assert_eq!(texts[3].as_deref(), Some("007"));
+        assert_eq!(texts[4].as_deref(), Some("5"));
+        assert_eq!(texts[6].as_deref(), Some("1_000"));
+        let Value::Seq(items) = &entries[5].value.value else {
+            panic!()
+        };
+        assert_eq!(items[0].scalar_text().as_deref(), Some("1.50"));
+        assert_eq!(items[1].scalar_text().as_deref(), Some("-2"));
     }
 
     #[test]

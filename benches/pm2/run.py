@@ -71,7 +71,6 @@ class Config:
         self.crash_max_restarts = 3 if quick else 10
         self.crash_restart_delay_ms = 500 if quick else 3000
         self.crash_after_ms = 100
-        self.start_timeout_s = 300
 
 
 class Bench:
@@ -229,7 +228,7 @@ class Bench:
             pm2.run("start", config)
         else:
             t0 = side.start(group, apps)
-        return probe.wait_serving([a.port for a in apps], t0, self.cfg.start_timeout_s)
+        return probe.wait_serving([a.port for a in apps], t0, 30 + 0.5 * len(apps))
 
     def stop_fleet(self, variant, apps, pm2=None, side=None):
         if variant == "node":
@@ -343,47 +342,70 @@ class Bench:
         self.results["recovery"][variant] = times
         self.results.setdefault("respawn", {})[variant] = spawn
 
+    def guarded(self, what, fn):
+        """Runs one measurement; if it fails, says so in the results, stops what it
+        started and lets the run go on with the next."""
+        mark = len(self.cleanups)
+        try:
+            fn()
+        except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+            self.log(f"{what}: failed: {e}")
+            self.results["notes"].append(f"{what} failed: {str(e)[:300]}")
+            while len(self.cleanups) > mark:
+                try:
+                    self.cleanups.pop()()
+                except Exception as why:  # cleanup goes on whatever fails
+                    print(f"cleanup: {why}", file=sys.stderr)
+            return False
+        return True
+
     def fleet_phase(self, n):
         """Start-up, memory, reports and (at the first size) recovery, per supervisor."""
-        first = n == self.cfg.fleet_sizes[0]
         startup = self.results["startup"].setdefault(str(n), {})
         for variant in VARIANTS:
-            apps = self.apps(variant, n)
-            pm2 = side = sandbox = None
-            if variant.startswith("pm2"):
-                pm2 = self.pm2(f"{variant}-{n}")
-                pm2.run("ping")  # the daemon is up before the clock starts
-            elif variant == "systemd":
-                sandbox = self.boot_sandbox(f"fleet-{n}")
-                pid1_empty = probe.sum_memory_mib([sandbox.pid])
-                side = self.systemd_side(sandbox)
-                self.results["systemd_how"] = side.how()
-            times = []
-            for rep in range(self.cfg.reps):
-                t = self.start_fleet(variant, apps, pm2, side, group=f"bench{n}")
-                times.append(t)
-                self.log(f"N={n} {variant}: all answering after {t:.2f} s")
-                if rep < self.cfg.reps - 1:
-                    self.stop_fleet(variant, apps, pm2, side)
-            startup[variant] = times
-            supervisors = {}
-            if pm2:
-                supervisors["daemon"] = pm2.daemon_pid()
-            if sandbox:
-                supervisors["pid1"] = sandbox.pid
-                self.results["memory"].setdefault(str(n), {})["pid1-empty"] = [pid1_empty]
-                dog = self.start_watchdog(sandbox)
-                supervisors["watchdog"] = dog
-            self.measure_memory(n, variant, apps, supervisors, sandbox)
-            if n in self.cfg.report_sizes and variant != "node":
-                self.measure_reports(n, variant, pm2, sandbox)
-            if first and variant != "node":
-                self.measure_recovery(variant, apps, sandbox)
-            self.stop_fleet(variant, apps, pm2, side)
-            if pm2:
-                pm2.kill()
-            if sandbox:
-                sandbox.kill()
+            if not self.guarded(f"N={n} {variant}", lambda: self.fleet_variant(n, variant)):
+                startup.setdefault(variant, "failed: see the run notes")
+
+    def fleet_variant(self, n, variant):
+        """One supervisor at one fleet size."""
+        first = n == self.cfg.fleet_sizes[0]
+        startup = self.results["startup"][str(n)]
+        apps = self.apps(variant, n)
+        pm2 = side = sandbox = None
+        if variant.startswith("pm2"):
+            pm2 = self.pm2(f"{variant}-{n}")
+            pm2.run("ping")  # the daemon is up before the clock starts
+        elif variant == "systemd":
+            sandbox = self.boot_sandbox(f"fleet-{n}")
+            pid1_empty = probe.sum_memory_mib([sandbox.pid])
+            side = self.systemd_side(sandbox)
+            self.results["systemd_how"] = side.how()
+        times = []
+        for rep in range(self.cfg.reps):
+            t = self.start_fleet(variant, apps, pm2, side, group=f"bench{n}")
+            times.append(t)
+            self.log(f"N={n} {variant}: all answering after {t:.2f} s")
+            if rep < self.cfg.reps - 1:
+                self.stop_fleet(variant, apps, pm2, side)
+        startup[variant] = times
+        supervisors = {}
+        if pm2:
+            supervisors["daemon"] = pm2.daemon_pid()
+        if sandbox:
+            supervisors["pid1"] = sandbox.pid
+            self.results["memory"].setdefault(str(n), {})["pid1-empty"] = [pid1_empty]
+            dog = self.start_watchdog(sandbox)
+            supervisors["watchdog"] = dog
+        self.measure_memory(n, variant, apps, supervisors, sandbox)
+        if n in self.cfg.report_sizes and variant != "node":
+            self.measure_reports(n, variant, pm2, sandbox)
+        if first and variant != "node":
+            self.measure_recovery(variant, apps, sandbox)
+        self.stop_fleet(variant, apps, pm2, side)
+        if pm2:
+            pm2.kill()
+        if sandbox:
+            sandbox.kill()
 
     def start_watchdog(self, sandbox):
         """Starts `unit-watchdog run` inside the sandbox; returns its PID outside."""
@@ -409,8 +431,8 @@ class Bench:
                                      "see its log")
         return None
 
-    def report_only_phase(self, n):
-        """Report latency at a size where only the report is measured."""
+    def report_only_pm2(self, n):
+        """Report latency at a size where only the report is measured: PM2."""
         pm2 = self.pm2(f"report-{n}")
         pm2.run("ping")
         apps = self.apps("pm2", n)
@@ -419,6 +441,9 @@ class Bench:
         self.measure_reports(n, "pm2", pm2)
         self.stop_fleet("pm2", apps, pm2)
         pm2.kill()
+
+    def report_only_systemd(self, n):
+        """Report latency at a size where only the report is measured: systemd."""
         sandbox = self.boot_sandbox(f"report-{n}")
         side = self.systemd_side(sandbox)
         apps = self.apps("systemd", n)
@@ -643,9 +668,11 @@ class Bench:
             if n in self.cfg.fleet_sizes:
                 self.fleet_phase(n)
             else:
-                self.report_only_phase(n)
-        self.idle_phase()
-        self.limits_phase()
+                self.guarded(f"reports at N={n} under PM2", lambda: self.report_only_pm2(n))
+                self.guarded(f"reports at N={n} under systemd",
+                             lambda: self.report_only_systemd(n))
+        self.guarded("idle CPU", self.idle_phase)
+        self.guarded("memory limit and crash loop", self.limits_phase)
         r["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
         r["duration_s"] = time.monotonic() - t0
         r["missing"] = self.missing

@@ -166,7 +166,9 @@ def _method(r):
         f"- Idle CPU: utime + stime of each supervisor (and of its agents) over "
         f"{cfg['idle_window_s']} s, the three fleets of {cfg['fleet_sizes'][0]} up at once "
         f"and idle; median (min–max) over {cfg['idle_slices']} equal slices of that window, "
-        "in % of one core.",
+        "in % of one core (one clock tick, the kernel's unit of CPU time, is "
+        f"{100 / (os.sysconf('SC_CLK_TCK') * cfg['idle_window_s'] / cfg['idle_slices']):.2f} % "
+        "of a slice: 0.00 means less than that).",
         f"- Memory limit: {cfg['grow_agents']} agents grow by {lim.get('rate')} MiB/s, "
         f"starting {cfg['grow_stagger_s']} s apart (so they meet PM2's "
         f"{lim.get('pm2_interval_s')} s memory check at different phases), with "

@@ -168,7 +168,7 @@ def _method(r):
         f"and idle; median (min–max) over {cfg['idle_slices']} equal slices of that window, "
         "in % of one core (one clock tick, the kernel's unit of CPU time, is "
         f"{100 / (os.sysconf('SC_CLK_TCK') * cfg['idle_window_s'] / cfg['idle_slices']):.2f} % "
-        "of a slice: 0.00 means less than that).",
+        "of a slice: 0.00 means not one tick).",
         f"- Memory limit: {cfg['grow_agents']} agents grow by {lim.get('rate')} MiB/s, "
         f"starting {cfg['grow_stagger_s']} s apart (so they meet PM2's "
         f"{lim.get('pm2_interval_s')} s memory check at different phases), with "

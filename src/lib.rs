@@ -11,6 +11,8 @@ pub mod cli;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod marker;
+pub mod plan;
+pub mod render;
 pub mod systemd;
 pub mod unit_policy;
 pub mod watchdog;

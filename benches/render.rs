@@ -1,0 +1,103 @@
+//! Rendering throughput: an ecosystem of 10,000 agents, planned and rendered into a
+//! bundle, and the bundle written as text.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ecosystemd::diagnostic::Location;
+use ecosystemd::ecosystem::{
+    App, Command, Ecosystem, Instances, LogSettings, RestartPolicy, Settings, SystemdOptions,
+    WatchdogPolicy,
+};
+use ecosystemd::render::{RenderOptions, render_bundle};
+
+fn agent(index: usize) -> App {
+    let name = format!("agent {index}/{}", ["email", "prices", "sms"][index % 3]);
+    let mut env = BTreeMap::new();
+    env.insert("PORT".to_string(), (10_000 + index).to_string());
+    env.insert("AGENT_NAME".to_string(), name.clone());
+    env.insert("PRICE_FORMAT".to_string(), "$%.2f \"USD\"".to_string());
+    App {
+        name,
+        location: Location::new(index + 1, 5),
+        command: Command {
+            program: "/usr/bin/node".into(),
+            args: vec![
+                "--max-old-space-size=128".into(),
+                "/srv/agents/agent.js".into(),
+                "--label=50% off".into(),
+            ],
+            script: None,
+        },
+        cwd: PathBuf::from("/srv/agents"),
+        env,
+        port: Some((10_000 + index) as u16),
+        instances: Instances::Single,
+        instance_var: "NODE_APP_INSTANCE".into(),
+        increment_var: None,
+        max_memory: Some(128 << 20),
+        restart: RestartPolicy {
+            autorestart: true,
+            stop_exit_codes: vec![0],
+            delay: Some(Duration::from_millis(3000)),
+            exp_backoff: None,
+            max_restarts: 10,
+            min_uptime: Duration::from_secs(1),
+        },
+        kill_timeout: Duration::from_millis(1600),
+        listen_timeout: None,
+        wait_ready: false,
+        cron_restart: (index % 50 == 0).then(|| ("0 3 * * *".to_string(), Location::new(1, 1))),
+        watch: None,
+        user: None,
+        group: None,
+        namespace: None,
+        systemd: SystemdOptions::default(),
+        watchdog: WatchdogPolicy::default(),
+    }
+}
+
+fn ecosystem(count: usize) -> Ecosystem {
+    Ecosystem {
+        source: PathBuf::from("/srv/agents/ecosystem.yaml"),
+        base_dir: PathBuf::from("/srv/agents"),
+        settings: Settings {
+            group: "agents".into(),
+            prefix: "agents-".into(),
+            target: "agents".into(),
+            slice: "agents".into(),
+            memory_budget: Some(2 << 40),
+            logs: LogSettings::default(),
+        },
+        apps: (0..count).map(agent).collect(),
+        warnings: Vec::new(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let ecosystem = ecosystem(10_000);
+    let options = RenderOptions::default();
+    let mut group = c.benchmark_group("render");
+    group.sample_size(10);
+    group.bench_function("10000 apps planned", |b| {
+        b.iter(|| {
+            ecosystemd::plan::plan(black_box(&ecosystem), &options.plan).map(|p| p.units.units.len())
+        })
+    });
+    group.bench_function("10000 apps to bundle", |b| {
+        b.iter(|| render_bundle(black_box(&ecosystem), &options).map(|r| r.bundle.files.len()))
+    });
+    let bundle = render_bundle(&ecosystem, &options)
+        .map(|r| r.bundle)
+        .unwrap_or_else(|e| panic!("{e}"));
+    group.bench_function("10000 apps bundle to text", |b| {
+        b.iter(|| black_box(&bundle).to_text().len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

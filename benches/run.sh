@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the rendering benchmark and writes its medians into BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="${CARGO_TARGET_DIR:-target}"
+cargo bench --locked --bench render >/dev/null
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "\`bash benches/run.sh\` on $(uname -m), $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end of the run, $(date -u +%Y-%m-%d)."
+  echo "criterion medians (wall clock; a loaded machine inflates them)."
+  echo
+  echo "| benchmark | median |"
+  echo "|---|---|"
+  for estimates in "$target"/criterion/render/*/new/estimates.json; do
+    name=$(basename "$(dirname "$(dirname "$estimates")")")
+    python3 - "$estimates" "$name" <<'PY'
+import json, sys
+median = json.load(open(sys.argv[1]))["median"]["point_estimate"]  # nanoseconds
+name = sys.argv[2].replace("_", " ")
+print(f"| render/{name} | {median / 1e6:.1f} ms |")
+PY
+  done
+} > BENCHMARKS.md
+cat BENCHMARKS.md

@@ -1,0 +1,338 @@
+//! Planning: the validated [`Ecosystem`] becomes a [`UnitSet`], pure data in which
+//! every PM2-to-systemd decision has been taken.
+//!
+//! One module per concern: [`names`] (unit names), [`service`] (one agent's
+//! `.service`), [`restart`] (restart policy and start limits), [`cluster`] (instances),
+//! [`hardening`] (sandboxing profiles), [`triggers`] (cron timers and watch paths),
+//! [`group`] (the group's target and slice), [`journald`] (log rotation), [`cron`]
+//! (cron to `OnCalendar=`), [`lint`] (warnings) and [`version`] (the target systemd).
+//! Values stay unescaped here: [`crate::render`] escapes each according to its
+//! [`Value`] kind.
+
+pub mod cluster;
+pub mod cron;
+pub mod group;
+pub mod hardening;
+pub mod journald;
+pub mod lint;
+pub mod names;
+pub mod restart;
+pub mod service;
+pub mod triggers;
+pub mod version;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::bundle::Scope;
+use crate::diagnostic::{Diagnostic, Location, Rejected};
+use crate::ecosystem::{App, Ecosystem};
+
+/// What planning needs to know beyond the ecosystem itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// The systemd version the units are for (directives newer than it are avoided).
+    pub systemd_version: u32,
+    /// The system manager or a user's.
+    pub scope: Scope,
+    /// CPUs of the host, for `instances: max` (PM2 counts them at start).
+    pub cpus: u32,
+    /// The host's RAM in bytes, for the memory lint.
+    pub host_memory: Option<u64>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            systemd_version: version::FALLBACK_VERSION,
+            scope: Scope::System,
+            cpus: 1,
+            host_memory: None,
+        }
+    }
+}
+
+/// Everything an ecosystem renders to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitSet {
+    /// The ecosystem's group name (the marker's and the bundle's).
+    pub ecosystem: String,
+    /// The ecosystem file as given (for the marker).
+    pub source: String,
+    /// The manager the units are for.
+    pub scope: Scope,
+    /// Every unit, in a stable order: per app its services, timers and paths, then the
+    /// group's target and slice.
+    pub units: Vec<Unit>,
+    /// The 0600 environment files.
+    pub env_files: Vec<EnvFile>,
+    /// journald configuration files.
+    pub journald: Vec<JournaldFile>,
+}
+
+/// One unit file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    /// Full unit name (`agents-email.service`).
+    pub name: String,
+    /// The app entry it comes from, for located errors while rendering.
+    pub origin: Option<Location>,
+    /// Comment lines explaining choices (written after the marker).
+    pub notes: Vec<String>,
+    /// The sections, in order.
+    pub sections: Vec<Section>,
+}
+
+/// One `[Section]` of a unit file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// The section name, without brackets.
+    pub name: Cow<'static, str>,
+    /// Its directives, in order.
+    pub directives: Vec<Directive>,
+}
+
+/// One `Key=value` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Directive {
+    /// The directive's name.
+    pub key: Cow<'static, str>,
+    /// Its value, tagged with how it must be escaped.
+    pub value: Value,
+}
+
+/// A directive's value, by the escaping it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Built by planning from checked parts (numbers, keywords, unit names, calendar
+    /// expressions): written as it is.
+    Plain(Cow<'static, str>),
+    /// Free text from the ecosystem: `%` doubled, refused if it cannot be one line.
+    Text(String),
+    /// An absolute path: as [`Value::Text`], and it must be normalized.
+    Path(String),
+    /// A command line: the program, then each argument quoted.
+    Command {
+        /// The executable.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
+    /// A C-style quoted value of the `[X-Ecosystemd]` section.
+    Quoted(String),
+    /// A reference to one of the bundle's environment files, by file name; the
+    /// renderer puts it in the configured environment directory.
+    EnvFile(String),
+}
+
+/// A 0600 environment file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvFile {
+    /// File name (`agents-email.env`).
+    pub name: String,
+    /// The app entry it comes from.
+    pub origin: Option<Location>,
+    /// The variables, in order.
+    pub vars: Vec<(String, String)>,
+}
+
+/// A journald configuration file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournaldFile {
+    /// Path relative to `/etc/systemd/` (`journald@agents.conf`,
+    /// `journald.conf.d/agents.conf`).
+    pub name: String,
+    /// Lines of explanation.
+    pub notes: Vec<String>,
+    /// The `[Journal]` directives.
+    pub directives: Vec<Directive>,
+}
+
+/// The planned units and what planning has to say about them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The units and files.
+    pub units: UnitSet,
+    /// Warnings (lints, fallbacks, ignored attributes), each once.
+    pub warnings: Vec<Diagnostic>,
+    /// The memory arithmetic of the group.
+    pub memory: lint::MemoryMath,
+}
+
+impl Section {
+    /// An empty section.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            name: name.into(),
+            directives: Vec::new(),
+        }
+    }
+
+    /// Appends `key=value`.
+    pub fn push(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
+        self.directives.push(Directive {
+            key: key.into(),
+            value,
+        });
+    }
+
+    /// Appends `key=value` with a planner-built value.
+    pub fn plain(&mut self, key: &'static str, value: impl Into<Cow<'static, str>>) {
+        self.push(key, Value::Plain(value.into()));
+    }
+
+    /// The last value of `key`, if set (later lines override earlier ones).
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.directives
+            .iter()
+            .rev()
+            .find(|d| d.key == key)
+            .map(|d| &d.value)
+    }
+}
+
+impl Unit {
+    /// The section called `name`, if the unit has one.
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// The last value of `key` in section `section`, as text.
+    pub fn value(&self, section: &str, key: &str) -> Option<String> {
+        self.section(section)?.get(key).map(Value::display)
+    }
+}
+
+impl Value {
+    /// The value as a person would read it (unescaped), for lints and tests.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Plain(v) => v.to_string(),
+            Self::Text(v) | Self::Path(v) | Self::Quoted(v) | Self::EnvFile(v) => v.clone(),
+            Self::Command { program, args } => {
+                let mut words = vec![program.clone()];
+                words.extend(args.iter().cloned());
+                words.join(" ")
+            }
+        }
+    }
+}
+
+/// A systemd time span for a duration: `0`, `1600ms`, `2s`.
+pub fn timespan(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms == 0 {
+        "0".into()
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// An error about `app` in the ecosystem file.
+pub(crate) fn app_error(
+    ecosystem: &Ecosystem,
+    app: &App,
+    message: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::error(&ecosystem.source, Some(app.location), message)
+}
+
+/// A warning about `app` in the ecosystem file.
+pub(crate) fn app_warning(
+    ecosystem: &Ecosystem,
+    app: &App,
+    message: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::warning(&ecosystem.source, Some(app.location), message)
+}
+
+/// The ecosystem file as an absolute path (for `SourcePath=`).
+pub(crate) fn absolute_source(ecosystem: &Ecosystem) -> String {
+    let source: &Path = &ecosystem.source;
+    if source.is_absolute() {
+        return source.display().to_string();
+    }
+    match source.file_name() {
+        Some(file) => ecosystem.base_dir.join(file).display().to_string(),
+        None => ecosystem.base_dir.display().to_string(),
+    }
+}
+
+/// Plans every unit of `ecosystem`: errors refuse it, warnings come with the plan.
+pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Rejected> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut units = Vec::new();
+    let mut env_files = Vec::new();
+    let mut wanted = Vec::new();
+
+    group::check_names(ecosystem, &mut errors);
+    for app in &ecosystem.apps {
+        if let Err(message) = names::check_app_name(&app.name) {
+            errors.push(app_error(ecosystem, app, message));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Rejected(errors));
+    }
+    let instances = cluster::expand_all(ecosystem, options, &mut errors, &mut warnings);
+    for (app, app_instances) in ecosystem.apps.iter().zip(&instances) {
+        for instance in app_instances {
+            match service::service(ecosystem, app, instance, &instances, options, &mut warnings) {
+                Ok((unit, env)) => {
+                    wanted.push(unit.name.clone());
+                    units.push(unit);
+                    env_files.extend(env);
+                }
+                Err(diagnostic) => errors.push(diagnostic),
+            }
+        }
+        let targets: Vec<String> = app_instances.iter().map(|i| i.service_name()).collect();
+        match triggers::for_app(ecosystem, app, &targets, options, &mut warnings) {
+            Ok(helpers) => {
+                // The timers and paths are wanted; their oneshots run when triggered.
+                wanted.extend(
+                    helpers
+                        .iter()
+                        .filter(|u| !u.name.ends_with(".service"))
+                        .map(|u| u.name.clone()),
+                );
+                units.extend(helpers);
+            }
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    }
+    units.push(group::target(ecosystem, &wanted, options));
+    units.push(group::slice(ecosystem));
+    let journald = journald::files(ecosystem, options, &mut warnings);
+
+    lint::duplicate_units(ecosystem, &units, &mut errors);
+    if !errors.is_empty() {
+        return Err(Rejected(errors));
+    }
+    lint::start_limits(ecosystem, &units, &mut warnings);
+    lint::duplicate_ports(ecosystem, &instances, &mut warnings);
+    lint::missing_scripts(ecosystem, &mut warnings);
+    let memory = lint::memory_math(ecosystem, &instances, options);
+    warnings.extend(memory.warning(ecosystem));
+    let mut all = lint::parse_warnings(ecosystem);
+    all.extend(warnings);
+    Ok(Plan {
+        units: UnitSet {
+            ecosystem: ecosystem.settings.group.clone(),
+            source: ecosystem.source.display().to_string(),
+            scope: options.scope,
+            units,
+            env_files,
+            journald,
+        },
+        warnings: all,
+        memory,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

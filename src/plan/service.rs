@@ -1,0 +1,528 @@
+//! One agent process as a `.service`: the rows of the PM2-to-systemd mapping.
+//!
+//! | PM2 | here |
+//! |---|---|
+//! | name, namespace | unit name (see [`super::names`]), `Description=`, `SyslogIdentifier=` |
+//! | script, interpreter, args | `ExecStart=` (each word quoted when rendered) |
+//! | cwd | `WorkingDirectory=` |
+//! | env, env_NAME, port | a 0600 `EnvironmentFile=` (never `Environment=`, which any local user can read over D-Bus) |
+//! | max_memory_restart | `MemoryMax=`, with `MemoryHigh=` at 90 % of it unless set |
+//! | autorestart, restart_delay, ... | see [`super::restart`] |
+//! | kill_timeout, listen_timeout | `TimeoutStopSec=`, `TimeoutStartSec=`, `KillSignal=SIGINT` |
+//! | wait_ready | `Type=notify`, `NotifyAccess=all` (the app must speak sd_notify) |
+//! | user / uid, gid | `User=`, `Group=` |
+//! | out_file, error_file, ... | the journal, under `SyslogIdentifier=` |
+
+use crate::bundle::Scope;
+use crate::diagnostic::Diagnostic;
+use crate::ecosystem::{App, Ecosystem};
+use crate::unit_policy::{SECTION as POLICY_SECTION, UnitPolicy};
+
+use super::cluster::Instance;
+use super::{
+    EnvFile, PlanOptions, Section, Unit, Value, absolute_source, app_error, app_warning, hardening,
+    restart, timespan,
+};
+
+/// `MemoryHigh=` as a share of `MemoryMax=` when the ecosystem sets none.
+pub const MEMORY_HIGH_PERCENT: u64 = 90;
+/// The first systemd version with `Type=exec`.
+const TYPE_EXEC_VERSION: u32 = 240;
+/// The first systemd version with `LogNamespace=`.
+pub const LOG_NAMESPACE_VERSION: u32 = 245;
+
+/// The service unit of one instance of `app`, and its environment file.
+pub fn service(
+    ecosystem: &Ecosystem,
+    app: &App,
+    instance: &Instance,
+    all_instances: &[Vec<Instance>],
+    options: &PlanOptions,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(Unit, Option<EnvFile>), Diagnostic> {
+    let settings = &ecosystem.settings;
+    let target = format!("{}.target", settings.target);
+    let mut notes = Vec::new();
+    let mut unit = Section::new("Unit");
+    let mut service = Section::new("Service");
+    service.directives.reserve(56);
+    let mut install = Section::new("Install");
+
+    let mut description = format!("{} ({} ecosystem", app.name, settings.group);
+    if let Some(namespace) = &app.namespace {
+        description.push_str(&format!(", PM2 namespace {namespace}"));
+    }
+    if let Some(index) = instance.index {
+        description.push_str(&format!(", instance {index}"));
+    }
+    description.push(')');
+    unit.push("Description", Value::Text(description));
+    unit.push("SourcePath", Value::Path(absolute_source(ecosystem)));
+    if options.scope == Scope::System {
+        unit.plain("After", "network.target");
+    }
+    unit.plain("PartOf", target.clone());
+    for dependency in &app.systemd.depends_on {
+        let index = ecosystem
+            .apps
+            .iter()
+            .position(|other| &other.name == dependency)
+            .ok_or_else(|| {
+                app_error(
+                    ecosystem,
+                    app,
+                    format!(
+                        "`depends_on` names `{dependency}`, which is not an app of this ecosystem"
+                    ),
+                )
+            })?;
+        for other in all_instances.get(index).into_iter().flatten() {
+            unit.plain("After", other.service_name());
+            unit.plain("Wants", other.service_name());
+        }
+    }
+    for after in &app.systemd.after {
+        unit.push("After", Value::Text(after.clone()));
+    }
+    for wants in &app.systemd.wants {
+        unit.push("Wants", Value::Text(wants.clone()));
+    }
+
+    if app.wait_ready {
+        service.plain("Type", "notify");
+        service.plain("NotifyAccess", "all");
+        notes.push(
+            "wait_ready: Type=notify, so the app must send READY=1 to systemd (sd_notify, or `systemd-notify --ready`); PM2's process.send('ready') does not reach systemd.".into(),
+        );
+        warnings.push(app_warning(
+            ecosystem,
+            app,
+            "`wait_ready` becomes Type=notify: the app must notify systemd (READY=1 via sd_notify or `systemd-notify --ready`), not PM2",
+        ));
+    } else if options.systemd_version >= TYPE_EXEC_VERSION {
+        service.plain("Type", "exec");
+    } else {
+        service.plain("Type", "simple");
+    }
+    service.push(
+        "ExecStart",
+        Value::Command {
+            program: app.command.program.clone(),
+            args: app.command.args.clone(),
+        },
+    );
+    service.push(
+        "WorkingDirectory",
+        Value::Path(app.cwd.display().to_string()),
+    );
+    let env_file = (!instance.env.is_empty()).then(|| EnvFile {
+        name: format!("{}.env", instance.stem),
+        origin: Some(app.location),
+        vars: instance
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    });
+    if let Some(file) = &env_file {
+        service.push("EnvironmentFile", Value::EnvFile(file.name.clone()));
+    }
+    service.plain("SyslogIdentifier", instance.stem.clone());
+    if let Some(namespace) = &settings.logs.namespace
+        && options.scope == Scope::System
+        && options.systemd_version >= LOG_NAMESPACE_VERSION
+    {
+        service.plain("LogNamespace", namespace.clone());
+    }
+    if options.scope == Scope::System {
+        if let Some(user) = &app.user {
+            service.push("User", Value::Text(user.clone()));
+        }
+        if let Some(group) = &app.group {
+            service.push("Group", Value::Text(group.clone()));
+        }
+    }
+    service.plain("Slice", format!("{}.slice", settings.slice));
+
+    restart::apply(
+        ecosystem,
+        app,
+        options.systemd_version,
+        &mut unit,
+        &mut service,
+        warnings,
+    );
+    if let Some(timeout) = app.listen_timeout {
+        service.plain("TimeoutStartSec", timespan(timeout));
+    }
+    service.plain("TimeoutStopSec", timespan(app.kill_timeout));
+    service.plain("KillSignal", "SIGINT");
+
+    let high = app.systemd.memory_high.or_else(|| {
+        app.max_memory
+            .map(|max| max / 100 * MEMORY_HIGH_PERCENT + max % 100 * MEMORY_HIGH_PERCENT / 100)
+    });
+    if let Some(high) = high {
+        service.plain("MemoryHigh", high.to_string());
+    }
+    if let Some(max) = app.max_memory {
+        service.plain("MemoryMax", max.to_string());
+        notes.push(
+            "max_memory_restart: PM2 checks the RSS of the main process every 30 s and reloads; here the kernel enforces MemoryMax= on the whole unit at once, and Restart= starts it again.".into(),
+        );
+    }
+    if let Some(quota) = app.systemd.cpu_quota {
+        service.plain("CPUQuota", format!("{quota}%"));
+    }
+    if let Some(tasks) = app.systemd.tasks_max {
+        service.plain("TasksMax", tasks.to_string());
+    }
+    if let Some(nice) = app.systemd.nice {
+        service.plain("Nice", nice.to_string());
+    }
+    hardening::apply(
+        app.systemd.hardening,
+        options.scope,
+        app.user.is_some(),
+        &mut service,
+    );
+    if let Some(index) = instance.index {
+        notes.push(format!(
+            "Cluster instance {index}: PM2's cluster workers become one unit each, with their own memory limit and restarts."
+        ));
+    }
+
+    install.plain("WantedBy", target);
+
+    let policy = UnitPolicy {
+        ecosystem: settings.group.clone(),
+        app: app.name.clone(),
+        watchdog: app.watchdog.clone(),
+    };
+    let mut x_policy = Section::new(POLICY_SECTION);
+    for (key, value) in policy.directives() {
+        let value = if key == "App" {
+            Value::Quoted(value)
+        } else {
+            Value::Plain(value.into())
+        };
+        x_policy.push(key, value);
+    }
+
+    let mut sections = vec![unit, service, install];
+    for raw in &app.systemd.raw {
+        match sections.iter_mut().find(|s| s.name == raw.section) {
+            Some(section) => section.push(raw.key.clone(), Value::Text(raw.value.clone())),
+            None => {
+                return Err(Diagnostic::error(
+                    &ecosystem.source,
+                    Some(raw.location),
+                    format!(
+                        "raw directive section `{}` is not one of Unit, Service, Install",
+                        raw.section
+                    ),
+                ));
+            }
+        }
+    }
+    sections.push(x_policy);
+    Ok((
+        Unit {
+            name: instance.service_name(),
+            origin: Some(app.location),
+            notes,
+            sections,
+        },
+        env_file,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::diagnostic::Location;
+    use crate::ecosystem::{Hardening, RawDirective};
+    use crate::plan::cluster::expand_all;
+    use crate::plan::testing::{app, ecosystem};
+
+    fn plan_one(a: App, options: &PlanOptions) -> (Unit, Option<EnvFile>, Vec<Diagnostic>) {
+        let eco = ecosystem(vec![a]);
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        let all = expand_all(&eco, options, &mut errors, &mut warnings);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (unit, env) =
+            service(&eco, &eco.apps[0], &all[0][0], &all, options, &mut warnings).unwrap();
+        (unit, env, warnings)
+    }
+
+    fn get(unit: &Unit, section: &str, key: &str) -> Option<String> {
+        unit.value(section, key)
+    }
+
+    #[test]
+    fn name_script_cwd_and_identity() {
+        let (unit, _, _) = plan_one(app("my app"), &PlanOptions::default());
+        assert_eq!(unit.name, r"agents-my\x20app.service");
+        assert_eq!(
+            get(&unit, "Service", "ExecStart").as_deref(),
+            Some("/usr/bin/node /srv/agents/my app.js")
+        );
+        assert_eq!(
+            get(&unit, "Service", "WorkingDirectory").as_deref(),
+            Some("/srv/agents")
+        );
+        assert_eq!(
+            get(&unit, "Service", "SyslogIdentifier").as_deref(),
+            Some(r"agents-my\x20app")
+        );
+        assert_eq!(
+            get(&unit, "Unit", "Description").as_deref(),
+            Some("my app (agents ecosystem)")
+        );
+        assert_eq!(
+            get(&unit, "Unit", "SourcePath").as_deref(),
+            Some("/srv/agents/ecosystem.yaml")
+        );
+        assert_eq!(
+            get(&unit, "Service", "Slice").as_deref(),
+            Some("agents.slice")
+        );
+        assert_eq!(
+            get(&unit, "Unit", "PartOf").as_deref(),
+            Some("agents.target")
+        );
+        assert_eq!(
+            get(&unit, "Install", "WantedBy").as_deref(),
+            Some("agents.target")
+        );
+        assert_eq!(get(&unit, "X-Ecosystemd", "App").as_deref(), Some("my app"));
+        assert_eq!(
+            get(&unit, "X-Ecosystemd", "Ecosystem").as_deref(),
+            Some("agents")
+        );
+    }
+
+    #[test]
+    fn env_goes_to_a_file_never_inline() {
+        let mut a = app("a");
+        a.env.insert("SECRET".into(), "s3cr%t$".into());
+        a.port = Some(3001);
+        let (unit, env, _) = plan_one(a, &PlanOptions::default());
+        let env = env.unwrap();
+        assert_eq!(env.name, "agents-a.env");
+        assert_eq!(
+            env.vars,
+            vec![
+                ("PORT".into(), "3001".into()),
+                ("SECRET".into(), "s3cr%t$".into())
+            ]
+        );
+        assert_eq!(
+            get(&unit, "Service", "EnvironmentFile").as_deref(),
+            Some("agents-a.env")
+        );
+        assert!(get(&unit, "Service", "Environment").is_none());
+    }
+
+    #[test]
+    fn no_env_means_no_environment_file() {
+        let (unit, env, _) = plan_one(app("a"), &PlanOptions::default());
+        assert!(env.is_none());
+        assert!(get(&unit, "Service", "EnvironmentFile").is_none());
+    }
+
+    #[test]
+    fn memory_max_with_memory_high_below() {
+        let mut a = app("a");
+        a.max_memory = Some(200 << 20);
+        let (unit, _, _) = plan_one(a, &PlanOptions::default());
+        assert_eq!(
+            get(&unit, "Service", "MemoryMax").as_deref(),
+            Some("209715200")
+        );
+        assert_eq!(
+            get(&unit, "Service", "MemoryHigh").as_deref(),
+            Some("188743680")
+        );
+    }
+
+    #[test]
+    fn explicit_memory_high_wins() {
+        let mut a = app("a");
+        a.max_memory = Some(1000);
+        a.systemd.memory_high = Some(500);
+        let (unit, _, _) = plan_one(a, &PlanOptions::default());
+        assert_eq!(get(&unit, "Service", "MemoryHigh").as_deref(), Some("500"));
+    }
+
+    #[test]
+    fn stop_and_start_timeouts_and_sigint() {
+        let mut a = app("a");
+        a.kill_timeout = Duration::from_secs(5);
+        a.listen_timeout = Some(Duration::from_millis(8000));
+        let (unit, _, _) = plan_one(a, &PlanOptions::default());
+        assert_eq!(
+            get(&unit, "Service", "TimeoutStopSec").as_deref(),
+            Some("5s")
+        );
+        assert_eq!(
+            get(&unit, "Service", "TimeoutStartSec").as_deref(),
+            Some("8s")
+        );
+        assert_eq!(
+            get(&unit, "Service", "KillSignal").as_deref(),
+            Some("SIGINT")
+        );
+    }
+
+    #[test]
+    fn default_kill_timeout_is_pm2s() {
+        let (unit, _, _) = plan_one(app("a"), &PlanOptions::default());
+        assert_eq!(
+            get(&unit, "Service", "TimeoutStopSec").as_deref(),
+            Some("1600ms")
+        );
+        assert_eq!(get(&unit, "Service", "Type").as_deref(), Some("exec"));
+    }
+
+    #[test]
+    fn wait_ready_is_notify_with_a_warning() {
+        let mut a = app("a");
+        a.wait_ready = true;
+        let (unit, _, warnings) = plan_one(a, &PlanOptions::default());
+        assert_eq!(get(&unit, "Service", "Type").as_deref(), Some("notify"));
+        assert_eq!(
+            get(&unit, "Service", "NotifyAccess").as_deref(),
+            Some("all")
+        );
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn user_and_group() {
+        let mut a = app("a");
+        a.user = Some("deploy".into());
+        a.group = Some("www-data".into());
+        let (unit, _, _) = plan_one(a.clone(), &PlanOptions::default());
+        assert_eq!(get(&unit, "Service", "User").as_deref(), Some("deploy"));
+        assert_eq!(get(&unit, "Service", "Group").as_deref(), Some("www-data"));
+        assert!(get(&unit, "Service", "DynamicUser").is_none());
+        let user = PlanOptions {
+            scope: Scope::User,
+            ..PlanOptions::default()
+        };
+        let (unit, _, _) = plan_one(a, &user);
+        assert!(get(&unit, "Service", "User").is_none());
+        assert!(get(&unit, "Unit", "After").is_none());
+    }
+
+    #[test]
+    fn systemd_options_and_raw_directives() {
+        let mut a = app("a");
+        a.systemd.cpu_quota = Some(50);
+        a.systemd.tasks_max = Some(64);
+        a.systemd.nice = Some(5);
+        a.systemd.hardening = Hardening::None;
+        a.systemd.after = vec!["postgresql.service".into()];
+        a.systemd.raw = vec![RawDirective {
+            section: "Service".into(),
+            key: "LimitNOFILE".into(),
+            value: "65536".into(),
+            location: Location::new(9, 7),
+        }];
+        let (unit, _, _) = plan_one(a, &PlanOptions::default());
+        assert_eq!(get(&unit, "Service", "CPUQuota").as_deref(), Some("50%"));
+        assert_eq!(get(&unit, "Service", "TasksMax").as_deref(), Some("64"));
+        assert_eq!(get(&unit, "Service", "Nice").as_deref(), Some("5"));
+        assert_eq!(
+            get(&unit, "Service", "LimitNOFILE").as_deref(),
+            Some("65536")
+        );
+        assert_eq!(
+            get(&unit, "Unit", "After").as_deref(),
+            Some("postgresql.service")
+        );
+        assert!(get(&unit, "Service", "ProtectSystem").is_none());
+    }
+
+    #[test]
+    fn depends_on_orders_and_wants_the_other_app() {
+        let mut b = app("b");
+        b.systemd.depends_on = vec!["a".into()];
+        let eco = ecosystem(vec![app("a"), b]);
+        let options = PlanOptions::default();
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        let all = expand_all(&eco, &options, &mut errors, &mut warnings);
+        let (unit, _) = service(
+            &eco,
+            &eco.apps[1],
+            &all[1][0],
+            &all,
+            &options,
+            &mut warnings,
+        )
+        .unwrap();
+        let section = unit.section("Unit").unwrap();
+        let wants: Vec<String> = section
+            .directives
+            .iter()
+            .filter(|d| d.key == "Wants")
+            .map(|d| d.value.display())
+            .collect();
+        assert_eq!(wants, ["agents-a.service"]);
+    }
+
+    #[test]
+    fn depends_on_an_unknown_app_is_an_error() {
+        let mut b = app("b");
+        b.systemd.depends_on = vec!["nope".into()];
+        let eco = ecosystem(vec![b]);
+        let options = PlanOptions::default();
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        let all = expand_all(&eco, &options, &mut errors, &mut warnings);
+        let error = service(
+            &eco,
+            &eco.apps[0],
+            &all[0][0],
+            &all,
+            &options,
+            &mut warnings,
+        )
+        .unwrap_err();
+        assert!(error.message.contains("nope"));
+        assert_eq!(error.location, Some(Location::new(3, 5)));
+    }
+
+    #[test]
+    fn log_namespace_needs_245_and_the_system_manager() {
+        let mut eco_app = app("a");
+        eco_app.name = "a".into();
+        let mut eco = ecosystem(vec![eco_app]);
+        eco.settings.logs.namespace = Some("agents".into());
+        for (version, scope, expected) in [
+            (252, Scope::System, Some("agents")),
+            (244, Scope::System, None),
+            (252, Scope::User, None),
+        ] {
+            let options = PlanOptions {
+                systemd_version: version,
+                scope,
+                ..PlanOptions::default()
+            };
+            let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+            let all = expand_all(&eco, &options, &mut errors, &mut warnings);
+            let (unit, _) = service(
+                &eco,
+                &eco.apps[0],
+                &all[0][0],
+                &all,
+                &options,
+                &mut warnings,
+            )
+            .unwrap();
+            assert_eq!(get(&unit, "Service", "LogNamespace").as_deref(), expected);
+        }
+    }
+}

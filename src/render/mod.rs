@@ -1,0 +1,396 @@
+//! Rendering: a planned [`UnitSet`] becomes the files of a [`Bundle`], through the
+//! askama templates in `templates/`, with every value escaped by [`escape`] for the
+//! place it goes.
+//!
+//! [`render_bundle`] is the whole pipeline from a validated ecosystem (plan, lint,
+//! render) that `gen-units`, `install` and the generator share.
+
+pub mod escape;
+pub mod files;
+
+use std::borrow::Cow;
+
+use askama::Template;
+
+use crate::bundle::{Bundle, BundleFile, FileKind};
+use crate::diagnostic::{Diagnostic, Rejected, Severity};
+use crate::ecosystem::Ecosystem;
+use crate::marker::Marker;
+use crate::plan::lint::MemoryMath;
+use crate::plan::{self, PlanOptions, Section, Unit, UnitSet, Value};
+
+use escape::EscapeError;
+
+/// Mode of unit and journald files.
+pub const PUBLIC_MODE: u32 = 0o644;
+/// Mode of environment files: readable by root (and systemd) only.
+pub const SECRET_MODE: u32 = 0o600;
+
+/// Where units find their environment files, as written in `EnvironmentFile=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvDir(String);
+
+impl EnvDir {
+    /// `%E/ecosystemd/env`: `/etc/ecosystemd/env` for the system manager,
+    /// `~/.config/ecosystemd/env` for a user's (what `install` writes to).
+    pub fn configuration() -> Self {
+        Self("%E/ecosystemd/env".into())
+    }
+
+    /// A fixed absolute folder (a generator puts env files beside its units).
+    pub fn path(path: &str) -> Result<Self, EscapeError> {
+        let escaped = escape::path("the environment directory", path)?;
+        Ok(Self(escape::glob(escaped.trim_end_matches('/'))))
+    }
+
+    /// The folder as written into unit files (specifiers and glob characters already
+    /// escaped: systemd expands `EnvironmentFile=` as a glob).
+    pub fn as_unit_value(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for EnvDir {
+    fn default() -> Self {
+        Self::configuration()
+    }
+}
+
+/// How to render.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RenderOptions {
+    /// Planning options (systemd version, scope, host facts).
+    pub plan: PlanOptions,
+    /// Turn every warning into an error.
+    pub strict: bool,
+    /// Where `EnvironmentFile=` points.
+    pub env_dir: EnvDir,
+}
+
+/// A rendered ecosystem and what was found on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The files.
+    pub bundle: Bundle,
+    /// Warnings, each once (empty under `strict`, which refuses instead).
+    pub warnings: Vec<Diagnostic>,
+    /// The group's memory arithmetic, for a summary line.
+    pub memory: MemoryMath,
+}
+
+/// Plans, lints and renders `ecosystem`: the bundle, or every reason it is refused.
+pub fn render_bundle(ecosystem: &Ecosystem, options: &RenderOptions) -> Result<Rendered, Rejected> {
+    let plan = plan::plan(ecosystem, &options.plan)?;
+    if options.strict && !plan.warnings.is_empty() {
+        return Err(Rejected(
+            plan.warnings
+                .into_iter()
+                .map(|w| Diagnostic {
+                    severity: Severity::Error,
+                    ..w
+                })
+                .collect(),
+        ));
+    }
+    let bundle = render_units(&plan.units, &ecosystem.source, &options.env_dir)?;
+    Ok(Rendered {
+        bundle,
+        warnings: plan.warnings,
+        memory: plan.memory,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "unit.txt", escape = "none")]
+struct UnitTemplate<'a> {
+    marker: &'a str,
+    notes: Vec<String>,
+    sections: Vec<RenderedSection<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "env.txt", escape = "none")]
+struct EnvTemplate<'a> {
+    marker: &'a str,
+    unit: &'a str,
+    lines: Vec<String>,
+}
+
+struct RenderedSection<'a> {
+    name: &'a str,
+    lines: Vec<(&'a str, Cow<'a, str>)>,
+}
+
+/// Renders every file of `units`; `source` is the ecosystem file, for diagnostics.
+pub fn render_units(
+    units: &UnitSet,
+    source: &std::path::Path,
+    env_dir: &EnvDir,
+) -> Result<Bundle, Rejected> {
+    let marker = Marker {
+        ecosystem: units.ecosystem.clone(),
+        source: units.source.clone(),
+    }
+    .line();
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for unit in &units.units {
+        match render_unit(unit, &marker, env_dir) {
+            Ok(contents) => files.push(BundleFile {
+                kind: FileKind::Unit,
+                name: unit.name.clone(),
+                mode: PUBLIC_MODE,
+                contents,
+            }),
+            Err(error) => errors.push(
+                Diagnostic::error(source, unit.origin, format!("{}: {error}", unit.name))
+                    .with_hint(hint(&error)),
+            ),
+        }
+    }
+    for env in &units.env_files {
+        let lines: Result<Vec<String>, EscapeError> = env
+            .vars
+            .iter()
+            .map(|(key, value)| escape::env_assignment(key, value))
+            .collect();
+        match lines {
+            Ok(lines) => {
+                let unit = env.name.trim_end_matches(".env");
+                files.push(BundleFile {
+                    kind: FileKind::Env,
+                    name: env.name.clone(),
+                    mode: SECRET_MODE,
+                    contents: finish(
+                        EnvTemplate {
+                            marker: &marker,
+                            unit,
+                            lines,
+                        }
+                        .render(),
+                    ),
+                });
+            }
+            Err(error) => errors.push(
+                Diagnostic::error(source, env.origin, format!("env: {error}"))
+                    .with_hint(hint(&error)),
+            ),
+        }
+    }
+    for journald in &units.journald {
+        let mut section = Section::new("Journal");
+        section.directives = journald.directives.clone();
+        let unit = Unit {
+            name: journald.name.clone(),
+            origin: None,
+            notes: journald.notes.clone(),
+            sections: vec![section],
+        };
+        match render_unit(&unit, &marker, env_dir) {
+            Ok(contents) => files.push(BundleFile {
+                kind: FileKind::Journald,
+                name: journald.name.clone(),
+                mode: PUBLIC_MODE,
+                contents,
+            }),
+            Err(error) => errors.push(Diagnostic::error(
+                source,
+                None,
+                format!("{}: {error}", journald.name),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Rejected(errors));
+    }
+    Ok(Bundle {
+        scope: units.scope,
+        ecosystem: units.ecosystem.clone(),
+        files,
+    })
+}
+
+fn hint(error: &EscapeError) -> String {
+    match error {
+        EscapeError::Control { .. } | EscapeError::Nul { .. } => {
+            "remove the control characters (line breaks cannot be part of this value)".into()
+        }
+        EscapeError::EdgeWhitespace { .. } => "remove the leading or trailing spaces".into(),
+        EscapeError::TrailingBackslash { .. } => "remove the trailing backslash".into(),
+        EscapeError::BadPath { .. } => "write an absolute path without `.`, `..` or `//`".into(),
+        EscapeError::EnvName { .. } => "rename the variable".into(),
+        _ => "change the value".into(),
+    }
+}
+
+/// Template output always ends with one line break.
+fn finish(rendered: askama::Result<String>) -> String {
+    // The templates take only strings; rendering them cannot fail.
+    let mut text = rendered.unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Escapes one value for its place in a unit file.
+fn unit_value<'a>(
+    key: &str,
+    value: &'a Value,
+    env_dir: &EnvDir,
+) -> Result<Cow<'a, str>, EscapeError> {
+    let what = || format!("{key}=");
+    match value {
+        Value::Plain(text) => {
+            if let Some(character) = text.chars().find(|c| c.is_control()) {
+                return Err(EscapeError::Control {
+                    what: what(),
+                    character,
+                });
+            }
+            Ok(Cow::Borrowed(text))
+        }
+        Value::Text(text) => escape::text(&what(), text),
+        Value::Path(path) => escape::path(&what(), path),
+        Value::Command { program, args } => escape::command_line(program, args).map(Cow::Owned),
+        Value::Quoted(text) => escape::policy_value(&what(), text).map(Cow::Owned),
+        Value::EnvFile(name) => Ok(Cow::Owned(format!(
+            "{}/{}",
+            env_dir.as_unit_value(),
+            escape::glob(&escape::specifiers(name))
+        ))),
+    }
+}
+
+fn note_line(note: &str) -> String {
+    note.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn render_unit(unit: &Unit, marker: &str, env_dir: &EnvDir) -> Result<String, EscapeError> {
+    let mut sections = Vec::with_capacity(unit.sections.len());
+    for section in &unit.sections {
+        let mut lines = Vec::with_capacity(section.directives.len());
+        for directive in &section.directives {
+            lines.push((
+                directive.key.as_ref(),
+                unit_value(&directive.key, &directive.value, env_dir)?,
+            ));
+        }
+        sections.push(RenderedSection {
+            name: &section.name,
+            lines,
+        });
+    }
+    Ok(finish(
+        UnitTemplate {
+            marker,
+            notes: unit.notes.iter().map(|n| note_line(n)).collect(),
+            sections,
+        }
+        .render(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testing::{app, ecosystem};
+
+    fn rendered(eco: &Ecosystem) -> Rendered {
+        render_bundle(eco, &RenderOptions::default()).unwrap()
+    }
+
+    fn file<'a>(bundle: &'a Bundle, name: &str) -> &'a BundleFile {
+        bundle
+            .files
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    #[test]
+    fn a_service_file_reads_as_expected() {
+        let mut a = app("email");
+        a.env
+            .insert("GREETING".into(), "100% \"sure\" $HOME".into());
+        a.command.args.push("--tag=50%$x".into());
+        let out = rendered(&ecosystem(vec![a]));
+        let service = &file(&out.bundle, "agents-email.service").contents;
+        assert!(service.starts_with(
+            "# Generated by ecosystemd for ecosystem agents from /srv/agents/ecosystem.yaml."
+        ));
+        assert!(service.contains("\n[Unit]\nDescription=email (agents ecosystem)\n"));
+        assert!(service.contains(
+            "\nExecStart=\"/usr/bin/node\" \"/srv/agents/email.js\" \"--tag=50%%$$x\"\n"
+        ));
+        assert!(service.contains("\nEnvironmentFile=%E/ecosystemd/env/agents-email.env\n"));
+        assert!(service.contains("\n[X-Ecosystemd]\nEcosystem=agents\nApp=\"email\"\n"));
+        assert!(service.ends_with("MemoryWarnPercent=90\n"), "{service}");
+        assert!(!service.contains("\nEnvironment="));
+        let env = file(&out.bundle, "agents-email.env");
+        assert_eq!(env.mode, 0o600);
+        assert!(
+            env.contents
+                .ends_with("\nGREETING=\"100% \\\"sure\\\" \\$HOME\"\n")
+        );
+    }
+
+    #[test]
+    fn the_env_dir_is_an_option() {
+        let mut a = app("email");
+        a.env.insert("A".into(), "b".into());
+        let options = RenderOptions {
+            env_dir: EnvDir::path("/run/systemd/generator/100%").unwrap(),
+            ..RenderOptions::default()
+        };
+        let out = render_bundle(&ecosystem(vec![a]), &options).unwrap();
+        assert!(
+            file(&out.bundle, "agents-email.service")
+                .contents
+                .contains("\nEnvironmentFile=/run/systemd/generator/100%%/agents-email.env\n")
+        );
+    }
+
+    #[test]
+    fn a_value_with_a_line_break_cannot_add_a_directive() {
+        let mut a = app("email");
+        a.cwd = "/srv/x\nExecStartPre=/bin/evil".into();
+        let error = render_bundle(&ecosystem(vec![a]), &RenderOptions::default()).unwrap_err();
+        assert_eq!(error.0.len(), 1);
+        assert!(
+            error.0[0].message.contains("WorkingDirectory="),
+            "{}",
+            error.0[0]
+        );
+        assert!(error.0[0].location.is_some());
+    }
+
+    #[test]
+    fn strict_turns_warnings_into_errors() {
+        let eco = ecosystem(vec![app("ghost")]);
+        let relaxed = render_bundle(&eco, &RenderOptions::default()).unwrap();
+        assert!(!relaxed.warnings.is_empty());
+        let strict = RenderOptions {
+            strict: true,
+            ..RenderOptions::default()
+        };
+        let error = render_bundle(&eco, &strict).unwrap_err();
+        assert!(error.0.iter().all(Diagnostic::is_error));
+    }
+
+    #[test]
+    fn bundle_round_trips() {
+        let out = rendered(&ecosystem(vec![app("a"), app("b c")]));
+        assert_eq!(Bundle::parse(&out.bundle.to_text()), Ok(out.bundle.clone()));
+        let names: Vec<&str> = out.bundle.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "agents-a.service",
+                r"agents-b\x20c.service",
+                "agents.target",
+                "agents.slice"
+            ]
+        );
+    }
+}

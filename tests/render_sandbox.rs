@@ -1,0 +1,361 @@
+//! Rendered units against systemd itself: the default hardening profile's exposure
+//! score, a real Node agent starting and serving under it in the sandbox, and a
+//! property test that arbitrary env values, arguments and names either are refused or
+//! reach the process exactly as written.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::Duration;
+
+use common::sandbox::Sandbox;
+use ecosystemd::bundle::{Bundle, FileKind};
+use ecosystemd::diagnostic::Location;
+use ecosystemd::ecosystem::{
+    App, Command, Ecosystem, Hardening, Instances, LogSettings, RestartPolicy, Settings,
+    SystemdOptions, WatchdogPolicy,
+};
+use ecosystemd::render::{RenderOptions, render_bundle};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agents")
+}
+
+fn app(name: &str, program: &str, args: Vec<String>, cwd: &Path) -> App {
+    App {
+        name: name.into(),
+        location: Location::new(1, 1),
+        command: Command {
+            program: program.into(),
+            args,
+            script: None,
+        },
+        cwd: cwd.to_path_buf(),
+        env: BTreeMap::new(),
+        port: None,
+        instances: Instances::Single,
+        instance_var: "NODE_APP_INSTANCE".into(),
+        increment_var: None,
+        max_memory: Some(256 << 20),
+        restart: RestartPolicy {
+            autorestart: true,
+            stop_exit_codes: Vec::new(),
+            delay: Some(Duration::from_secs(1)),
+            exp_backoff: None,
+            max_restarts: 16,
+            min_uptime: Duration::from_secs(1),
+        },
+        kill_timeout: Duration::from_millis(1600),
+        listen_timeout: None,
+        wait_ready: false,
+        cron_restart: None,
+        watch: None,
+        user: None,
+        group: None,
+        namespace: None,
+        systemd: SystemdOptions::default(),
+        watchdog: WatchdogPolicy::default(),
+    }
+}
+
+fn ecosystem(group: &str, apps: Vec<App>) -> Ecosystem {
+    let base = examples_dir();
+    Ecosystem {
+        source: base.join("ecosystem.yaml"),
+        base_dir: base,
+        settings: Settings {
+            group: group.into(),
+            prefix: format!("{group}-"),
+            target: group.into(),
+            slice: group.into(),
+            memory_budget: None,
+            logs: LogSettings::default(),
+        },
+        apps,
+        warnings: Vec::new(),
+    }
+}
+
+/// Puts a bundle's files where a system manager finds them inside the sandbox.
+fn install(sandbox: &Sandbox, bundle: &Bundle) {
+    for file in &bundle.files {
+        let path = match file.kind {
+            FileKind::Unit => sandbox.path("/run/systemd/system").join(&file.name),
+            FileKind::Env => sandbox.path("/etc/ecosystemd/env").join(&file.name),
+            FileKind::Journald => sandbox.path("/etc/systemd").join(&file.name),
+        };
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &file.contents).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(file.mode)).unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The overall exposure `systemd-analyze security --offline=yes` gives a unit file.
+fn exposure(unit: &Path) -> f64 {
+    let output = Process::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(unit)
+        .output()
+        .expect("systemd-analyze runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no score in output: {text}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let after = line.rsplit_once(": ").unwrap().1;
+    after.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn default_profile_scores_at_most_2() {
+    let mut agent = app(
+        "email",
+        "/usr/bin/node",
+        vec!["agent.js".into()],
+        &examples_dir(),
+    );
+    agent.env.insert("PORT".into(), "3001".into());
+    assert_eq!(agent.systemd.hardening, Hardening::Strict);
+    let rendered =
+        render_bundle(&ecosystem("agents", vec![agent]), &RenderOptions::default()).unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("exposure");
+    fs::create_dir_all(&dir).unwrap();
+    let file = rendered
+        .bundle
+        .files
+        .iter()
+        .find(|f| f.name == "agents-email.service")
+        .unwrap();
+    let path = dir.join(&file.name);
+    fs::write(&path, &file.contents).unwrap();
+    let score = exposure(&path);
+    fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        score <= 2.0,
+        "exposure {score} > 2.0 for\n{}",
+        file.contents
+    );
+}
+
+fn http_get(port: u16) -> Result<String, String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    Ok(response)
+}
+
+#[test]
+fn node_agent_starts_and_serves_under_the_strict_profile() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let port = free_port();
+    let mut agent = app(
+        "hello agent",
+        "/usr/bin/node",
+        vec!["agent.js".into()],
+        &examples_dir(),
+    );
+    agent.env.insert("PORT".into(), port.to_string());
+    agent
+        .env
+        .insert("AGENT_NAME".into(), "hello \"100%\" $agent".into());
+    let rendered =
+        render_bundle(&ecosystem("strict", vec![agent]), &RenderOptions::default()).unwrap();
+    install(&sandbox, &rendered.bundle);
+    sandbox.systemctl(&["daemon-reload"]);
+    let unit = r"strict-hello\x20agent.service";
+    sandbox.systemctl(&["start", "strict.target"]);
+    let body = sandbox.wait_for("the agent to answer", Duration::from_secs(30), || {
+        http_get(port).map_err(|e| {
+            let journal = sandbox.exec(&["journalctl", "--no-pager", "-n", "15"]);
+            format!(
+                "{e}; {unit} is {}:\n{}",
+                sandbox.property(unit, "ActiveState"),
+                String::from_utf8_lossy(&journal.stdout)
+            )
+        })
+    });
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains(r#""name":"hello \"100%\" $agent""#), "{body}");
+    assert_eq!(sandbox.property(unit, "DynamicUser"), "yes");
+    assert_eq!(sandbox.property(unit, "NRestarts"), "0");
+    sandbox.systemctl(&["stop", "strict.target"]);
+    sandbox.wait_for(
+        "the agent to stop",
+        Duration::from_secs(10),
+        || match sandbox.property(unit, "ActiveState").as_str() {
+            "inactive" => Ok(()),
+            other => Err(other.to_string()),
+        },
+    );
+}
+
+/// The program every case runs: writes its arguments and the environment variables
+/// named in `$CASE_VARS`, each NUL-terminated, to the file given as first argument.
+const DUMPER: &str = r#"import os, sys
+out = bytearray()
+for a in sys.argv[2:]:
+    out += os.fsencode(a) + b"\0"
+out += b"--env--\0"
+for k in os.environ.get("CASE_VARS", "").split(","):
+    if k:
+        out += os.environb.get(k.encode(), b"<unset>") + b"\0"
+with open(sys.argv[1], "wb") as f:
+    f.write(bytes(out))
+"#;
+
+/// One generated case: an app name, arguments and environment values.
+#[derive(Debug, Clone)]
+struct Case {
+    name: String,
+    args: Vec<String>,
+    values: Vec<String>,
+}
+
+fn tricky_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[%$\"'\\\\ \t\n;a-z{}@`#=\\[\\]]{0,12}",
+        "[ -~]{0,16}",
+    ]
+}
+
+fn cases(count: usize) -> Vec<Case> {
+    let strategy = (
+        tricky_string(),
+        proptest::collection::vec(tricky_string(), 0..4),
+        proptest::collection::vec(tricky_string(), 0..4),
+    );
+    let mut runner = TestRunner::deterministic();
+    (0..count)
+        .map(|_| {
+            let (name, args, values) = strategy.new_tree(&mut runner).unwrap().current();
+            Case { name, args, values }
+        })
+        .collect()
+}
+
+fn bytes_of(words: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for word in words {
+        out.extend_from_slice(word.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+#[test]
+fn arbitrary_values_are_refused_or_reach_the_process_exactly() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let mut expected = Vec::new();
+    let mut refused = 0;
+    for (index, case) in cases(40).into_iter().enumerate() {
+        let group = format!("case{index}");
+        let output = format!("/run/dump-{index}");
+        let mut args = vec!["-c".to_string(), DUMPER.to_string(), output.clone()];
+        args.extend(case.args.iter().cloned());
+        let mut agent = app(&case.name, "/usr/bin/python3", args, Path::new("/"));
+        agent.restart.autorestart = false;
+        agent.systemd.hardening = Hardening::None;
+        let names: Vec<String> = (0..case.values.len()).map(|i| format!("V{i}")).collect();
+        for (name, value) in names.iter().zip(&case.values) {
+            agent.env.insert(name.clone(), value.clone());
+        }
+        agent.env.insert("CASE_VARS".into(), names.join(","));
+        let eco = ecosystem(&group, vec![agent]);
+        match render_bundle(&eco, &RenderOptions::default()) {
+            Ok(rendered) => {
+                install(&sandbox, &rendered.bundle);
+                let unit = rendered
+                    .bundle
+                    .files
+                    .iter()
+                    .find(|f| f.name.ends_with(".service"))
+                    .unwrap()
+                    .name
+                    .clone();
+                let mut dump = bytes_of(&case.args);
+                dump.extend_from_slice(b"--env--\0");
+                dump.extend(bytes_of(&case.values));
+                expected.push((case, unit, output, dump));
+            }
+            Err(rejected) => {
+                // Refusals must be about a value that cannot be written.
+                let text = rejected.to_string();
+                assert!(
+                    text.contains("NUL")
+                        || text.contains("control character")
+                        || text.contains("whitespace")
+                        || text.contains("app name is empty"),
+                    "{case:?} refused for another reason: {text}"
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        expected.len() >= 10,
+        "only {} of 40 cases accepted",
+        expected.len()
+    );
+    sandbox.systemctl(&["daemon-reload"]);
+    for (case, unit, output, dump) in &expected {
+        let started = sandbox.exec(&["systemctl", "start", unit]);
+        assert!(
+            started.status.success(),
+            "{case:?}: {unit} did not start: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        let got = sandbox.wait_for("the dump", Duration::from_secs(10), || {
+            fs::read(sandbox.path(output)).map_err(|e| e.to_string())
+        });
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(dump),
+            "{case:?}"
+        );
+        assert_eq!(&got, dump, "{case:?}");
+        let description = sandbox.property(unit, "Description");
+        assert!(
+            description.starts_with(&case.name),
+            "{case:?}: Description={description:?}"
+        );
+    }
+    eprintln!(
+        "{} cases reached the process exactly, {refused} refused",
+        expected.len()
+    );
+}

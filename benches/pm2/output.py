@@ -27,8 +27,13 @@ def _out(argv, cwd=None):
         return ""
 
 
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def machine_facts(repo, node, pm2_version):
-    meminfo = open("/proc/meminfo").read()
+    meminfo = _read("/proc/meminfo")
     mem_kib = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
     fs = _out(["stat", "-fc", "%T", "/sys/fs/cgroup"])
     if fs == "cgroup2fs":
@@ -38,7 +43,7 @@ def machine_facts(repo, node, pm2_version):
     else:
         cgroup = "v1"
     model = ""
-    for line in open("/proc/cpuinfo"):
+    for line in _read("/proc/cpuinfo").splitlines():
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
@@ -131,7 +136,7 @@ def render(r):
     if r.get("notes"):
         lines += ["### Run notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
     if os.path.exists(NOTES):
-        lines += [open(NOTES).read().strip(), ""]
+        lines += [_read(NOTES).strip(), ""]
     return "\n".join(lines).rstrip() + "\n", plot(r)
 
 
@@ -458,7 +463,7 @@ def write(out_dir, section, svg):
     """Replaces (or appends) this section of BENCHMARKS.md; writes the plot."""
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "BENCHMARKS.md")
-    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    text = _read(path) if os.path.exists(path) else "# Benchmarks\n"
     start = text.find(SECTION + "\n")
     if start >= 0:
         after = text.find("\n## ", start + len(SECTION))

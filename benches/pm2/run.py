@@ -411,9 +411,9 @@ class Bench:
         """Starts `unit-watchdog run` inside the sandbox; returns its PID outside."""
         if "run" not in self.bins:
             return None
-        log = open(os.path.join(self.workdir, f"watchdog-{sandbox.pid}.log"), "wb")
-        proc = subprocess.Popen(sandbox.command([self.bins["run"], "run"]),
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        with open(os.path.join(self.workdir, f"watchdog-{sandbox.pid}.log"), "wb") as log:
+            proc = subprocess.Popen(sandbox.command([self.bins["run"], "run"]),
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         self.on_cleanup(proc.kill)
         ns = sandbox.pidns()
         deadline = time.monotonic() + 20
@@ -661,7 +661,7 @@ class Bench:
     def run(self):
         r = self.results
         r["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        r["loadavg_start"] = open("/proc/loadavg").read().split()[:3]
+        r["loadavg_start"] = output._read("/proc/loadavg").split()[:3]
         t0 = time.monotonic()
         self.prepare()
         for n in sorted(set(self.cfg.fleet_sizes + self.cfg.report_sizes)):
@@ -673,7 +673,7 @@ class Bench:
                              lambda: self.report_only_systemd(n))
         self.guarded("idle CPU", self.idle_phase)
         self.guarded("memory limit and crash loop", self.limits_phase)
-        r["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+        r["loadavg_end"] = output._read("/proc/loadavg").split()[:3]
         r["duration_s"] = time.monotonic() - t0
         r["missing"] = self.missing
         r["machine"] = output.machine_facts(REPO, self.node, r.get("pm2_version"))

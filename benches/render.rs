@@ -9,8 +9,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ecosystemd::diagnostic::Location;
 use ecosystemd::ecosystem::{
-    App, Command, Ecosystem, Instances, LogSettings, RestartPolicy, Settings, SystemdOptions,
-    WatchdogPolicy,
+    App, Command, Ecosystem, ExecMode, Instances, LogSettings, Output, RestartPolicy, Settings,
+    SystemdOptions, WatchdogPolicy,
 };
 use ecosystemd::render::{RenderOptions, render_bundle};
 
@@ -36,6 +36,7 @@ fn agent(index: usize) -> App {
         env,
         port: Some((10_000 + index) as u16),
         instances: Instances::Single,
+        exec_mode: ExecMode::Fork,
         instance_var: "NODE_APP_INSTANCE".into(),
         increment_var: None,
         max_memory: Some(128 << 20),
@@ -50,7 +51,13 @@ fn agent(index: usize) -> App {
         kill_timeout: Duration::from_millis(1600),
         listen_timeout: None,
         wait_ready: false,
-        cron_restart: (index % 50 == 0).then(|| ("0 3 * * *".to_string(), Location::new(1, 1))),
+        autostart: true,
+        treekill: true,
+        stdout: Output::Journal,
+        stderr: Output::Journal,
+        cron_restart: index
+            .is_multiple_of(50)
+            .then(|| ("0 3 * * *".to_string(), Location::new(1, 1))),
         watch: None,
         user: None,
         group: None,
@@ -84,7 +91,8 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("10000 apps planned", |b| {
         b.iter(|| {
-            ecosystemd::plan::plan(black_box(&ecosystem), &options.plan).map(|p| p.units.units.len())
+            ecosystemd::plan::plan(black_box(&ecosystem), &options.plan)
+                .map(|p| p.units.units.len())
         })
     });
     group.bench_function("10000 apps to bundle", |b| {

@@ -18,8 +18,8 @@ use common::sandbox::Sandbox;
 use ecosystemd::bundle::{Bundle, FileKind};
 use ecosystemd::diagnostic::Location;
 use ecosystemd::ecosystem::{
-    App, Command, Ecosystem, Hardening, Instances, LogSettings, RestartPolicy, Settings,
-    SystemdOptions, WatchdogPolicy,
+    App, Command, Ecosystem, ExecMode, Hardening, Instances, LogSettings, Output, RestartPolicy,
+    Settings, SystemdOptions, WatchdogPolicy,
 };
 use ecosystemd::render::{RenderOptions, render_bundle};
 use proptest::prelude::*;
@@ -43,6 +43,7 @@ fn app(name: &str, program: &str, args: Vec<String>, cwd: &Path) -> App {
         env: BTreeMap::new(),
         port: None,
         instances: Instances::Single,
+        exec_mode: ExecMode::Fork,
         instance_var: "NODE_APP_INSTANCE".into(),
         increment_var: None,
         max_memory: Some(256 << 20),
@@ -57,6 +58,10 @@ fn app(name: &str, program: &str, args: Vec<String>, cwd: &Path) -> App {
         kill_timeout: Duration::from_millis(1600),
         listen_timeout: None,
         wait_ready: false,
+        autostart: true,
+        treekill: true,
+        stdout: Output::Journal,
+        stderr: Output::Journal,
         cron_restart: None,
         watch: None,
         user: None,

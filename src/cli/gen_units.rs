@@ -122,7 +122,6 @@ pub fn load_and_render(input: &InputArgs) -> Result<(Ecosystem, Rendered), Rejec
         file,
         &LoadOptions {
             env: input.env.clone(),
-            ..LoadOptions::default()
         },
     )?;
     let rendered = render::render_bundle(&ecosystem, &options)?;
@@ -168,7 +167,11 @@ fn render_command(args: &RenderArgs) -> i32 {
     match &args.output_dir {
         Some(dir) => match render::files::write_to_dir(&rendered.bundle, dir) {
             Ok(written) => {
-                eprintln!("gen-units: wrote {} files under {}", written.len(), dir.display());
+                eprintln!(
+                    "gen-units: wrote {} files under {}",
+                    written.len(),
+                    dir.display()
+                );
                 EXIT_OK
             }
             Err(error) => {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::diagnostic::Location;
 use crate::ecosystem::{
-    App, Command, Ecosystem, Instances, LogSettings, RestartPolicy, Settings, SystemdOptions,
-    WatchdogPolicy,
+    App, Command, Ecosystem, ExecMode, Instances, LogSettings, Output, RestartPolicy, Settings,
+    SystemdOptions, WatchdogPolicy,
 };
 
 /// An app with PM2's defaults, running `node /srv/agents/<name>.js`.
@@ -24,6 +24,7 @@ pub fn app(name: &str) -> App {
         env: BTreeMap::new(),
         port: None,
         instances: Instances::Single,
+        exec_mode: ExecMode::Fork,
         instance_var: "NODE_APP_INSTANCE".into(),
         increment_var: None,
         max_memory: None,
@@ -38,6 +39,10 @@ pub fn app(name: &str) -> App {
         kill_timeout: Duration::from_millis(1600),
         listen_timeout: None,
         wait_ready: false,
+        autostart: true,
+        treekill: true,
+        stdout: Output::Journal,
+        stderr: Output::Journal,
         cron_restart: None,
         watch: None,
         user: None,

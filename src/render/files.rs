@@ -26,7 +26,9 @@ pub fn write_to_dir(bundle: &Bundle, dir: &Path) -> io::Result<Vec<PathBuf>> {
         fs::create_dir_all(parent)?;
         let temporary = parent.join(format!(
             ".{}.tmp-{}",
-            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
             std::process::id()
         ));
         let mut out = fs::OpenOptions::new()

@@ -1,1 +1,22 @@
-fn main() {}
+//! `unit-watchdog`: parse the command line, set up logging, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ecosystemd::cli::unit_watchdog::{UnitWatchdogCli, UnitWatchdogCommand};
+use ecosystemd::diagnostic::EXIT_FAILURE;
+
+fn main() -> ExitCode {
+    let cli = UnitWatchdogCli::parse();
+    ecosystemd::watchdog::log::init();
+    let outcome = match cli.command {
+        UnitWatchdogCommand::Run(args) => ecosystemd::watchdog::run::run_blocking(args.config()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::from(EXIT_FAILURE as u8)
+        }
+    }
+}

@@ -7,8 +7,6 @@ target="${CARGO_TARGET_DIR:-target}"
 cargo bench --locked --bench render >/dev/null
 
 {
-  echo "# Benchmarks"
-  echo
   echo "\`bash benches/run.sh\` on $(uname -m), $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end of the run, $(date -u +%Y-%m-%d)."
   echo "criterion medians (wall clock; a loaded machine inflates them)."
   echo
@@ -23,5 +21,5 @@ name = sys.argv[2].replace("_", " ")
 print(f"| render/{name} | {median / 1e6:.1f} ms |")
 PY
   done
-} > BENCHMARKS.md
-cat BENCHMARKS.md
+} | python3 benches/update_section.py "Rendering"
+sed -n '/^## Rendering/,/^## /p' BENCHMARKS.md

@@ -192,16 +192,5 @@ the same fleet, and the usual PM2 watchdog script polls every 60 s.
 EOF
 )
 
-python3 - "$section" <<'EOF'
-import pathlib, re, sys
-section = sys.argv[1].rstrip() + "\n"
-path = pathlib.Path("BENCHMARKS.md")
-text = path.read_text() if path.exists() else "# Benchmarks\n"
-pattern = re.compile(r"^## unit-watchdog run\n.*?(?=^## |\Z)", re.S | re.M)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-else:
-    text = text.rstrip() + "\n\n" + section
-path.write_text(text)
-EOF
+printf '%s\n' "$section" | sed '1{/^## unit-watchdog run$/d}' | python3 benches/update_section.py "unit-watchdog run"
 echo "$section"

@@ -10,6 +10,8 @@ pub mod bundle;
 pub mod cli;
 pub mod diagnostic;
 pub mod ecosystem;
+pub mod generator;
+pub mod install;
 pub mod marker;
 pub mod plan;
 pub mod render;

@@ -15,13 +15,15 @@ use std::process::Command as Process;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
+use ecosystemd::bundle::Scope;
 use ecosystemd::bundle::{Bundle, FileKind};
 use ecosystemd::diagnostic::Location;
 use ecosystemd::ecosystem::{
     App, Command, Ecosystem, ExecMode, Hardening, Instances, LogSettings, Output, RestartPolicy,
     Settings, SystemdOptions, WatchdogPolicy,
 };
-use ecosystemd::render::{RenderOptions, render_bundle};
+use ecosystemd::plan::PlanOptions;
+use ecosystemd::render::{EnvDir, RenderOptions, render_bundle};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -224,6 +226,72 @@ fn node_agent_starts_and_serves_under_the_strict_profile() {
             other => Err(other.to_string()),
         },
     );
+}
+
+#[test]
+fn node_agent_serves_under_the_strict_profile_in_a_user_manager() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    sandbox.systemctl(&["start", "user@0.service"]);
+    let port = free_port();
+    let mut agent = app(
+        "user agent",
+        "/usr/bin/node",
+        vec!["agent.js".into()],
+        &examples_dir(),
+    );
+    agent.env.insert("PORT".into(), port.to_string());
+    let options = RenderOptions {
+        plan: PlanOptions {
+            scope: Scope::User,
+            ..PlanOptions::default()
+        },
+        // %E is ~/.config in a user manager: keep the test inside the sandbox's /run.
+        env_dir: EnvDir::path("/run/ecosystemd-user-env").unwrap(),
+        ..RenderOptions::default()
+    };
+    let rendered = render_bundle(&ecosystem("mine", vec![agent]), &options).unwrap();
+    assert_eq!(rendered.bundle.scope, Scope::User);
+    for file in &rendered.bundle.files {
+        let path = match file.kind {
+            FileKind::Unit => sandbox.path("/run/user/0/systemd/user").join(&file.name),
+            FileKind::Env => sandbox.path("/run/ecosystemd-user-env").join(&file.name),
+            FileKind::Journald => panic!("a user bundle carries no journald files"),
+        };
+        assert!(!file.contents.contains("\nUser="), "{}", file.contents);
+        assert!(!file.contents.contains("DynamicUser"), "{}", file.contents);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &file.contents).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(file.mode)).unwrap();
+    }
+    let user = |args: &[&str]| {
+        let mut all = vec!["env", "XDG_RUNTIME_DIR=/run/user/0", "systemctl", "--user"];
+        all.extend_from_slice(args);
+        let output = sandbox.exec(&all);
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    sandbox.wait_for(
+        "the user manager",
+        Duration::from_secs(30),
+        || match user(&["is-system-running"]).as_str() {
+            "running" | "degraded" => Ok(()),
+            other => Err(other.to_string()),
+        },
+    );
+    user(&["daemon-reload"]);
+    user(&["start", "mine.target"]);
+    let unit = r"mine-user\x20agent.service";
+    let body = sandbox.wait_for("the user agent to answer", Duration::from_secs(30), || {
+        http_get(port).map_err(|e| {
+            format!(
+                "{e}; {unit}: {}",
+                user(&["status", "--no-pager", "-l", unit])
+            )
+        })
+    });
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    user(&["stop", "mine.target"]);
 }
 
 /// The program every case runs: writes its arguments and the environment variables

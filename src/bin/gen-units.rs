@@ -1,8 +1,7 @@
 //! `gen-units`: see [`ecosystemd::cli::gen_units`].
 
-use clap::Parser;
-use ecosystemd::cli::gen_units::{GenUnitsCli, run};
+use ecosystemd::cli::gen_units::{parse_invocation, run};
 
 fn main() {
-    std::process::exit(run(GenUnitsCli::parse()));
+    std::process::exit(run(parse_invocation()));
 }

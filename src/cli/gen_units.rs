@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::bundle::Scope;
+use crate::cli::BusArgs;
 use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejected};
 use crate::ecosystem::{self, Ecosystem, LoadOptions};
 use crate::plan::{PlanOptions, lint, version};
@@ -34,6 +35,69 @@ pub struct GenUnitsCli {
 pub enum GenUnitsCommand {
     /// Validate and lint FILE; write nothing.
     Check(InputArgs),
+    /// Install a bundle (from `gen-units FILE`) atomically, replacing only files this
+    /// ecosystem owns, removing its units that are no longer in the bundle, then reload.
+    Install(InstallArgs),
+    /// Stop and remove every unit and file an ecosystem owns, then reload.
+    Uninstall(UninstallArgs),
+    /// Run as a systemd generator: render every /etc/ecosystemd/*.yaml and *.json into
+    /// NORMAL_DIR (what systemd does on boot and daemon-reload).
+    Generator(GeneratorArgs),
+}
+
+/// Where to install: the system manager (default), `/run`, a user's manager, or an image.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DestinationArgs {
+    /// Use the runtime unit folder, /run/systemd/system (gone on reboot).
+    #[arg(long, conflicts_with_all = ["user", "root"])]
+    pub runtime: bool,
+    /// Work offline on the image rooted at DIR: no D-Bus, no reload.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["user", "address"])]
+    pub root: Option<PathBuf>,
+    /// The manager to tell (`--user` also installs into ~/.config/systemd/user).
+    #[command(flatten)]
+    pub bus: BusArgs,
+}
+
+/// `gen-units install`.
+#[derive(Debug, Clone, Args)]
+pub struct InstallArgs {
+    /// Read the bundle from FILE instead of stdin.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Where to install.
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+    /// Enable and start the group target, and restart units whose files changed.
+    #[arg(long)]
+    pub now: bool,
+    /// Print what would be added, changed and removed; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `gen-units uninstall`.
+#[derive(Debug, Clone, Args)]
+pub struct UninstallArgs {
+    /// Where the ecosystem is installed.
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+    /// Print what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The ecosystem's group name (as in `# ecosystemd bundle 1 ... ecosystem=GROUP`).
+    pub group: String,
+}
+
+/// `gen-units generator`: the folders systemd passes to a generator.
+#[derive(Debug, Clone, Args)]
+pub struct GeneratorArgs {
+    /// The folder for normal-priority units.
+    pub normal_dir: PathBuf,
+    /// The early folder (unused).
+    pub early_dir: Option<PathBuf>,
+    /// The late folder (unused).
+    pub late_dir: Option<PathBuf>,
 }
 
 /// Which ecosystem to read and what to render it for.
@@ -68,10 +132,28 @@ pub struct RenderArgs {
     pub output_dir: Option<PathBuf>,
 }
 
+/// Parses the command line; invoked as `ecosystemd-generator NORMAL [EARLY LATE]`
+/// (argv\[0\], a link in a generator folder), it is `gen-units generator ...`.
+pub fn parse_invocation() -> GenUnitsCli {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let invoked_as = args
+        .first()
+        .and_then(|arg0| Path::new(arg0).file_name())
+        .map(|name| name == crate::generator::GENERATOR_NAME)
+        .unwrap_or(false);
+    if invoked_as {
+        args.splice(0..1, ["gen-units".into(), "generator".into()]);
+    }
+    GenUnitsCli::parse_from(args)
+}
+
 /// Runs `gen-units` and returns its exit status.
 pub fn run(cli: GenUnitsCli) -> i32 {
     match cli.command {
         Some(GenUnitsCommand::Check(input)) => check(&input),
+        Some(GenUnitsCommand::Install(args)) => crate::install::command::install(&args),
+        Some(GenUnitsCommand::Uninstall(args)) => crate::install::command::uninstall(&args),
+        Some(GenUnitsCommand::Generator(args)) => crate::generator::run(&args),
         None => render_command(&cli.render),
     }
 }

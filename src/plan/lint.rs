@@ -66,6 +66,19 @@ pub fn parse_timespan(text: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// The value of the last of `keys` in `[Unit]`, or in `[Service]` where systemd still
+/// reads the old spellings (`StartLimitInterval=`), which comes later in the file.
+fn last_of(unit: &Unit, keys: &[&str]) -> Option<String> {
+    ["Service", "Unit"].iter().find_map(|section| {
+        unit.section(section)?
+            .directives
+            .iter()
+            .rev()
+            .find(|d| keys.contains(&d.key.as_ref()))
+            .map(|d| d.value.display())
+    })
+}
+
 /// Warns where `StartLimitIntervalSec=` is shorter than burst x `RestartSec=`: such a
 /// limit can never trip, and a crash loop restarts forever.
 pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Diagnostic>) {
@@ -73,12 +86,9 @@ pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Di
         if unit.value("Service", "Restart").as_deref() != Some("always") {
             continue;
         }
-        let interval = unit
-            .value("Unit", "StartLimitIntervalSec")
+        let interval = last_of(unit, &["StartLimitIntervalSec", "StartLimitInterval"])
             .and_then(|v| parse_timespan(&v));
-        let burst = unit
-            .value("Unit", "StartLimitBurst")
-            .and_then(|v| v.trim().parse::<u32>().ok());
+        let burst = last_of(unit, &["StartLimitBurst"]).and_then(|v| v.trim().parse::<u32>().ok());
         let delay = unit
             .value("Service", "RestartSec")
             .and_then(|v| parse_timespan(&v));
@@ -313,7 +323,7 @@ mod tests {
     fn a_raw_override_is_what_counts() {
         let eco = ecosystem(vec![]);
         let mut unit = service("60s", "5", "1s");
-        unit.sections[0].push("StartLimitIntervalSec", Value::Text("2s".into()));
+        unit.sections[0].push("StartLimitInterval", Value::Text("2s".into()));
         let mut w = Vec::new();
         start_limits(&eco, &[unit], &mut w);
         assert_eq!(w.len(), 1);

@@ -265,8 +265,8 @@ pub(crate) fn absolute_source(ecosystem: &Ecosystem) -> String {
 pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Rejected> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let mut units = Vec::new();
-    let mut env_files = Vec::new();
+    let mut units = Vec::with_capacity(ecosystem.apps.len() + 2);
+    let mut env_files = Vec::with_capacity(ecosystem.apps.len());
     let mut wanted = Vec::new();
 
     group::check_names(ecosystem, &mut errors);

@@ -370,4 +370,87 @@ mod tests {
         );
         assert!(policy_value("App", "a\x07").is_err());
     }
+
+    /// systemd's reading of one double-quoted `ExecStart=` word, after specifier
+    /// expansion (`%%`) and with `$$` as its run-time expansion leaves it.
+    fn read_command_word(word: &str) -> String {
+        let inner = word.strip_prefix('"').unwrap().strip_suffix('"').unwrap();
+        let inner = inner.replace("%%", "%");
+        let mut out = String::new();
+        let mut chars = inner.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next().unwrap() {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'x' => {
+                        let hex: String = [chars.next().unwrap(), chars.next().unwrap()]
+                            .iter()
+                            .collect();
+                        out.push(u8::from_str_radix(&hex, 16).unwrap() as char);
+                    }
+                    other => out.push(other),
+                },
+                '"' => panic!("unescaped quote in {word:?}"),
+                '$' => {
+                    assert_eq!(chars.next(), Some('$'), "lone $ in {word:?}");
+                    out.push('$');
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// systemd's reading of a `NAME="value"` environment file line (env-file.c).
+    fn read_env_assignment(line: &str) -> (String, String) {
+        let (name, quoted) = line.split_once('=').unwrap();
+        let inner = quoted.strip_prefix('"').unwrap().strip_suffix('"').unwrap();
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    let next = chars.next().unwrap();
+                    assert!("\"\\`$".contains(next), "needless escape in {line:?}");
+                    out.push(next);
+                }
+                '"' => panic!("unescaped quote in {line:?}"),
+                c => out.push(c),
+            }
+        }
+        (name.to_string(), out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn command_words_read_back_exactly(value in "\\PC*|[%$\"'\\\\ \t\n;\\x01\\x7f]{0,16}") {
+            match command_word("a", &value) {
+                Ok(word) => {
+                    proptest::prop_assert!(!word.chars().any(char::is_control), "{word:?}");
+                    proptest::prop_assert_eq!(read_command_word(&word), value);
+                }
+                Err(_) => proptest::prop_assert!(value.contains('\0')),
+            }
+        }
+
+        #[test]
+        fn env_values_read_back_exactly(value in "\\PC*|[%$`\"'\\\\ \t\n#=]{0,16}") {
+            match env_assignment("NAME", &value) {
+                Ok(line) => {
+                    proptest::prop_assert_eq!(read_env_assignment(&line), ("NAME".to_string(), value));
+                }
+                Err(_) => proptest::prop_assert!(value.contains('\0')),
+            }
+        }
+
+        #[test]
+        fn text_is_one_line_or_refused(value in "\\PC*|[%a \\\\\n\t]{0,12}") {
+            if let Ok(text) = text("d", &value) {
+                proptest::prop_assert!(!text.contains(['\n', '\r']));
+                proptest::prop_assert!(!text.ends_with('\\'));
+                proptest::prop_assert_eq!(text.replace("%%", "%"), value);
+            }
+        }
+    }
 }

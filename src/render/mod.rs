@@ -104,7 +104,7 @@ pub fn render_bundle(ecosystem: &Ecosystem, options: &RenderOptions) -> Result<R
 #[template(path = "unit.txt", escape = "none")]
 struct UnitTemplate<'a> {
     marker: &'a str,
-    notes: Vec<String>,
+    notes: Vec<Cow<'a, str>>,
     sections: Vec<RenderedSection<'a>>,
 }
 
@@ -133,7 +133,8 @@ pub fn render_units(
     }
     .line();
     let mut errors = Vec::new();
-    let mut files = Vec::new();
+    let mut files =
+        Vec::with_capacity(units.units.len() + units.env_files.len() + units.journald.len());
     for unit in &units.units {
         match render_unit(unit, &marker, env_dir) {
             Ok(contents) => files.push(BundleFile {
@@ -161,14 +162,11 @@ pub fn render_units(
                     kind: FileKind::Env,
                     name: env.name.clone(),
                     mode: SECRET_MODE,
-                    contents: finish(
-                        EnvTemplate {
-                            marker: &marker,
-                            unit,
-                            lines,
-                        }
-                        .render(),
-                    ),
+                    contents: finish(&EnvTemplate {
+                        marker: &marker,
+                        unit,
+                        lines,
+                    }),
                 });
             }
             Err(error) => errors.push(
@@ -223,10 +221,12 @@ fn hint(error: &EscapeError) -> String {
     }
 }
 
-/// Template output always ends with one line break.
-fn finish(rendered: askama::Result<String>) -> String {
-    // The templates take only strings; rendering them cannot fail.
-    let mut text = rendered.unwrap_or_default();
+/// Renders `template` into a buffer sized for a typical unit, ending with one line
+/// break.
+fn finish(template: &impl Template) -> String {
+    let mut text = String::with_capacity(4096);
+    // The templates take only strings; writing them into a String cannot fail.
+    let _ = template.render_into(&mut text);
     text.push('\n');
     text
 }
@@ -260,10 +260,16 @@ fn unit_value<'a>(
     }
 }
 
-fn note_line(note: &str) -> String {
-    note.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+fn note_line(note: &str) -> Cow<'_, str> {
+    if note.contains(|c: char| c.is_control()) {
+        Cow::Owned(
+            note.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(note)
+    }
 }
 
 fn render_unit(unit: &Unit, marker: &str, env_dir: &EnvDir) -> Result<String, EscapeError> {
@@ -281,14 +287,11 @@ fn render_unit(unit: &Unit, marker: &str, env_dir: &EnvDir) -> Result<String, Es
             lines,
         });
     }
-    Ok(finish(
-        UnitTemplate {
-            marker,
-            notes: unit.notes.iter().map(|n| note_line(n)).collect(),
-            sections,
-        }
-        .render(),
-    ))
+    Ok(finish(&UnitTemplate {
+        marker,
+        notes: unit.notes.iter().map(|n| note_line(n)).collect(),
+        sections,
+    }))
 }
 
 #[cfg(test)]

@@ -37,3 +37,5 @@ pub async fn connect(target: &BusTarget) -> zbus::Result<Connection> {
 pub async fn manager(connection: &Connection) -> zbus::Result<ManagerProxy<'static>> {
     ManagerProxy::new(connection).await
 }
+
+pub mod manager_calls;

@@ -118,9 +118,10 @@ class Pm2:
 
 # --- systemd ---------------------------------------------------------------------------
 
-def ecosystem_yaml(apps, script, node):
+def ecosystem_yaml(apps, script, node, hardening=None):
     """The same apps as an ecosystem file for gen-units (PM2's schema, YAML)."""
-    lines = ["apps:"]
+    lines = [f"hardening: {hardening}"] if hardening else []
+    lines.append("apps:")
     for app in apps:
         lines += [
             f"  - name: {app.name}",
@@ -226,13 +227,14 @@ class SystemdSide:
             return "units rendered by gen-units, copied in, systemctl start"
         return "hand-written units (gen-units not built), systemctl start"
 
-    def start(self, group, apps):
-        """Renders, installs and starts the group; returns the monotonic start time."""
+    def start(self, group, apps, hardening=None):
+        """Renders, installs and starts the group; returns the monotonic start time.
+        `command_s` is then how long the command that did it took."""
         t0 = time.monotonic()
         if self.gen_units:
             path = os.path.join(self.workdir, f"{group}.yaml")
             with open(path, "w") as f:
-                f.write(ecosystem_yaml(apps, self.script, self.node))
+                f.write(ecosystem_yaml(apps, self.script, self.node, hardening))
             render = subprocess.run([self.gen_units, path], capture_output=True, text=True,
                                     timeout=120)
             if render.returncode != 0:
@@ -260,6 +262,7 @@ class SystemdSide:
             self.target = f"{group}.target"
             self.sandbox.systemctl("daemon-reload")
             self.sandbox.systemctl("start", self.target, timeout=300)
+        self.command_s = time.monotonic() - t0
         return t0
 
     def _copy_bundle(self, text):

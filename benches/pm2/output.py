@@ -211,6 +211,7 @@ def _main_table(r):
 
     for n, per in sorted(r["startup"].items(), key=lambda kv: int(kv[0])):
         row(f"start-up: {n} agents answering HTTP (s)", per)
+        row("… of which the start command (s)", r.get("startup_command", {}).get(n, {}))
     missing = r.get("missing", {})
     for n in sorted(r["memory"], key=int):
         for kind in ("rss", "pss"):
@@ -236,9 +237,18 @@ def _main_table(r):
     rec = r.get("recovery", {})
     if rec:
         row("recovery after `kill -9` until HTTP answers (s)",
-            {"node": "no supervisor", **rec}, 3)
+            {"node": "no supervisor", **{k: v for k, v in rec.items() if k in LABELS}}, 3)
         row("… of which until the new process exists (s)",
-            {"node": "–", **r.get("respawn", {})}, 3)
+            {"node": "–", **{k: v for k, v in r.get("respawn", {}).items()
+                              if k in LABELS}}, 3)
+        if "systemd-plain" in rec:
+            row("recovery, the same units without hardening (`hardening: none`) (s)",
+                {"node": "–", "pm2": rec.get("pm2"), "pm2-nopmx": rec.get("pm2-nopmx"),
+                 "systemd": rec["systemd-plain"]}, 3)
+            row("… of which until the new process exists (s)",
+                {"node": "–", "pm2": r["respawn"].get("pm2"),
+                 "pm2-nopmx": r["respawn"].get("pm2-nopmx"),
+                 "systemd": r["respawn"].get("systemd-plain")}, 3)
     idle = r.get("idle", {})
     if idle:
         sl = idle["slices"]

@@ -218,6 +218,7 @@ class Bench:
                                       env={"PATH": "/usr/bin:/bin", **a.environment()})
                      for a in apps]
             self.direct = procs
+            self.start_command_s = time.monotonic() - t0
             self.on_cleanup(lambda: [p.kill() for p in procs])
         elif variant.startswith("pm2"):
             config = os.path.join(self.workdir, f"{variant}-{len(apps)}.config.js")
@@ -226,6 +227,7 @@ class Bench:
                                          pmx=(variant != "pm2-nopmx")))
             t0 = time.monotonic()
             pm2.run("start", config)
+            self.start_command_s = time.monotonic() - t0
         else:
             t0 = side.start(group, apps)
         return probe.wait_serving([a.port for a in apps], t0, 30 + 0.5 * len(apps))
@@ -380,14 +382,17 @@ class Bench:
             pid1_empty = probe.sum_memory_mib([sandbox.pid])
             side = self.systemd_side(sandbox)
             self.results["systemd_how"] = side.how()
-        times = []
+        times, commands = [], []
         for rep in range(self.cfg.reps):
             t = self.start_fleet(variant, apps, pm2, side, group=f"bench{n}")
             times.append(t)
+            commands.append(side.command_s if side else self.start_command_s)
             self.log(f"N={n} {variant}: all answering after {t:.2f} s")
             if rep < self.cfg.reps - 1:
                 self.stop_fleet(variant, apps, pm2, side)
         startup[variant] = times
+        self.results.setdefault("startup_command", {}).setdefault(str(n), {})[variant] = \
+            commands
         supervisors = {}
         if pm2:
             supervisors["daemon"] = pm2.daemon_pid()
@@ -402,6 +407,12 @@ class Bench:
         if first and variant != "node":
             self.measure_recovery(variant, apps, sandbox)
         self.stop_fleet(variant, apps, pm2, side)
+        if first and side and side.gen_units:
+            # The same units without the hardening set: what it costs at each restart.
+            side.start(f"plain{n}", apps, hardening="none")
+            probe.wait_serving([a.port for a in apps], time.monotonic(), 30 + 0.5 * n)
+            self.measure_recovery("systemd-plain", apps, sandbox)
+            self.stop_fleet(variant, apps, pm2, side)
         if pm2:
             pm2.kill()
         if sandbox:

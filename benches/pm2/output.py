@@ -150,7 +150,9 @@ def _method(r):
         f"- Each figure is `median (min–max)` over {cfg['reps']} repetitions unless "
         f"said otherwise; reports over {cfg['report_reps']}. Agents listen on 127.0.0.1 "
         "only. systemd runs as PID 1 of a private PID and mount namespace (the project's "
-        "test sandbox), sharing the host's kernel, network and disk.",
+        "test sandbox), sharing the host's kernel, network and disk. PM2 runs from its "
+        "own folder with its own `PM2_HOME` and a minimal environment (`PATH`, `HOME`, "
+        "`PM2_HOME`, `LANG`), which PM2 copies into every app and into `pm2 jlist`.",
         "- Start-up: from the command that starts the fleet (`pm2 start ecosystem.config.js` "
         "with the daemon already up; on the systemd side render, install and start, or "
         "`systemctl start` of the group target) until every agent has answered an HTTP "
@@ -176,13 +178,16 @@ def _method(r):
         "of a slice: 0.00 means not one tick).",
         f"- Memory limit: {cfg['grow_agents']} agents grow by {lim.get('rate')} MiB/s, "
         f"starting {cfg['grow_stagger_s']} s apart (so they meet PM2's "
-        f"{lim.get('pm2_interval_s')} s memory check at different phases), with "
+        f"{lim.get('pm2_interval_s')} s memory check at different phases"
+        + (", shortened through `PM2_WORKER_INTERVAL` for --quick" if cfg["quick"] else "")
+        + "), with "
         f"`max_memory_restart: {lim.get('limit')}` (`MemoryMax=` on the systemd side); "
         "RSS is sampled every 20–30 ms until the supervisor replaces the process.",
         f"- Crash loop: {cfg['crash_agents']} agents exit {crash.get('exit_after_ms')} ms "
         f"after start, with `max_restarts: {crash.get('max_restarts')}` and "
         f"`restart_delay: {crash.get('restart_delay_ms')}` (and the units rendered from "
-        "the same), observed until both supervisors stop them or the observation window "
+        "the same; `unit-watchdog run` is not running here, so the units' own start limit "
+        "is measured), observed until both supervisors stop them or the observation window "
         "ends.",
         "",
     ]

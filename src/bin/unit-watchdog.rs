@@ -11,6 +11,9 @@ fn main() -> ExitCode {
     ecosystemd::watchdog::log::init();
     let outcome = match cli.command {
         UnitWatchdogCommand::Run(args) => ecosystemd::watchdog::run::run_blocking(args.config()),
+        UnitWatchdogCommand::Report(args) => {
+            return ExitCode::from(ecosystemd::report::run(&args) as u8);
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

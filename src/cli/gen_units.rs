@@ -43,6 +43,12 @@ pub enum GenUnitsCommand {
     /// Run as a systemd generator: render every /etc/ecosystemd/*.yaml and *.json into
     /// NORMAL_DIR (what systemd does on boot and daemon-reload).
     Generator(GeneratorArgs),
+    /// Convert a PM2 ecosystem file into an annotated ecosystem.yaml.
+    ///
+    /// Reads ecosystem.config.js (also .cjs and .mjs), .json, .json5 or .yaml and
+    /// writes the same apps as YAML, with a comment above each attribute whose meaning
+    /// changes under systemd.
+    Import(ImportArgs),
 }
 
 /// Where to install: the system manager (default), `/run`, a user's manager, or an image.
@@ -100,6 +106,28 @@ pub struct GeneratorArgs {
     pub late_dir: Option<PathBuf>,
 }
 
+/// Arguments of `gen-units import`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "JavaScript files are evaluated with Node.js, as `pm2 start` does: \
+    in the file's folder, without network (a network namespace of their own) and with a \
+    time limit. JSON and YAML files are read directly."
+)]
+pub struct ImportArgs {
+    /// The PM2 ecosystem file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Write the YAML to this file instead of standard output.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// The Node.js program that evaluates JavaScript files.
+    #[arg(long, value_name = "PROGRAM", default_value = "node")]
+    pub node: String,
+    /// Stop evaluating a JavaScript file after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+}
+
 /// Which ecosystem to read and what to render it for.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
@@ -154,6 +182,7 @@ pub fn run(cli: GenUnitsCli) -> i32 {
         Some(GenUnitsCommand::Install(args)) => crate::install::command::install(&args),
         Some(GenUnitsCommand::Uninstall(args)) => crate::install::command::uninstall(&args),
         Some(GenUnitsCommand::Generator(args)) => crate::generator::run(&args),
+        Some(GenUnitsCommand::Import(args)) => crate::import::run(&args),
         None => render_command(&cli.render),
     }
 }

@@ -29,9 +29,10 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 pub use model::*;
+pub use node::{Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Location, Rejected};
-use node::{Node, Value, shown};
+use node::shown;
 use reader::Reader;
 
 /// How to read an ecosystem file.
@@ -143,6 +144,13 @@ pub fn parse_with_search_path(
         errors.sort_by_key(|d| d.location);
         Err(Rejected(errors))
     }
+}
+
+/// Reads `text` into the located document tree only, without the schema: the same
+/// syntax as [`parse`] (format by `path`'s extension, else sniffed), for tools that
+/// convert ecosystem files rather than validate them (`gen-units import`).
+pub fn syntax_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
+    read_tree(text.strip_prefix('\u{feff}').unwrap_or(text), path)
 }
 
 fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {

@@ -39,3 +39,6 @@ pub async fn manager(connection: &Connection) -> zbus::Result<ManagerProxy<'stat
 }
 
 pub mod manager_calls;
+
+/// Batched property reads for many units at once.
+pub mod snapshot;

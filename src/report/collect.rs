@@ -1,0 +1,206 @@
+//! Gathering the facts: the managed services over D-Bus, each with the policy from its
+//! unit file, and their events from the watchdog's history or the journal.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+
+use super::classify::{Context, UnitFacts};
+use super::events::{self, Events};
+use super::model::{CgroupMemory, RestartsSource};
+use crate::systemd::BusTarget;
+use crate::systemd::snapshot::{self, ServiceSnapshot};
+use crate::unit_policy::UnitPolicy;
+use crate::watchdog::history::History;
+
+/// Where to take restarts within the window from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    /// The watchdog's state file when it exists, else the journal, else none.
+    Auto,
+    /// Only the watchdog's state file.
+    WatchdogHistory,
+    /// Only the journal.
+    Journal,
+    /// Neither: lifetime counts only.
+    None,
+}
+
+/// What to collect.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The manager to ask.
+    pub bus: BusTarget,
+    /// Only this ecosystem's units, when set.
+    pub ecosystem: Option<String>,
+    /// Where restarts within the window come from.
+    pub events: EventSource,
+    /// The watchdog's state file.
+    pub state_file: PathBuf,
+    /// The window given on the command line, if any (for how far back to read).
+    pub window: Option<Duration>,
+}
+
+/// The managed services with their policies and events, and the snapshot's context.
+pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
+    let connection = crate::systemd::connect(&request.bus)
+        .await
+        .with_context(|| format!("cannot reach systemd on {}", describe(&request.bus)))?;
+    let services = managed_services(&connection, request.ecosystem.clone())
+        .await
+        .context("cannot read the units from systemd")?;
+    let now_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let longest_window = services
+        .iter()
+        .map(|(_, policy)| request.window.unwrap_or(policy.watchdog.crash_loop_window))
+        .max()
+        .unwrap_or(Duration::ZERO);
+    let since = (now_us / 1_000_000).saturating_sub(longest_window.as_secs());
+    let user = request.bus == BusTarget::User;
+    let (source, mut events) = read_events(request.events, &request.state_file, since, user)?;
+    let facts = services
+        .into_iter()
+        .map(|(snapshot, policy)| {
+            let unit_events = (source != RestartsSource::None)
+                .then(|| events.remove(&snapshot.name).unwrap_or_default());
+            UnitFacts {
+                snapshot,
+                policy,
+                events: unit_events,
+            }
+        })
+        .collect();
+    let context = Context {
+        now_us,
+        cgroup_memory: cgroup_memory(Path::new("/sys/fs/cgroup")),
+        restarts_source: source,
+    };
+    Ok((facts, context))
+}
+
+/// Every loaded service whose unit file has an `[X-Ecosystemd]` section (of `ecosystem`
+/// when given), with that policy: one listing, then all units' reads in flight together.
+pub async fn managed_services(
+    connection: &zbus::Connection,
+    ecosystem: Option<String>,
+) -> zbus::Result<Vec<(ServiceSnapshot, UnitPolicy)>> {
+    let listed = snapshot::list_units(connection, &["*.service".to_string()]).await?;
+    snapshot::services(connection, listed, move |_, fragment_path| {
+        if fragment_path.is_empty() {
+            return None;
+        }
+        let text = std::fs::read_to_string(fragment_path).ok()?;
+        let policy = UnitPolicy::from_unit_text(&text)?;
+        match &ecosystem {
+            Some(wanted) if *wanted != policy.ecosystem => None,
+            _ => Some(policy),
+        }
+    })
+    .await
+}
+
+/// The events from the chosen source, and which source answered.
+fn read_events(
+    wanted: EventSource,
+    state_file: &Path,
+    since: u64,
+    user: bool,
+) -> anyhow::Result<(RestartsSource, Events)> {
+    let history = || -> anyhow::Result<Events> {
+        let history = History::load(state_file).with_context(|| {
+            format!(
+                "cannot read the watchdog's history {}",
+                state_file.display()
+            )
+        })?;
+        Ok(events::from_history(&history))
+    };
+    let journal_or_none = || match events::read_journal(since, user) {
+        Ok(events) => (RestartsSource::Journal, events),
+        Err(e) => {
+            eprintln!("unit-watchdog report: no restarts within the window: {e}");
+            (RestartsSource::None, Events::new())
+        }
+    };
+    match wanted {
+        EventSource::WatchdogHistory => Ok((RestartsSource::WatchdogHistory, history()?)),
+        EventSource::Journal => Ok((
+            RestartsSource::Journal,
+            events::read_journal(since, user).context("cannot read the journal")?,
+        )),
+        EventSource::None => Ok((RestartsSource::None, Events::new())),
+        EventSource::Auto if state_file.exists() => match history() {
+            Ok(events) => Ok((RestartsSource::WatchdogHistory, events)),
+            Err(e) => {
+                eprintln!("unit-watchdog report: {e:#}; reading the journal instead");
+                Ok(journal_or_none())
+            }
+        },
+        EventSource::Auto => Ok(journal_or_none()),
+    }
+}
+
+/// Which hierarchy the memory controller is on, from the cgroup mount at `root`.
+pub fn cgroup_memory(root: &Path) -> CgroupMemory {
+    let unified = std::fs::read_to_string(root.join("cgroup.controllers"));
+    match unified {
+        Ok(controllers) if controllers.split_whitespace().any(|c| c == "memory") => {
+            CgroupMemory::V2
+        }
+        _ if root.join("memory").is_dir() => CgroupMemory::V1,
+        _ => CgroupMemory::Unknown,
+    }
+}
+
+fn describe(target: &BusTarget) -> String {
+    match target {
+        BusTarget::System => "the system bus".to_string(),
+        BusTarget::User => "the user bus".to_string(),
+        BusTarget::Address(address) => format!("the D-Bus address {address}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_version_from_the_mount() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-cgroup-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        assert_eq!(cgroup_memory(&dir), CgroupMemory::Unknown);
+        std::fs::create_dir(dir.join("memory")).expect("v1 dir");
+        assert_eq!(cgroup_memory(&dir), CgroupMemory::V1);
+        std::fs::write(dir.join("cgroup.controllers"), "cpu io memory pids\n").expect("v2");
+        assert_eq!(cgroup_memory(&dir), CgroupMemory::V2);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_missing_history_is_an_error_only_when_asked_for() {
+        let missing = Path::new("/nonexistent/ecosystemd/state.json");
+        // History::load treats a missing file as empty: asked for, it is an empty history.
+        let (source, events) =
+            read_events(EventSource::WatchdogHistory, missing, 0, false).expect("empty");
+        assert_eq!(source, RestartsSource::WatchdogHistory);
+        assert!(events.is_empty());
+        let (source, _) = read_events(EventSource::None, missing, 0, false).expect("none");
+        assert_eq!(source, RestartsSource::None);
+    }
+
+    #[test]
+    fn a_corrupt_history_is_an_error_when_asked_for_and_skipped_in_auto() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-corrupt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let state = dir.join("state.json");
+        std::fs::write(&state, "{ not json").expect("corrupt file");
+        assert!(read_events(EventSource::WatchdogHistory, &state, 0, false).is_err());
+        let (source, _) = read_events(EventSource::Auto, &state, 0, false).expect("auto");
+        assert_ne!(source, RestartsSource::WatchdogHistory);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

@@ -1,0 +1,2 @@
+// Never finishes: the import's time limit stops it.
+for (;;) {}

@@ -1,0 +1,5 @@
+module.exports = {
+  apps: [
+    { name: 'broken' script: 'x.js' },
+  ],
+};

@@ -1,0 +1,136 @@
+//! `gen-units import` as a user runs it: exit statuses, standard output or `-o FILE`,
+//! and nothing written when the input is refused.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(name)
+}
+
+fn gen_units(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gen-units"))
+        .args(args)
+        .output()
+        .expect("gen-units runs")
+}
+
+/// A fresh folder under the target dir's temporary space.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("import-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+fn node_present() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn yaml_goes_to_stdout() {
+    let output = gen_units(&["import", corpus("agents.yaml").to_str().expect("utf-8")]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let yaml = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        yaml.starts_with("# Converted from agents.yaml by gen-units import."),
+        "{yaml}"
+    );
+    assert!(yaml.contains("name: search-indexer"), "{yaml}");
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let dir = scratch("output");
+    let out = dir.join("ecosystem.yaml");
+    let output = gen_units(&[
+        "import",
+        corpus("bare-list.json").to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout.is_empty());
+    let yaml = std::fs::read_to_string(&out).expect("written");
+    assert!(yaml.contains("- name: mailer"), "{yaml}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: written to another folder than the original"),
+        "{stderr}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn missing_node_exits_2_with_a_hint_and_writes_nothing() {
+    let dir = scratch("no-node");
+    let out = dir.join("ecosystem.yaml");
+    let output = gen_units(&[
+        "import",
+        corpus("cluster.config.js").to_str().expect("utf-8"),
+        "--node",
+        "/nonexistent/node",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cluster.config.js: error: `/nonexistent/node` (Node.js) was not found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: install Node.js"), "{stderr}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn bad_javascript_exits_2_with_its_location() {
+    if !node_present() {
+        return;
+    }
+    let output = gen_units(&[
+        "import",
+        corpus("bad/syntax.config.js").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("syntax.config.js:3: error: evaluating with Node.js failed: SyntaxError"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn refuses_to_overwrite_its_input() {
+    let dir = scratch("same");
+    let file = dir.join("ecosystem.yaml");
+    std::fs::write(&file, "apps: []\n").expect("write");
+    let path = file.to_str().expect("utf-8");
+    let output = gen_units(&["import", path, "-o", path]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "apps: []\n");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -12,6 +12,7 @@ import subprocess
 
 SECTION = "## PM2 side by side"
 PLOT = "benches/pm2/report-latency.svg"
+RESULTS = "benches/pm2/results.json"
 NOTES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
 LABELS = {"node": "node, started directly", "pm2": "PM2 (defaults)",
           "pm2-nopmx": "PM2 (`pmx: false`)", "systemd": "systemd + ecosystemd"}

@@ -751,6 +751,9 @@ def main():
     section, svg = output.render(bench.results)
     if out_dir:
         output.write(out_dir, section, svg)
+        # The raw figures, so the section can be written again (--render) without a rerun.
+        with open(os.path.join(out_dir, output.RESULTS), "w") as f:
+            json.dump(bench.results, f, indent=1)
         print(f"wrote {os.path.join(out_dir, 'BENCHMARKS.md')} and "
               f"{os.path.join(out_dir, output.PLOT)}")
     else:

@@ -8,17 +8,17 @@ cargo bench --locked --bench render >/dev/null
 
 {
   echo "\`bash benches/run.sh\` on $(uname -m), $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end of the run, $(date -u +%Y-%m-%d)."
-  echo "criterion medians (wall clock; a loaded machine inflates them)."
+  echo "criterion medians: \`render/\` is wall-clock time (a loaded machine inflates it), \`render-cpu/\` the CPU time of the rendering thread."
   echo
   echo "| benchmark | median |"
   echo "|---|---|"
-  for estimates in "$target"/criterion/render/*/new/estimates.json; do
-    name=$(basename "$(dirname "$(dirname "$estimates")")")
+  for estimates in "$target"/criterion/render*/*/new/estimates.json; do
+    name=$(basename "$(dirname "$(dirname "$(dirname "$estimates")")")")/$(basename "$(dirname "$(dirname "$estimates")")")
     python3 - "$estimates" "$name" <<'PY'
 import json, sys
 median = json.load(open(sys.argv[1]))["median"]["point_estimate"]  # nanoseconds
 name = sys.argv[2].replace("_", " ")
-print(f"| render/{name} | {median / 1e6:.1f} ms |")
+print(f"| {name} | {median / 1e6:.1f} ms |")
 PY
   done
 } | python3 benches/update_section.py "Rendering"

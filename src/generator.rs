@@ -105,7 +105,25 @@ pub fn run(args: &GeneratorArgs) -> i32 {
     for note in notes {
         log(Level::Warning, &note);
     }
-    let render = |source: &Path, env_dir: &Path| -> Result<(Bundle, Vec<String>), String> {
+    let render = renderer(options);
+    let summary = generate(Path::new(CONFIG_DIR), &args.normal_dir, &render, &mut log);
+    log(
+        Level::Info,
+        &format!(
+            "{} ecosystem files rendered, {} skipped",
+            summary.rendered.len(),
+            summary.skipped.len()
+        ),
+    );
+    EXIT_OK
+}
+
+/// The generator's rendering: load and validate an ecosystem file, render it with
+/// `options` and its environment files in the given folder.
+pub fn renderer(
+    options: RenderOptions,
+) -> impl Fn(&Path, &Path) -> Result<(Bundle, Vec<String>), String> {
+    move |source, env_dir| {
         let ecosystem = crate::ecosystem::load(source, &LoadOptions::default())
             .map_err(|rejected| rejected.to_string())?;
         let env_dir = EnvDir::path(&env_dir.display().to_string())
@@ -117,17 +135,7 @@ pub fn run(args: &GeneratorArgs) -> i32 {
         let rendered = render_bundle(&ecosystem, &options).map_err(|r| r.to_string())?;
         let warnings = rendered.warnings.iter().map(ToString::to_string).collect();
         Ok((rendered.bundle, warnings))
-    };
-    let summary = generate(Path::new(CONFIG_DIR), &args.normal_dir, &render, &mut log);
-    log(
-        Level::Info,
-        &format!(
-            "{} ecosystem files rendered, {} skipped",
-            summary.rendered.len(),
-            summary.skipped.len()
-        ),
-    );
-    EXIT_OK
+    }
 }
 
 /// How serious a generator log line is (kernel log levels).
@@ -334,8 +342,15 @@ mod tests {
 
     #[test]
     fn a_bad_file_or_a_clash_skips_only_that_file() {
+        struct Removed(PathBuf);
+        impl Drop for Removed {
+            fn drop(&mut self) {
+                let _ = fs::remove_dir_all(&self.0);
+            }
+        }
         let base =
             std::env::temp_dir().join(format!("ecosystemd-generator-{}", std::process::id()));
+        let _cleanup = Removed(base.clone());
         let config = base.join("config");
         let out = base.join("out");
         fs::create_dir_all(&config).unwrap();
@@ -386,6 +401,5 @@ mod tests {
             fs::read_link(out.join("multi-user.target.wants/c-json.service")).unwrap(),
             out.join("c-json.service")
         );
-        fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -24,6 +24,7 @@ use ecosystemd::ecosystem::{
 };
 use ecosystemd::plan::PlanOptions;
 use ecosystemd::render::{EnvDir, RenderOptions, render_bundle};
+use ecosystemd::unit_policy::UnitPolicy;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -372,14 +373,16 @@ fn arbitrary_values_are_refused_or_reach_the_process_exactly() {
         match render_bundle(&eco, &RenderOptions::default()) {
             Ok(rendered) => {
                 install(&sandbox, &rendered.bundle);
-                let unit = rendered
+                let file = rendered
                     .bundle
                     .files
                     .iter()
                     .find(|f| f.name.ends_with(".service"))
-                    .unwrap()
-                    .name
-                    .clone();
+                    .unwrap();
+                // The watchdog reads the app's name back from the unit file.
+                let policy = UnitPolicy::from_unit_text(&file.contents).unwrap();
+                assert_eq!(policy.app, case.name, "{}", file.contents);
+                let unit = file.name.clone();
                 let mut dump = bytes_of(&case.args);
                 dump.extend_from_slice(b"--env--\0");
                 dump.extend(bytes_of(&case.values));

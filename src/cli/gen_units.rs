@@ -17,7 +17,6 @@ use crate::render::{self, EnvDir, RenderOptions, Rendered};
 #[command(
     name = "gen-units",
     version,
-    about,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]

@@ -12,7 +12,7 @@ use crate::watchdog::run::RunConfig;
 
 /// Watch the units of an ecosystem over D-Bus, and report on them.
 #[derive(Debug, Parser)]
-#[command(name = "unit-watchdog", version, about)]
+#[command(name = "unit-watchdog", version)]
 pub struct UnitWatchdogCli {
     /// What to do.
     #[command(subcommand)]

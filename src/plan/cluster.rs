@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostic;
-use crate::ecosystem::{App, Ecosystem, Instances};
+use crate::ecosystem::{App, Ecosystem, ExecMode, Instances};
 
 use super::{PlanOptions, app_error, app_warning, names};
 
@@ -118,10 +118,16 @@ fn expand(
                     app_warning(
                         ecosystem,
                         app,
-                        format!(
-                            "{n} cluster instances would all listen on port {}: PM2 shared it through Node's cluster module, separate units cannot",
-                            app.port.unwrap_or_default()
-                        ),
+                        match app.exec_mode {
+                            ExecMode::Cluster => format!(
+                                "{n} cluster instances would all listen on port {}: PM2 shared it through Node's cluster module, separate units cannot",
+                                app.port.unwrap_or_default()
+                            ),
+                            ExecMode::Fork => format!(
+                                "{n} instances would all listen on port {}",
+                                app.port.unwrap_or_default()
+                            ),
+                        },
                     )
                     .with_hint("set `increment_var: PORT` to give each instance its own port, behind a proxy"),
                 );
@@ -135,7 +141,13 @@ fn expand(
         env.insert(app.instance_var.clone(), index.to_string());
         let mut port = app.port;
         if let (Some(var), Some(base)) = (&app.increment_var, base) {
-            let value = base + u64::from(index);
+            let value = base.checked_add(u64::from(index)).ok_or_else(|| {
+                app_error(
+                    ecosystem,
+                    app,
+                    format!("`increment_var: {var}` overflows at instance {index}"),
+                )
+            })?;
             env.insert(var.clone(), value.to_string());
             if var == "PORT" {
                 port = u16::try_from(value).ok();
@@ -196,6 +208,7 @@ mod tests {
     fn shared_port_without_increment_var_warns() {
         let mut a = app("api");
         a.instances = Instances::Fixed(2);
+        a.exec_mode = ExecMode::Cluster;
         a.port = Some(4000);
         let eco = ecosystem(vec![a]);
         let mut w = Vec::new();

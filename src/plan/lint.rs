@@ -98,7 +98,7 @@ pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Di
         if interval.is_zero() {
             continue; // 0 disables the limit on purpose.
         }
-        let needed = delay * burst;
+        let needed = delay.saturating_mul(burst);
         if interval < needed {
             warnings.push(
                 Diagnostic::warning(

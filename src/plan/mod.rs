@@ -283,7 +283,9 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
         for instance in app_instances {
             match service::service(ecosystem, app, instance, &instances, options, &mut warnings) {
                 Ok((unit, env)) => {
-                    wanted.push(unit.name.clone());
+                    if app.autostart {
+                        wanted.push(unit.name.clone());
+                    }
                     units.push(unit);
                     env_files.extend(env);
                 }

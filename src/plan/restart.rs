@@ -30,20 +30,27 @@ pub const BACKOFF_FACTOR: f64 = 1.5;
 /// The first systemd version with `RestartSteps=` and `RestartMaxDelaySec=`.
 pub const RESTART_STEPS_VERSION: u32 = 254;
 
-/// The delays of successive restarts: fixed, or PM2's exponential backoff.
-pub fn delays(app: &App, count: u32) -> Vec<Duration> {
+/// The sum of the delays before the first `restarts` restarts: fixed, or PM2's
+/// exponential backoff (growing up to [`BACKOFF_CAP`]). Saturates instead of
+/// overflowing, whatever the input.
+pub fn total_delay(app: &App, restarts: u32) -> Duration {
     match app.restart.exp_backoff {
         Some(first) => {
-            let mut delay = first;
-            (0..count)
-                .map(|_| {
-                    let current = delay.min(BACKOFF_CAP);
-                    delay = delay.mul_f64(BACKOFF_FACTOR);
-                    current
-                })
-                .collect()
+            let mut delay = first.min(BACKOFF_CAP);
+            let mut total = Duration::ZERO;
+            let mut counted = 0;
+            while counted < restarts && delay < BACKOFF_CAP {
+                total = total.saturating_add(delay);
+                delay = delay.mul_f64(BACKOFF_FACTOR).min(BACKOFF_CAP);
+                counted += 1;
+            }
+            total.saturating_add(BACKOFF_CAP.saturating_mul(restarts - counted))
         }
-        None => vec![app.restart.delay.unwrap_or(DEFAULT_DELAY); count as usize],
+        None => app
+            .restart
+            .delay
+            .unwrap_or(DEFAULT_DELAY)
+            .saturating_mul(restarts),
     }
 }
 
@@ -59,11 +66,9 @@ pub fn backoff_steps(first: Duration) -> u32 {
 /// `StartLimitBurst=` and `StartLimitIntervalSec=` (rounded up to seconds).
 pub fn start_limit(app: &App) -> (u32, Duration) {
     let burst = app.restart.max_restarts.saturating_add(1);
-    let total: Duration = delays(app, burst)
-        .into_iter()
-        .map(|delay| delay + app.restart.min_uptime)
-        .sum();
-    let seconds = total.as_millis().div_ceil(1000).max(1) as u64;
+    let total =
+        total_delay(app, burst).saturating_add(app.restart.min_uptime.saturating_mul(burst));
+    let seconds = u64::try_from(total.as_millis().div_ceil(1000).max(1)).unwrap_or(u64::MAX);
     (burst, Duration::from_secs(seconds))
 }
 
@@ -208,7 +213,24 @@ mod tests {
     fn backoff_delays_follow_pm2() {
         let mut a = app("a");
         a.restart.exp_backoff = Some(Duration::from_secs(4));
-        let got: Vec<u128> = delays(&a, 5).iter().map(|d| d.as_millis()).collect();
-        assert_eq!(got, [4000, 6000, 9000, 13500, 15000]);
+        // 4 + 6 + 9 + 13.5 + 15 (capped) + 15 s.
+        assert_eq!(total_delay(&a, 6), Duration::from_millis(62_500));
+        assert_eq!(total_delay(&a, 0), Duration::ZERO);
+    }
+
+    #[test]
+    fn huge_inputs_saturate_instead_of_overflowing() {
+        let mut a = app("a");
+        a.restart.max_restarts = u32::MAX;
+        a.restart.min_uptime = Duration::MAX;
+        a.restart.exp_backoff = Some(Duration::MAX);
+        let (burst, interval) = start_limit(&a);
+        assert_eq!(burst, u32::MAX);
+        assert!(interval > Duration::from_secs(1 << 40));
+        a.restart.exp_backoff = None;
+        a.restart.delay = Some(Duration::MAX);
+        let (_, interval) = start_limit(&a);
+        assert!(interval > Duration::from_secs(1 << 40));
+        let _ = render(a, 254);
     }
 }

@@ -15,7 +15,7 @@
 
 use crate::bundle::Scope;
 use crate::diagnostic::Diagnostic;
-use crate::ecosystem::{App, Ecosystem};
+use crate::ecosystem::{App, Ecosystem, Output};
 use crate::unit_policy::{SECTION as POLICY_SECTION, UnitPolicy};
 
 use super::cluster::Instance;
@@ -157,6 +157,15 @@ pub fn service(
     }
     service.plain("TimeoutStopSec", timespan(app.kill_timeout));
     service.plain("KillSignal", "SIGINT");
+    if !app.treekill {
+        service.plain("KillMode", "process");
+    }
+    if app.stdout == Output::Null {
+        service.plain("StandardOutput", "null");
+    }
+    if app.stderr == Output::Null {
+        service.plain("StandardError", "null");
+    }
 
     let high = app.systemd.memory_high.or_else(|| {
         app.max_memory
@@ -192,7 +201,11 @@ pub fn service(
         ));
     }
 
-    install.plain("WantedBy", target);
+    if app.autostart {
+        install.plain("WantedBy", target);
+    } else {
+        notes.push("autostart: false, so the group's target does not start this unit; start it by hand or from its timer.".into());
+    }
 
     let policy = UnitPolicy {
         ecosystem: settings.group.clone(),
@@ -385,6 +398,32 @@ mod tests {
             Some("1600ms")
         );
         assert_eq!(get(&unit, "Service", "Type").as_deref(), Some("exec"));
+    }
+
+    #[test]
+    fn treekill_autostart_and_null_outputs() {
+        let mut a = app("a");
+        a.treekill = false;
+        a.autostart = false;
+        a.stdout = Output::Null;
+        a.stderr = Output::Null;
+        let (unit, _, _) = plan_one(a, &PlanOptions::default());
+        assert_eq!(
+            get(&unit, "Service", "KillMode").as_deref(),
+            Some("process")
+        );
+        assert_eq!(
+            get(&unit, "Service", "StandardOutput").as_deref(),
+            Some("null")
+        );
+        assert_eq!(
+            get(&unit, "Service", "StandardError").as_deref(),
+            Some("null")
+        );
+        assert!(get(&unit, "Install", "WantedBy").is_none());
+        let (unit, _, _) = plan_one(app("b"), &PlanOptions::default());
+        assert!(get(&unit, "Service", "KillMode").is_none());
+        assert!(get(&unit, "Service", "StandardOutput").is_none());
     }
 
     #[test]

@@ -44,6 +44,14 @@ pub fn for_app(
             Value::Text(format!("Restart {} on schedule {shown}", app.name)),
         );
         unit.plain("PartOf", target.clone());
+        let mut notes = vec![format!(
+            "cron_restart {shown}: translated to OnCalendar= (systemd.time(7))."
+        )];
+        if calendars.len() > 1 {
+            notes.push(
+                "cron fires when the day of month OR the day of week matches: one OnCalendar= line for each.".into(),
+            );
+        }
         let mut timer = Section::new("Timer");
         for calendar in calendars {
             timer.plain("OnCalendar", calendar);
@@ -55,9 +63,7 @@ pub fn for_app(
         out.push(Unit {
             name: format!("{name}.timer"),
             origin: Some(*location),
-            notes: vec![format!(
-                "cron_restart {shown}: translated to OnCalendar= (cron's day-of-month OR day-of-week becomes two lines)."
-            )],
+            notes,
             sections: vec![unit, timer, install],
         });
         out.push(restarter(
@@ -117,6 +123,19 @@ pub fn for_app(
     Ok(out)
 }
 
+/// The first systemd version that looks bare program names up in its own search path.
+const BARE_NAMES_VERSION: u32 = 239;
+
+/// How a command line names a system tool: bare where systemd resolves it, else by
+/// its `/bin` path (valid with and without a merged `/usr`).
+fn tool(name: &str, options: &PlanOptions) -> String {
+    if options.systemd_version >= BARE_NAMES_VERSION {
+        name.to_string()
+    } else {
+        format!("/bin/{name}")
+    }
+}
+
 /// A oneshot `<name>.service` that restarts `units`, after `delay` if given
 /// (PM2's `watch_delay`).
 fn restarter(
@@ -135,7 +154,7 @@ fn restarter(
         service.push(
             "ExecStartPre",
             Value::Command {
-                program: "sleep".into(),
+                program: tool("sleep", options),
                 args: vec![(delay.as_millis() as f64 / 1000.0).to_string()],
             },
         );
@@ -149,7 +168,7 @@ fn restarter(
     service.push(
         "ExecStart",
         Value::Command {
-            program: "systemctl".into(),
+            program: tool("systemctl", options),
             args,
         },
     );

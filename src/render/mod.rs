@@ -113,12 +113,16 @@ struct UnitTemplate<'a> {
 struct EnvTemplate<'a> {
     marker: &'a str,
     unit: &'a str,
-    lines: Vec<String>,
+    /// The `NAME="value"` lines, one after the other.
+    lines: String,
 }
 
 struct RenderedSection<'a> {
     name: &'a str,
-    lines: Vec<(&'a str, Cow<'a, str>)>,
+    /// The section's `Key=value` lines, escaped, one after the other (built here
+    /// rather than line by line in the template: thousands of units render several
+    /// times faster).
+    lines: String,
 }
 
 /// Renders every file of `units`; `source` is the ecosystem file, for diagnostics.
@@ -155,6 +159,7 @@ pub fn render_units(
             .iter()
             .map(|(key, value)| escape::env_assignment(key, value))
             .collect();
+        let lines = lines.map(|lines| lines.join("\n"));
         match lines {
             Ok(lines) => {
                 let unit = env.name.trim_end_matches(".env");
@@ -237,21 +242,20 @@ fn unit_value<'a>(
     value: &'a Value,
     env_dir: &EnvDir,
 ) -> Result<Cow<'a, str>, EscapeError> {
-    let what = || format!("{key}=");
     match value {
         Value::Plain(text) => {
             if let Some(character) = text.chars().find(|c| c.is_control()) {
                 return Err(EscapeError::Control {
-                    what: what(),
+                    what: key.to_string(),
                     character,
                 });
             }
             Ok(Cow::Borrowed(text))
         }
-        Value::Text(text) => escape::text(&what(), text),
-        Value::Path(path) => escape::path(&what(), path),
+        Value::Text(text) => escape::text(key, text),
+        Value::Path(path) => escape::path(key, path),
         Value::Command { program, args } => escape::command_line(program, args).map(Cow::Owned),
-        Value::Quoted(text) => escape::policy_value(&what(), text).map(Cow::Owned),
+        Value::Quoted(text) => escape::policy_value(key, text).map(Cow::Owned),
         Value::EnvFile(name) => Ok(Cow::Owned(format!(
             "{}/{}",
             env_dir.as_unit_value(),
@@ -275,12 +279,14 @@ fn note_line(note: &str) -> Cow<'_, str> {
 fn render_unit(unit: &Unit, marker: &str, env_dir: &EnvDir) -> Result<String, EscapeError> {
     let mut sections = Vec::with_capacity(unit.sections.len());
     for section in &unit.sections {
-        let mut lines = Vec::with_capacity(section.directives.len());
+        let mut lines = String::with_capacity(section.directives.len() * 32);
         for directive in &section.directives {
-            lines.push((
-                directive.key.as_ref(),
-                unit_value(&directive.key, &directive.value, env_dir)?,
-            ));
+            if !lines.is_empty() {
+                lines.push('\n');
+            }
+            lines.push_str(&directive.key);
+            lines.push('=');
+            lines.push_str(&unit_value(&directive.key, &directive.value, env_dir)?);
         }
         sections.push(RenderedSection {
             name: &section.name,
@@ -361,7 +367,7 @@ mod tests {
         let error = render_bundle(&ecosystem(vec![a]), &RenderOptions::default()).unwrap_err();
         assert_eq!(error.0.len(), 1);
         assert!(
-            error.0[0].message.contains("WorkingDirectory="),
+            error.0[0].message.contains("WorkingDirectory"),
             "{}",
             error.0[0]
         );

@@ -3,7 +3,8 @@
 //! [`Sandbox::boot`] starts `/lib/systemd/systemd` as PID 1 of its own PID and mount
 //! namespace (see `shared/systemd-sandbox.md` of the project), with private tmpfs
 //! mounts over every place its boot would otherwise change on the host: `/tmp`
-//! (systemd-tmpfiles empties it), `/var/tmp`, `/var/log/journal`, `/etc/systemd` (hides
+//! (systemd-tmpfiles empties it), `/var/tmp`, `/var/log/journal`, `/var/lib` (where
+//! `StateDirectory=` and systemd's own state go), `/etc/systemd` (hides
 //! the host's enabled units and takes the journald configuration we write) and
 //! `/etc/ecosystemd`. It waits until the manager runs and is always killed on drop,
 //! also when a test fails or panics; `unshare --kill-child` plus a parent-death signal
@@ -25,6 +26,7 @@ const PRIVATE_MOUNTS: &[&str] = &[
     "/tmp",
     "/var/tmp",
     "/var/log/journal",
+    "/var/lib",
     "/etc/systemd",
     "/etc/ecosystemd",
 ];

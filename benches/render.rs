@@ -1,15 +1,17 @@
-//! Rendering throughput: an ecosystem of 10,000 agents, planned and rendered into a
-//! bundle, and the bundle written as text.
+//! Throughput of `gen-units` for 10,000 agents: the ecosystem file parsed, the
+//! ecosystem planned and rendered into a bundle, and the bundle written as text.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ecosystemd::diagnostic::Location;
-use ecosystemd::ecosystem::{App, Command, Ecosystem, LogSettings, RestartPolicy, Settings};
+use ecosystemd::ecosystem::{
+    App, Command, Ecosystem, LoadOptions, LogSettings, RestartPolicy, Settings,
+};
 use ecosystemd::render::{RenderOptions, render_bundle};
 
 fn agent(index: usize) -> App {
@@ -46,6 +48,23 @@ fn agent(index: usize) -> App {
             PathBuf::from("/srv/agents"),
         )
     }
+}
+
+/// The same kind of fleet as an ecosystem file, for the parser.
+fn ecosystem_yaml(count: usize) -> String {
+    let mut text = String::from("group: agents\nmemory_budget: 2T\napps:\n");
+    for index in 0..count {
+        let name = format!("agent {index}/{}", ["email", "prices", "sms"][index % 3]);
+        text.push_str(&format!(
+            "  - name: \"{name}\"\n    script: /srv/agents/agent.js\n    \
+             node_args: --max-old-space-size=128\n    args: \"--label=50% off\"\n    \
+             max_memory_restart: 128M\n    restart_delay: 3000\n    max_restarts: 10\n    \
+             stop_exit_codes: [0]\n    env:\n      PORT: {}\n      \
+             PRICE_FORMAT: '$%.2f \"USD\"'\n",
+            10_000 + index
+        ));
+    }
+    text
 }
 
 fn ecosystem(count: usize) -> Ecosystem {
@@ -115,8 +134,15 @@ impl Measurement for ThreadCpuTime {
 fn bench<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     let ecosystem = ecosystem(10_000);
     let options = RenderOptions::default();
+    let yaml = ecosystem_yaml(10_000);
+    let source = Path::new("/srv/agents/ecosystem.yaml");
     let mut group = c.benchmark_group(name);
     group.sample_size(10);
+    group.bench_function("10000 apps parsed from YAML", |b| {
+        b.iter_with_large_drop(|| {
+            ecosystemd::ecosystem::parse(black_box(&yaml), source, &LoadOptions::default())
+        })
+    });
     group.bench_function("10000 apps planned", |b| {
         b.iter_with_large_drop(|| ecosystemd::plan::plan(black_box(&ecosystem), &options.plan))
     });

@@ -80,7 +80,8 @@ cleanup() {
 }
 trap cleanup EXIT
 snapshot >"$before"
-etc_before=$(find /etc/ecosystemd 2>/dev/null | sort)
+# (A missing folder is an empty list, not a failure.)
+etc_before=$(find /etc/ecosystemd 2>/dev/null | sort || true)
 
 step "install"
 installed=yes
@@ -180,7 +181,7 @@ while read -r path; do
     grep -qx "$path" "$before" || fail "$path is left after purge"
   fi
 done <<<"$packaged"
-etc_after=$(find /etc/ecosystemd 2>/dev/null | sort)
+etc_after=$(find /etc/ecosystemd 2>/dev/null | sort || true)
 if [ -z "$etc_before" ]; then
   [ -z "$etc_after" ] || fail "/etc/ecosystemd is left after purge: $etc_after"
 else

@@ -2,46 +2,14 @@
 //! JavaScript, JSON (with comments) and YAML. Each converts, the YAML reads back as the
 //! same document, and the attributes that change meaning under systemd carry a note.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::time::Duration;
 
-use ecosystemd::import::{Doc, Format, Isolation, NodeOptions, import};
+use ecosystemd::import::{Doc, Isolation, NodeOptions, import};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
-}
-
-fn node() -> NodeOptions {
-    NodeOptions {
-        program: "node".to_owned(),
-        timeout: Duration::from_secs(20),
-    }
-}
-
-fn node_present() -> bool {
-    std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
-/// The corpus files, JavaScript ones only where Node.js is installed (under CI it must be).
-fn corpus_files() -> Vec<PathBuf> {
-    let with_js = node_present();
-    assert!(
-        with_js || std::env::var_os("CI").is_none(),
-        "CI needs node for the JavaScript corpus"
-    );
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("corpus folder")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.is_file())
-        .filter(|path| with_js || Format::of(path) != Some(Format::JavaScript))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 4, "corpus too small: {files:?}");
-    files
-}
+use common::corpus::*;
 
 fn imported(name: &str) -> String {
     import(&corpus().join(name), &node())

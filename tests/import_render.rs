@@ -1,27 +1,17 @@
 //! Every corpus file, once imported, renders into units that `systemd-analyze verify`
 //! accepts: the whole path a PM2 user takes, from ecosystem.config.js to systemd.
 
-use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use ecosystemd::bundle::FileKind;
 use ecosystemd::ecosystem::{self, LoadOptions};
-use ecosystemd::import::{Format, NodeOptions, import};
+use ecosystemd::import::import;
 use ecosystemd::render::{RenderOptions, render_bundle};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
-}
-
-fn node_present() -> bool {
-    Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use common::corpus::*;
 
 /// A fresh folder under the target dir's temporary space.
 fn scratch(name: &str) -> PathBuf {
@@ -32,33 +22,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A `PATH` with an executable for every program the corpus names, so that the units'
-/// `ExecStart=` programs exist for `systemd-analyze verify` on any host.
-fn stub_path(dir: &Path) -> OsString {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).expect("bin folder");
-    for program in ["node", "npm", "dotnet", "python3"] {
-        let path = bin.join(program);
-        std::fs::write(&path, "#!/bin/sh\nexit 0\n").expect("stub");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    bin.into_os_string()
-}
-
 #[test]
 fn imported_corpus_renders_units_that_systemd_verifies() {
-    let with_js = node_present();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("corpus")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.is_file())
-        .filter(|path| with_js || Format::of(path) != Some(Format::JavaScript))
-        .collect();
-    files.sort();
-    let node = NodeOptions {
-        program: "node".to_owned(),
-        timeout: Duration::from_secs(20),
-    };
+    let files = corpus_files();
+    let node = node();
     let mut verified = 0;
     for file in &files {
         let stem = file
@@ -74,7 +41,7 @@ fn imported_corpus_renders_units_that_systemd_verifies() {
             &imported.yaml,
             &as_yaml,
             &LoadOptions::default(),
-            &stub_path(&dir),
+            &stub_programs(&dir),
         )
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let rendered = render_bundle(&ecosystem, &RenderOptions::default())

@@ -2,38 +2,22 @@
 //! ecosystem read from the imported YAML has the same apps as the one read from the
 //! original (for JavaScript, from the JSON of its `module.exports`).
 
+mod common;
+
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use ecosystemd::diagnostic::Location;
 use ecosystemd::ecosystem::{self, App, Ecosystem, LoadOptions};
-use ecosystemd::import::{Format, NodeOptions, import};
+use ecosystemd::import::{Format, import};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
-}
-
-fn node_present() -> bool {
-    Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use common::corpus::*;
 
 /// A `PATH` holding every program the corpus names, so that program lookup gives the
 /// same answers on any host.
 fn search_path() -> OsString {
-    let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("import-roundtrip-bin");
-    std::fs::create_dir_all(&bin).expect("bin folder");
-    for program in ["node", "npm", "dotnet", "python3"] {
-        let path = bin.join(program);
-        std::fs::write(&path, "#!/bin/sh\nexit 0\n").expect("stub");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    bin.into_os_string()
+    stub_programs(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("import-roundtrip"))
 }
 
 /// The ecosystem in `text`, read as if it were the file `path`.
@@ -93,18 +77,8 @@ fn unlocated(apps: &[App]) -> Vec<App> {
 
 #[test]
 fn imported_yaml_reads_as_the_same_apps() {
-    let with_js = node_present();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("corpus")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.is_file())
-        .filter(|path| with_js || Format::of(path) != Some(Format::JavaScript))
-        .collect();
-    files.sort();
-    let node = NodeOptions {
-        program: "node".to_owned(),
-        timeout: Duration::from_secs(20),
-    };
+    let files = corpus_files();
+    let node = node();
     let mut compared = 0;
     for file in &files {
         let imported = import(file, &node).unwrap_or_else(|e| panic!("{e}"));

@@ -44,8 +44,10 @@ fn put_live(sandbox: &Sandbox) -> Vec<String> {
 fn show(sandbox: &Sandbox, units: &[String]) -> HashMap<String, HashMap<String, String>> {
     let mut args = vec![
         "show",
+        "--timestamp=unix",
         "-p",
-        "Id,ActiveState,SubState,Result,NRestarts,MemoryCurrent,MemoryMax",
+        "Id,ActiveState,SubState,Result,NRestarts,MemoryCurrent,MemoryMax,MainPID,TasksCurrent,\
+         ExecMainStartTimestamp",
     ];
     args.extend(units.iter().map(String::as_str));
     let text = sandbox.systemctl(&args);
@@ -169,6 +171,33 @@ fn the_example_fleet_is_reported_as_systemctl_sees_it() {
             systemctl["MemoryMax"].parse::<u64>().ok(),
             "{name}"
         );
+        let main_pid = systemctl["MainPID"]
+            .parse::<u64>()
+            .ok()
+            .filter(|&pid| pid != 0);
+        assert_eq!(unit["main_pid"].as_u64(), main_pid, "{name}");
+        assert_eq!(
+            unit["tasks"].as_u64(),
+            systemctl["TasksCurrent"].parse::<u64>().ok(),
+            "{name}"
+        );
+        // Uptime from the kernel's start time of the main process, against systemd's own
+        // timestamp of it (whole seconds apart at most).
+        let started = systemctl["ExecMainStartTimestamp"]
+            .strip_prefix('@')
+            .and_then(|s| s.parse::<u64>().ok());
+        if let (Some(uptime), Some(started)) = (unit["uptime_seconds"].as_u64(), started) {
+            let expected = json["generated_at"].as_u64().expect("generated_at") - started;
+            assert!(
+                uptime.abs_diff(expected) <= 2,
+                "{name}: uptime {uptime}, expected {expected}"
+            );
+        } else {
+            assert_ne!(
+                unit["active_state"], "active",
+                "{name}: an active unit has an uptime"
+            );
+        }
         // Node's memory moves between two reads; within 2 MiB is the same moment.
         match (
             unit["memory_bytes"].as_u64(),

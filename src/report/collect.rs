@@ -10,7 +10,9 @@ use super::classify::{Context, UnitFacts};
 use super::events::{self, Events};
 use super::model::{CgroupMemory, RestartsSource};
 use crate::systemd::BusTarget;
-use crate::systemd::snapshot::{self, ServiceSnapshot};
+use crate::systemd::cgroup::{Hierarchy, Kernel};
+use crate::systemd::snapshot::{self, ServiceSnapshot, Wanted};
+use crate::systemd::unit_files::UnitFiles;
 use crate::unit_policy::UnitPolicy;
 use crate::watchdog::history::History;
 
@@ -47,12 +49,14 @@ pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Conte
     let connection = crate::systemd::connect(&request.bus)
         .await
         .with_context(|| format!("cannot reach systemd on {}", describe(&request.bus)))?;
-    let services = managed_services(&connection, request.ecosystem.clone())
-        .await
-        .context("cannot read the units from systemd")?;
     let now_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
+    let kernel = Kernel::host(now_us);
+    let hierarchy = kernel.hierarchy();
+    let services = managed_services(&connection, request.ecosystem.clone(), kernel)
+        .await
+        .context("cannot read the units from systemd")?;
     let longest_window = services
         .iter()
         .map(|(_, policy)| request.window.unwrap_or(policy.watchdog.crash_loop_window))
@@ -75,31 +79,46 @@ pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Conte
         .collect();
     let context = Context {
         now_us,
-        cgroup_memory: cgroup_memory(Path::new("/sys/fs/cgroup")),
+        cgroup_memory: cgroup_memory(hierarchy),
         restarts_source: source,
     };
     Ok((facts, context))
 }
 
 /// Every loaded service whose unit file has an `[X-Ecosystemd]` section (of `ecosystem`
-/// when given), with that policy: one listing, then all units' reads in flight together.
+/// when given), with that policy: one listing, the unit files found on the manager's search
+/// path, then all units' reads in flight together.
 pub async fn managed_services(
     connection: &zbus::Connection,
     ecosystem: Option<String>,
+    kernel: Kernel,
 ) -> zbus::Result<Vec<(ServiceSnapshot, UnitPolicy)>> {
-    let listed = snapshot::list_units(connection, &["*.service".to_string()]).await?;
-    snapshot::services(connection, listed, move |_, fragment_path| {
-        if fragment_path.is_empty() {
-            return None;
-        }
-        let text = std::fs::read_to_string(fragment_path).ok()?;
-        let policy = UnitPolicy::from_unit_text(&text)?;
-        match &ecosystem {
-            Some(wanted) if *wanted != policy.ecosystem => None,
-            _ => Some(policy),
-        }
-    })
-    .await
+    let patterns = ["*.service".to_string()];
+    let (listed, search_path) = tokio::join!(
+        snapshot::list_units(connection, &patterns),
+        snapshot::unit_search_path(connection),
+    );
+    let unit_files = UnitFiles::scan(&search_path?);
+    let wanted = listed?
+        .into_iter()
+        .filter_map(|listed| {
+            let fragment_path = unit_files.fragment(&listed.name)?;
+            let text = std::fs::read_to_string(fragment_path).ok()?;
+            let policy = UnitPolicy::from_unit_text(&text)?;
+            if ecosystem
+                .as_ref()
+                .is_some_and(|wanted| *wanted != policy.ecosystem)
+            {
+                return None;
+            }
+            Some(Wanted {
+                fragment_path: fragment_path.display().to_string(),
+                listed,
+                kept: policy,
+            })
+        })
+        .collect();
+    snapshot::services(connection, wanted, kernel).await
 }
 
 /// The events from the chosen source, and which source answered.
@@ -143,15 +162,12 @@ fn read_events(
     }
 }
 
-/// Which hierarchy the memory controller is on, from the cgroup mount at `root`.
-pub fn cgroup_memory(root: &Path) -> CgroupMemory {
-    let unified = std::fs::read_to_string(root.join("cgroup.controllers"));
-    match unified {
-        Ok(controllers) if controllers.split_whitespace().any(|c| c == "memory") => {
-            CgroupMemory::V2
-        }
-        _ if root.join("memory").is_dir() => CgroupMemory::V1,
-        _ => CgroupMemory::Unknown,
+/// The report's name for the hierarchy the memory controller is on.
+fn cgroup_memory(hierarchy: Hierarchy) -> CgroupMemory {
+    match hierarchy {
+        Hierarchy::Unified => CgroupMemory::V2,
+        Hierarchy::Legacy => CgroupMemory::V1,
+        Hierarchy::Unknown => CgroupMemory::Unknown,
     }
 }
 
@@ -166,19 +182,6 @@ fn describe(target: &BusTarget) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cgroup_version_from_the_mount() {
-        let dir = std::env::temp_dir().join(format!("ecosystemd-cgroup-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        assert_eq!(cgroup_memory(&dir), CgroupMemory::Unknown);
-        std::fs::create_dir(dir.join("memory")).expect("v1 dir");
-        assert_eq!(cgroup_memory(&dir), CgroupMemory::V1);
-        std::fs::write(dir.join("cgroup.controllers"), "cpu io memory pids\n").expect("v2");
-        assert_eq!(cgroup_memory(&dir), CgroupMemory::V2);
-        std::fs::remove_dir_all(&dir).expect("cleanup");
-    }
 
     #[test]
     fn a_missing_history_is_an_error_only_when_asked_for() {

@@ -126,11 +126,13 @@ pub struct UnitReport {
     pub main_pid: Option<u32>,
     /// `MemoryCurrent`, when known.
     pub memory_bytes: Option<u64>,
-    /// `MemoryMax=`, when set.
+    /// `MemoryMax=` as the kernel enforces it, when set.
     pub memory_max_bytes: Option<u64>,
-    /// `MemoryHigh=`, when set.
+    /// `MemoryHigh=` as the kernel applies it, when set (never on cgroup v1, which has
+    /// no such limit).
     pub memory_high_bytes: Option<u64>,
-    /// `MemoryPeak` (systemd 256 and later), when known.
+    /// The most memory used: the cgroup's own peak while the unit runs, else systemd's
+    /// `MemoryPeak` (version 256 and later), when known.
     pub memory_peak_bytes: Option<u64>,
     /// `CPUUsageNSec` in seconds, when accounted.
     pub cpu_seconds: Option<f64>,

@@ -3,6 +3,8 @@
 //! Proxies come from `zbus_systemd` (generated from systemd's own introspection data);
 //! this module only decides which bus to talk to.
 
+pub mod cgroup;
+pub mod unit_files;
 pub mod watch;
 
 use zbus::Connection;

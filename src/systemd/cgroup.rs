@@ -1,0 +1,439 @@
+//! A running service's resource figures, read where systemd itself reads them for
+//! `MemoryCurrent`, `CPUUsageNSec` and `TasksCurrent`: the files of the unit's cgroup. The
+//! unit's cgroup is found through its main process (`/proc/PID/cgroup`), and when that
+//! process started through `/proc/PID/stat`, so a report asks systemd over D-Bus only for
+//! what it alone knows.
+//!
+//! A figure is given only when the controller that counts it is attached to the unit's own
+//! cgroup, as systemd gives it only then: on cgroup v1 a unit without `MemoryAccounting=`
+//! sits in its slice's memory cgroup, whose figures are not the unit's.
+
+use std::path::{Path, PathBuf};
+
+/// How the kernel's cgroup controllers are mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hierarchy {
+    /// Unified (cgroup v2): every controller in one tree.
+    Unified,
+    /// Legacy or hybrid (cgroup v1): a tree per controller, `memory` among them.
+    Legacy,
+    /// Neither could be recognised.
+    Unknown,
+}
+
+impl Hierarchy {
+    /// Which hierarchy the memory controller is on, from the cgroup mount at `root`.
+    pub fn detect(root: &Path) -> Self {
+        let unified = std::fs::read_to_string(root.join("cgroup.controllers"));
+        match unified {
+            Ok(controllers) if controllers.split_whitespace().any(|c| c == "memory") => {
+                Self::Unified
+            }
+            _ if root.join("memory").is_dir() => Self::Legacy,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// What one running unit's cgroup and main process say; `None` where not counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Memory charged to the cgroup, in bytes.
+    pub memory_current: Option<u64>,
+    /// The most memory charged to it since it was created.
+    pub memory_peak: Option<u64>,
+    /// The hard limit the kernel enforces (`MemoryMax=`), in bytes; `None` when unlimited.
+    pub memory_max: Option<u64>,
+    /// The throttling limit (`MemoryHigh=`; cgroup v2 only); `None` when unlimited.
+    pub memory_high: Option<u64>,
+    /// CPU time used, in ns.
+    pub cpu_usage_nsec: Option<u64>,
+    /// Tasks in the cgroup.
+    pub tasks_current: Option<u64>,
+    /// When the main process started, in µs since the epoch.
+    pub main_start_us: u64,
+}
+
+/// The kernel's view of processes and cgroups: the mounts to read, and the clock.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    proc_root: PathBuf,
+    cgroup_root: PathBuf,
+    hierarchy: Hierarchy,
+    /// The epoch time of boot, in µs, for turning process start times into timestamps.
+    boot_us: u64,
+    /// Clock ticks per second, the unit of a process's start time.
+    ticks_per_second: u64,
+}
+
+impl Kernel {
+    /// This host's `/proc` and `/sys/fs/cgroup`, with the boot time taken from
+    /// `/proc/uptime` against `now_us` (µs since the epoch).
+    pub fn host(now_us: u64) -> Self {
+        let proc_root = PathBuf::from("/proc");
+        let cgroup_root = PathBuf::from("/sys/fs/cgroup");
+        let uptime_us = std::fs::read_to_string(proc_root.join("uptime"))
+            .ok()
+            .and_then(|text| parse_uptime_us(&text))
+            .unwrap_or(0);
+        Self {
+            hierarchy: Hierarchy::detect(&cgroup_root),
+            proc_root,
+            cgroup_root,
+            boot_us: now_us.saturating_sub(uptime_us),
+            ticks_per_second: clock_ticks_per_second(),
+        }
+    }
+
+    /// Which hierarchy the memory controller is on.
+    pub fn hierarchy(&self) -> Hierarchy {
+        self.hierarchy
+    }
+
+    /// `unit`'s figures through its main process `pid`: `None` when the process is gone
+    /// or is not in `unit`'s cgroup (the caller then asks systemd instead).
+    pub fn usage(&self, unit: &str, pid: u32) -> Option<Usage> {
+        let process = self.proc_root.join(pid.to_string());
+        let membership = std::fs::read_to_string(process.join("cgroup")).ok()?;
+        let stat = std::fs::read_to_string(process.join("stat")).ok()?;
+        let start_ticks = parse_start_ticks(&stat)?;
+        let groups = Membership::parse(&membership);
+        let unit_path = unit_cgroup(groups.unit_path()?, unit)?;
+        let main_start_us = self
+            .boot_us
+            .saturating_add(start_ticks.saturating_mul(1_000_000) / self.ticks_per_second);
+        let usage = match self.hierarchy {
+            Hierarchy::Unified => {
+                let dir = self.cgroup_root.join(unit_path.trim_start_matches('/'));
+                Usage {
+                    memory_current: read_number(&dir.join("memory.current")),
+                    memory_peak: read_number(&dir.join("memory.peak")),
+                    memory_max: read_limit(&dir.join("memory.max")),
+                    memory_high: read_limit(&dir.join("memory.high")),
+                    cpu_usage_nsec: read_cpu_stat_usec(&dir.join("cpu.stat"))
+                        .map(|usec| usec.saturating_mul(1000)),
+                    tasks_current: read_number(&dir.join("pids.current")),
+                    main_start_us,
+                }
+            }
+            Hierarchy::Legacy => {
+                let controller_dir = |controller: &str| {
+                    (groups.path_of(controller) == Some(unit_path)).then(|| {
+                        self.cgroup_root
+                            .join(controller)
+                            .join(unit_path.trim_start_matches('/'))
+                    })
+                };
+                let memory = controller_dir("memory");
+                let memory_file = |file: &str| memory.as_ref().map(|dir| dir.join(file));
+                Usage {
+                    memory_current: memory_file("memory.usage_in_bytes")
+                        .and_then(|f| read_number(&f)),
+                    memory_peak: memory_file("memory.max_usage_in_bytes")
+                        .and_then(|f| read_number(&f)),
+                    memory_max: memory_file("memory.limit_in_bytes").and_then(|f| read_limit(&f)),
+                    memory_high: None,
+                    cpu_usage_nsec: controller_dir("cpuacct")
+                        .and_then(|dir| read_number(&dir.join("cpuacct.usage"))),
+                    tasks_current: controller_dir("pids")
+                        .and_then(|dir| read_number(&dir.join("pids.current"))),
+                    main_start_us,
+                }
+            }
+            Hierarchy::Unknown => Usage {
+                main_start_us,
+                ..Usage::default()
+            },
+        };
+        Some(usage)
+    }
+}
+
+/// A process's cgroups, one per hierarchy, as `/proc/PID/cgroup` lists them
+/// (`ID:CONTROLLERS:PATH`; the unified hierarchy is `0::PATH`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Membership<'a> {
+    lines: Vec<(Vec<&'a str>, &'a str)>,
+}
+
+impl<'a> Membership<'a> {
+    fn parse(text: &'a str) -> Self {
+        let lines = text
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.splitn(3, ':');
+                let _id = fields.next()?;
+                let controllers = fields.next()?.split(',').filter(|c| !c.is_empty());
+                let path = fields.next()?;
+                Some((controllers.collect(), path))
+            })
+            .collect();
+        Self { lines }
+    }
+
+    /// The path in the hierarchy that carries `controller` (such as `memory`, or
+    /// `name=systemd` for systemd's own v1 tree).
+    fn path_of(&self, controller: &str) -> Option<&'a str> {
+        self.lines
+            .iter()
+            .find(|(controllers, _)| controllers.contains(&controller))
+            .map(|(_, path)| *path)
+    }
+
+    /// The path in the tree systemd places units in: the unified one when mounted, else
+    /// its named v1 tree.
+    fn unit_path(&self) -> Option<&'a str> {
+        self.lines
+            .iter()
+            .find(|(controllers, _)| controllers.is_empty())
+            .map(|(_, path)| *path)
+            .or_else(|| self.path_of("name=systemd"))
+    }
+}
+
+/// The part of `path` up to the folder named `unit` (a process may sit in a sub-cgroup
+/// of its unit's); `None` when `path` has no such folder.
+fn unit_cgroup<'a>(path: &'a str, unit: &str) -> Option<&'a str> {
+    let mut end = 0;
+    for component in path.split('/') {
+        end += component.len();
+        if component == unit {
+            return Some(&path[..end]);
+        }
+        end += 1;
+    }
+    None
+}
+
+/// A process's start time, in clock ticks after boot: field 22 of `/proc/PID/stat`,
+/// counted after the command name, which may itself hold spaces and parentheses.
+fn parse_start_ticks(stat: &str) -> Option<u64> {
+    let (_, after_name) = stat.rsplit_once(')')?;
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The first figure of `/proc/uptime`, in µs.
+fn parse_uptime_us(text: &str) -> Option<u64> {
+    let seconds = text.split_whitespace().next()?;
+    let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, "0"));
+    let fraction: String = fraction.chars().chain("000000".chars()).take(6).collect();
+    let whole: u64 = whole.parse().ok()?;
+    let fraction: u64 = fraction.parse().ok()?;
+    Some(whole.saturating_mul(1_000_000).saturating_add(fraction))
+}
+
+fn read_number(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// A memory limit file: `max` on v2, or on v1 the largest page-aligned count the kernel
+/// shows for "no limit", both meaning unlimited.
+fn read_limit(path: &Path) -> Option<u64> {
+    parse_limit(&std::fs::read_to_string(path).ok()?)
+}
+
+/// v1's "no limit" is `PAGE_COUNTER_MAX` pages: at least 2^63 minus one page of 64 KiB.
+const V1_UNLIMITED_FROM: u64 = (1 << 63) - (64 << 10);
+
+fn parse_limit(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text == "max" {
+        return None;
+    }
+    text.parse().ok().filter(|&bytes| bytes < V1_UNLIMITED_FROM)
+}
+
+fn read_cpu_stat_usec(path: &Path) -> Option<u64> {
+    parse_cpu_stat_usec(&std::fs::read_to_string(path).ok()?)
+}
+
+/// `usage_usec` from a v2 `cpu.stat`.
+fn parse_cpu_stat_usec(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix("usage_usec "))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// The kernel's clock ticks per second (`USER_HZ`), the unit of `/proc` times.
+fn clock_ticks_per_second() -> u64 {
+    // SAFETY: sysconf reads a constant of the C library; it has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(ticks).ok().filter(|&t| t > 0).unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "12:hugetlb:/\n9:name=systemd:/bench.slice/bench-agent-1.service\n\
+        8:pids:/bench.slice/bench-agent-1.service\n4:memory:/bench.slice/bench-agent-1.service\n\
+        2:cpu,cpuacct:/\n0::/bench.slice/bench-agent-1.service\n";
+
+    #[test]
+    fn membership_names_each_controllers_path() {
+        let groups = Membership::parse(HYBRID);
+        assert_eq!(
+            groups.path_of("memory"),
+            Some("/bench.slice/bench-agent-1.service")
+        );
+        assert_eq!(groups.path_of("cpuacct"), Some("/"));
+        assert_eq!(groups.path_of("blkio"), None);
+        assert_eq!(
+            groups.unit_path(),
+            Some("/bench.slice/bench-agent-1.service")
+        );
+        let legacy =
+            Membership::parse("4:memory:/a.slice/x.service\n1:name=systemd:/a.slice/x.service\n");
+        assert_eq!(legacy.unit_path(), Some("/a.slice/x.service"));
+        assert_eq!(Membership::parse("garbage").unit_path(), None);
+    }
+
+    #[test]
+    fn the_units_cgroup_is_cut_at_its_folder() {
+        let path = "/a.slice/a-b.slice/x.service/payload";
+        assert_eq!(
+            unit_cgroup(path, "x.service"),
+            Some("/a.slice/a-b.slice/x.service")
+        );
+        assert_eq!(
+            unit_cgroup("/a.slice/x.service", "x.service"),
+            Some("/a.slice/x.service")
+        );
+        assert_eq!(unit_cgroup("/a.slice/y.service", "x.service"), None);
+        assert_eq!(unit_cgroup("/", "x.service"), None);
+    }
+
+    #[test]
+    fn process_start_time_survives_odd_command_names() {
+        let fields: Vec<String> = (3..=25).map(|n| n.to_string()).collect();
+        let stat = format!("42 (a b) c)) {}", fields.join(" "));
+        assert_eq!(parse_start_ticks(&stat), Some(22));
+        assert_eq!(parse_start_ticks("42 (short) S 1"), None);
+        assert_eq!(parse_start_ticks("no parenthesis"), None);
+    }
+
+    #[test]
+    fn uptime_and_limits_parse() {
+        assert_eq!(parse_uptime_us("9883.45 19000.12\n"), Some(9_883_450_000));
+        assert_eq!(parse_uptime_us("12 3"), Some(12_000_000));
+        assert_eq!(parse_uptime_us(""), None);
+        assert_eq!(parse_limit("max\n"), None);
+        assert_eq!(parse_limit("9223372036854771712\n"), None);
+        assert_eq!(parse_limit("209715200\n"), Some(209_715_200));
+        assert_eq!(parse_limit("junk"), None);
+        assert_eq!(
+            parse_cpu_stat_usec("usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n"),
+            Some(1500)
+        );
+        assert_eq!(parse_cpu_stat_usec("user_usec 1\n"), None);
+    }
+
+    #[test]
+    fn a_legacy_units_figures_come_from_its_own_controllers_only() {
+        let root = std::env::temp_dir().join(format!("ecosystemd-cgroup-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let proc_dir = root.join("proc/77");
+        let unit = "bench.slice/x.service";
+        let memory = root.join("cgroup/memory").join(unit);
+        let pids = root.join("cgroup/pids").join(unit);
+        for dir in [&proc_dir, &memory, &pids] {
+            std::fs::create_dir_all(dir).expect("folder");
+        }
+        std::fs::write(
+            proc_dir.join("cgroup"),
+            "9:name=systemd:/bench.slice/x.service\n4:memory:/bench.slice/x.service\n\
+             3:pids:/bench.slice\n2:cpu,cpuacct:/\n",
+        )
+        .expect("cgroup");
+        let fields: Vec<String> = (3..=25).map(|n| n.to_string()).collect();
+        std::fs::write(
+            proc_dir.join("stat"),
+            format!("77 (node) {}", fields.join(" ")),
+        )
+        .expect("stat");
+        std::fs::write(memory.join("memory.usage_in_bytes"), "4096\n").expect("usage");
+        std::fs::write(memory.join("memory.max_usage_in_bytes"), "8192\n").expect("peak");
+        std::fs::write(memory.join("memory.limit_in_bytes"), "209715200\n").expect("limit");
+        std::fs::write(pids.join("pids.current"), "3\n").expect("pids of the slice");
+        let kernel = Kernel {
+            proc_root: root.join("proc"),
+            cgroup_root: root.join("cgroup"),
+            hierarchy: Hierarchy::Legacy,
+            boot_us: 1_000_000,
+            ticks_per_second: 100,
+        };
+        let usage = kernel.usage("x.service", 77).expect("usage");
+        assert_eq!(
+            usage,
+            Usage {
+                memory_current: Some(4096),
+                memory_peak: Some(8192),
+                memory_max: Some(209_715_200),
+                memory_high: None,
+                cpu_usage_nsec: None,
+                tasks_current: None,
+                main_start_us: 1_000_000 + 220_000,
+            }
+        );
+        assert_eq!(
+            kernel.usage("other.service", 77),
+            None,
+            "not that unit's process"
+        );
+        assert_eq!(kernel.usage("x.service", 78), None, "no such process");
+        std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn a_unified_units_figures_come_from_its_folder() {
+        let root = std::env::temp_dir().join(format!("ecosystemd-cgroup2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let proc_dir = root.join("proc/5");
+        let dir = root.join("cgroup/a.slice/y.service");
+        for folder in [&proc_dir, &dir] {
+            std::fs::create_dir_all(folder).expect("folder");
+        }
+        std::fs::write(proc_dir.join("cgroup"), "0::/a.slice/y.service\n").expect("cgroup");
+        let fields: Vec<String> = (3..=25).map(|n| n.to_string()).collect();
+        std::fs::write(proc_dir.join("stat"), format!("5 (y) {}", fields.join(" "))).expect("stat");
+        for (file, text) in [
+            ("memory.current", "100\n"),
+            ("memory.peak", "200\n"),
+            ("memory.max", "max\n"),
+            ("memory.high", "150\n"),
+            ("cpu.stat", "usage_usec 7\n"),
+            ("pids.current", "2\n"),
+        ] {
+            std::fs::write(dir.join(file), text).expect("cgroup file");
+        }
+        let kernel = Kernel {
+            proc_root: root.join("proc"),
+            cgroup_root: root.join("cgroup"),
+            hierarchy: Hierarchy::Unified,
+            boot_us: 0,
+            ticks_per_second: 100,
+        };
+        let usage = kernel.usage("y.service", 5).expect("usage");
+        assert_eq!(usage.memory_current, Some(100));
+        assert_eq!(usage.memory_peak, Some(200));
+        assert_eq!(usage.memory_max, None);
+        assert_eq!(usage.memory_high, Some(150));
+        assert_eq!(usage.cpu_usage_nsec, Some(7000));
+        assert_eq!(usage.tasks_current, Some(2));
+        assert_eq!(usage.main_start_us, 220_000);
+        std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn the_hierarchy_is_told_from_the_mount() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-hierarchy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        assert_eq!(Hierarchy::detect(&dir), Hierarchy::Unknown);
+        std::fs::create_dir(dir.join("memory")).expect("v1 dir");
+        assert_eq!(Hierarchy::detect(&dir), Hierarchy::Legacy);
+        std::fs::write(dir.join("cgroup.controllers"), "cpu io memory pids\n").expect("v2");
+        assert_eq!(Hierarchy::detect(&dir), Hierarchy::Unified);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

@@ -7,11 +7,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 
 use super::classify::{Context, UnitFacts};
-use super::events::{self, Events};
+use super::events::{self, Events, JournalQuery};
 use super::model::{CgroupMemory, RestartsSource};
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::{Hierarchy, Kernel};
-use crate::systemd::snapshot::{self, ServiceSnapshot, Wanted};
+use crate::systemd::snapshot::{self, Wanted};
 use crate::systemd::unit_files::UnitFiles;
 use crate::unit_policy::UnitPolicy;
 use crate::watchdog::history::History;
@@ -44,7 +44,9 @@ pub struct Request {
     pub window: Option<Duration>,
 }
 
-/// The managed services with their policies and events, and the snapshot's context.
+/// The managed services with their policies and events, and the snapshot's context. The
+/// events (the watchdog's history or a journal query) are read while the services' reads
+/// are in flight.
 pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
     let connection = crate::systemd::connect(&request.bus)
         .await
@@ -54,17 +56,25 @@ pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Conte
         .map_or(0, |d| d.as_micros() as u64);
     let kernel = Kernel::host(now_us);
     let hierarchy = kernel.hierarchy();
-    let services = managed_services(&connection, request.ecosystem.clone(), kernel)
+    let wanted = managed_units(&connection, request.ecosystem.as_deref())
         .await
         .context("cannot read the units from systemd")?;
-    let longest_window = services
+    let longest_window = wanted
         .iter()
-        .map(|(_, policy)| request.window.unwrap_or(policy.watchdog.crash_loop_window))
+        .map(|unit| {
+            request
+                .window
+                .unwrap_or(unit.kept.watchdog.crash_loop_window)
+        })
         .max()
         .unwrap_or(Duration::ZERO);
     let since = (now_us / 1_000_000).saturating_sub(longest_window.as_secs());
     let user = request.bus == BusTarget::User;
-    let (source, mut events) = read_events(request.events, &request.state_file, since, user)?;
+    let pending = start_events(request.events, &request.state_file, since, user)?;
+    let services = snapshot::services(&connection, wanted, kernel)
+        .await
+        .context("cannot read the units from systemd")?;
+    let (source, mut events) = finish_events(pending)?;
     let facts = services
         .into_iter()
         .map(|(snapshot, policy)| {
@@ -86,29 +96,25 @@ pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Conte
 }
 
 /// Every loaded service whose unit file has an `[X-Ecosystemd]` section (of `ecosystem`
-/// when given), with that policy: one listing, the unit files found on the manager's search
-/// path, then all units' reads in flight together.
-pub async fn managed_services(
+/// when given), with that policy: one listing, and the unit files found on the manager's
+/// search path.
+pub async fn managed_units(
     connection: &zbus::Connection,
-    ecosystem: Option<String>,
-    kernel: Kernel,
-) -> zbus::Result<Vec<(ServiceSnapshot, UnitPolicy)>> {
+    ecosystem: Option<&str>,
+) -> zbus::Result<Vec<Wanted<UnitPolicy>>> {
     let patterns = ["*.service".to_string()];
     let (listed, search_path) = tokio::join!(
         snapshot::list_units(connection, &patterns),
         snapshot::unit_search_path(connection),
     );
     let unit_files = UnitFiles::scan(&search_path?);
-    let wanted = listed?
+    Ok(listed?
         .into_iter()
         .filter_map(|listed| {
             let fragment_path = unit_files.fragment(&listed.name)?;
             let text = std::fs::read_to_string(fragment_path).ok()?;
             let policy = UnitPolicy::from_unit_text(&text)?;
-            if ecosystem
-                .as_ref()
-                .is_some_and(|wanted| *wanted != policy.ecosystem)
-            {
+            if ecosystem.is_some_and(|wanted| wanted != policy.ecosystem) {
                 return None;
             }
             Some(Wanted {
@@ -117,17 +123,28 @@ pub async fn managed_services(
                 kept: policy,
             })
         })
-        .collect();
-    snapshot::services(connection, wanted, kernel).await
+        .collect())
 }
 
-/// The events from the chosen source, and which source answered.
-fn read_events(
+/// Events on their way: read already, or a journal query still running.
+enum PendingEvents {
+    /// Read, from this source.
+    Ready(RestartsSource, Events),
+    /// A journal query; when it fails, `required` makes that an error, else the report
+    /// goes on without events.
+    Journal {
+        query: std::io::Result<JournalQuery>,
+        required: bool,
+    },
+}
+
+/// Reads the watchdog's history, or starts the journal query, as `wanted` says.
+fn start_events(
     wanted: EventSource,
     state_file: &Path,
     since: u64,
     user: bool,
-) -> anyhow::Result<(RestartsSource, Events)> {
+) -> anyhow::Result<PendingEvents> {
     let history = || -> anyhow::Result<Events> {
         let history = History::load(state_file).with_context(|| {
             format!(
@@ -137,28 +154,39 @@ fn read_events(
         })?;
         Ok(events::from_history(&history))
     };
-    let journal_or_none = || match events::read_journal(since, user) {
-        Ok(events) => (RestartsSource::Journal, events),
-        Err(e) => {
-            eprintln!("unit-watchdog report: no restarts within the window: {e}");
-            (RestartsSource::None, Events::new())
-        }
+    let journal = |required| PendingEvents::Journal {
+        query: JournalQuery::start(since, user),
+        required,
     };
-    match wanted {
-        EventSource::WatchdogHistory => Ok((RestartsSource::WatchdogHistory, history()?)),
-        EventSource::Journal => Ok((
-            RestartsSource::Journal,
-            events::read_journal(since, user).context("cannot read the journal")?,
-        )),
-        EventSource::None => Ok((RestartsSource::None, Events::new())),
+    Ok(match wanted {
+        EventSource::WatchdogHistory => {
+            PendingEvents::Ready(RestartsSource::WatchdogHistory, history()?)
+        }
+        EventSource::Journal => journal(true),
+        EventSource::None => PendingEvents::Ready(RestartsSource::None, Events::new()),
         EventSource::Auto if state_file.exists() => match history() {
-            Ok(events) => Ok((RestartsSource::WatchdogHistory, events)),
+            Ok(events) => PendingEvents::Ready(RestartsSource::WatchdogHistory, events),
             Err(e) => {
                 eprintln!("unit-watchdog report: {e:#}; reading the journal instead");
-                Ok(journal_or_none())
+                journal(false)
             }
         },
-        EventSource::Auto => Ok(journal_or_none()),
+        EventSource::Auto => journal(false),
+    })
+}
+
+/// The events, once the journal query (if any) has finished, and which source answered.
+fn finish_events(pending: PendingEvents) -> anyhow::Result<(RestartsSource, Events)> {
+    match pending {
+        PendingEvents::Ready(source, events) => Ok((source, events)),
+        PendingEvents::Journal { query, required } => match query.and_then(JournalQuery::finish) {
+            Ok(events) => Ok((RestartsSource::Journal, events)),
+            Err(e) if required => Err(anyhow::Error::new(e).context("cannot read the journal")),
+            Err(e) => {
+                eprintln!("unit-watchdog report: no restarts within the window: {e}");
+                Ok((RestartsSource::None, Events::new()))
+            }
+        },
     }
 }
 
@@ -182,6 +210,15 @@ fn describe(target: &BusTarget) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_events(
+        wanted: EventSource,
+        state_file: &Path,
+        since: u64,
+        user: bool,
+    ) -> anyhow::Result<(RestartsSource, Events)> {
+        finish_events(start_events(wanted, state_file, since, user)?)
+    }
 
     #[test]
     fn a_missing_history_is_an_error_only_when_asked_for() {

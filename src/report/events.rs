@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde::Deserialize;
 
@@ -107,30 +107,49 @@ pub fn from_journal_json(text: &str) -> Events {
     events
 }
 
-/// Reads the local journal (the user's own with `user`, else PID 1's messages) since
-/// `since` (seconds since the epoch) with one `journalctl` call.
-pub fn read_journal(since: u64, user: bool) -> io::Result<Events> {
-    let mut command = Command::new("journalctl");
-    if user {
-        command.arg("--user");
-    } else {
-        // Only the manager's own messages: anyone may log a MESSAGE_ID.
-        command.arg("_PID=1");
+/// A `journalctl` query for the events since a moment, running in the background while
+/// the caller reads from systemd.
+#[derive(Debug)]
+pub struct JournalQuery {
+    child: Child,
+}
+
+impl JournalQuery {
+    /// Starts reading the local journal (the user's own with `user`, else PID 1's
+    /// messages) since `since` (seconds since the epoch) with one `journalctl` call.
+    pub fn start(since: u64, user: bool) -> io::Result<Self> {
+        let mut command = Command::new("journalctl");
+        if user {
+            command.arg("--user");
+        } else {
+            // Only the manager's own messages: anyone may log a MESSAGE_ID.
+            command.arg("_PID=1");
+        }
+        let child = command
+            .args(["--output=json", "--no-pager", "--quiet"])
+            .arg(format!("--since=@{since}"))
+            .args(
+                [RESTART_SCHEDULED, PROCESS_EXIT, OUT_OF_MEMORY]
+                    .map(|id| format!("MESSAGE_ID={id}")),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        Ok(Self { child })
     }
-    let output = command
-        .args(["--output=json", "--no-pager", "--quiet"])
-        .arg(format!("--since=@{since}"))
-        .args([RESTART_SCHEDULED, PROCESS_EXIT, OUT_OF_MEMORY].map(|id| format!("MESSAGE_ID={id}")))
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()?;
-    if !output.status.success() {
-        return Err(io::Error::other(format!(
-            "journalctl failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+
+    /// Waits for the query and reads its events.
+    pub fn finish(self) -> io::Result<Events> {
+        let output = self.child.wait_with_output()?;
+        if !output.status.success() {
+            return Err(io::Error::other(format!(
+                "journalctl failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        Ok(from_journal_json(&String::from_utf8_lossy(&output.stdout)))
     }
-    Ok(from_journal_json(&String::from_utf8_lossy(&output.stdout)))
 }
 
 #[cfg(test)]

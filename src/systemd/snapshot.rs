@@ -2,8 +2,8 @@
 //! knows.
 //!
 //! One `ListUnitsByPatterns` call names the units with their states. For a running
-//! service, three `Properties.Get`s (`NRestarts`, `MainPID`, `Result`) come from systemd,
-//! and memory, CPU, tasks, limits and the main process's start from the kernel's files
+//! service, two `Properties.Get`s (`NRestarts`, `MainPID`) come from systemd (its `Result`
+//! is `success` while it runs), and memory, CPU, tasks, limits and the main process's start from the kernel's files
 //! (see [`super::cgroup`]), which is where systemd reads them too. Any other service (failed,
 //! restarting, stopped), or a running one whose cgroup cannot be read, gets one
 //! `Properties.GetAll` of the `Service` interface. All calls are in flight together on one
@@ -29,6 +29,11 @@ const SERVICE_INTERFACE: &str = "org.freedesktop.systemd1.Service";
 /// Calls in flight at once: below dbus-daemon's default `max_replies_per_connection`
 /// (128 on the system bus), past which it refuses calls with `LimitsExceeded`.
 const MAX_IN_FLIGHT: usize = 100;
+
+/// The `Result` of a running service: systemd resets it to `success` when the service
+/// starts, and any failure takes the service out of `running` (`service_start()` and
+/// `service_enter_running()` in systemd's service.c), so it is not asked for.
+const RUNNING_RESULT: &str = "success";
 
 /// A unit as `ListUnitsByPatterns` names it, with the states the listing carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,19 +245,17 @@ impl Reader {
 
     /// A running service: what only systemd knows over D-Bus, the rest from the kernel.
     async fn running(&self, listed: &ListedUnit) -> zbus::Result<Quick> {
-        let (restarts, main_pid, result) = tokio::join!(
+        let (restarts, main_pid) = tokio::join!(
             self.get(&listed.path, "NRestarts"),
             self.get(&listed.path, "MainPID"),
-            self.get(&listed.path, "Result"),
         );
-        let (Some(restarts), Some(main_pid), Some(result)) = (restarts?, main_pid?, result?) else {
+        let (Some(restarts), Some(main_pid)) = (restarts?, main_pid?) else {
             return Ok(Quick::Gone);
         };
         let unexpected =
             |name: &str| zbus::Error::Failure(format!("{name} has an unexpected type"));
         let n_restarts = u32::try_from(restarts).map_err(|_| unexpected("NRestarts"))?;
         let main_pid = u32::try_from(main_pid).map_err(|_| unexpected("MainPID"))?;
-        let result = String::try_from(result).map_err(|_| unexpected("Result"))?;
         if main_pid == 0 {
             return Ok(Quick::AskAll);
         }
@@ -260,7 +263,7 @@ impl Reader {
             return Ok(Quick::AskAll);
         };
         Ok(Quick::Read(ServiceProperties {
-            result: Some(result),
+            result: Some(RUNNING_RESULT.to_string()),
             n_restarts: Some(n_restarts),
             memory_current: usage.memory_current,
             memory_peak: usage.memory_peak,

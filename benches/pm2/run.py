@@ -675,6 +675,8 @@ class Bench:
         r["loadavg_start"] = output._read("/proc/loadavg").split()[:3]
         t0 = time.monotonic()
         self.prepare()
+        # The revision the binaries were built from: read now, not after the run.
+        r["machine"] = output.machine_facts(REPO, self.node, r.get("pm2_version"))
         for n in sorted(set(self.cfg.fleet_sizes + self.cfg.report_sizes)):
             if n in self.cfg.fleet_sizes:
                 self.fleet_phase(n)
@@ -687,7 +689,6 @@ class Bench:
         r["loadavg_end"] = output._read("/proc/loadavg").split()[:3]
         r["duration_s"] = time.monotonic() - t0
         r["missing"] = self.missing
-        r["machine"] = output.machine_facts(REPO, self.node, r.get("pm2_version"))
 
 
 def main():

@@ -2,7 +2,7 @@
 //! agent killed by its memory limit, and the Prometheus output through `promtool`.
 //!
 //! The report runs inside the sandbox (`sandbox.command`), as it would on the host: it
-//! reads each unit's `FragmentPath`, which is a path in the sandbox's mount namespace.
+//! finds each unit's file on the manager's `UnitPath`, paths in the sandbox's mount namespace.
 
 mod common;
 
@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
+use common::watchdog::Watchdog;
 use serde_json::Value;
 
 const REPORT: &str = env!("CARGO_BIN_EXE_unit-watchdog");
@@ -336,6 +337,90 @@ fn an_agent_killed_by_its_memory_limit_is_reported_as_such() {
     assert_eq!(shot["memory_kill"], Value::Null, "{shot:#}");
     assert_eq!(issue_kinds(shot), ["failed"]);
     assert!(json["summary"]["memory_kills"].as_u64() >= Some(2));
+}
+
+#[test]
+fn with_the_watchdog_running_its_history_counts_the_kills_by_the_memory_limit() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let grow = "/usr/bin/node -e \"const a=[];setInterval(()=>a.push(Buffer.alloc(4<<20,1)),20)\"";
+    // Restarted by systemd after each kill; the watchdog only watches (and records).
+    install(
+        &sandbox,
+        "agents-hog-again.service",
+        &agent(
+            "hog-again",
+            grow,
+            "MemoryMax=50M\nMemorySwapMax=0\nRestart=always\nRestartSec=500ms",
+        ),
+    );
+    // Killed by a person with SIGKILL while it has no memory limit: no memory kill.
+    install(
+        &sandbox,
+        "agents-shot.service",
+        &agent("shot", SLEEPER, "Restart=always\nRestartSec=500ms"),
+    );
+    sandbox.systemctl(&["daemon-reload"]);
+    let watchdog = Watchdog::start(&sandbox, &[]);
+    sandbox.systemctl(&["start", "agents-hog-again.service", "agents-shot.service"]);
+    wait_state(&sandbox, "agents-shot.service", "active");
+    sandbox.systemctl(&["kill", "--signal=SIGKILL", "agents-shot.service"]);
+    sandbox.wait_for(
+        "two kills of agents-hog-again.service in the watchdog's history",
+        Duration::from_secs(60),
+        || {
+            // The state file appears with the first event.
+            let written = sandbox.path(common::watchdog::STATE_FILE).exists();
+            match written
+                .then(|| watchdog.history_count(&sandbox, "agents-hog-again.service", "oom_kills"))
+            {
+                Some(n) if n >= 2 => Ok(()),
+                n => Err(format!("{n:?} so far; log:\n{}", watchdog.log())),
+            }
+        },
+    );
+    sandbox.wait_for(
+        "agents-shot.service restarted",
+        Duration::from_secs(20),
+        || match sandbox
+            .property("agents-shot.service", "NRestarts")
+            .as_str()
+        {
+            "0" => Err("not yet".to_string()),
+            _ => Ok(()),
+        },
+    );
+
+    let (_, json) = json_report(
+        &sandbox,
+        &[
+            "--restarts-from",
+            "watchdog",
+            "--state-file",
+            common::watchdog::STATE_FILE,
+            "--window",
+            "1h",
+        ],
+    );
+    assert_eq!(json["sources"]["restarts_in_window"], "watchdog-history");
+    let again = unit(&json, "agents-hog-again.service");
+    let kills = again["memory_kills_window"].as_u64().unwrap_or(0);
+    let restarts = sandbox.property("agents-hog-again.service", "NRestarts");
+    assert!(kills >= 2, "{again:#}");
+    // One kill per death: never more kills than deaths (restarts, plus one if dead now).
+    let deaths = restarts.parse::<u64>().expect("NRestarts") + 1;
+    assert!(
+        kills <= deaths,
+        "{kills} kills, {deaths} deaths at most: {again:#}"
+    );
+    assert!(issue_kinds(again).contains(&"memory-kill".to_string()));
+    let shot = unit(&json, "agents-shot.service");
+    assert_eq!(shot["memory_kills_window"], 0, "{shot:#}");
+    assert_eq!(
+        watchdog.history_count(&sandbox, "agents-shot.service", "oom_kills"),
+        0
+    );
 }
 
 /// `promtool`, or `None` (a skip) where it is not installed; under `CI=true` a missing

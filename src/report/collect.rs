@@ -8,9 +8,9 @@ use anyhow::Context as _;
 
 use super::classify::{Context, UnitFacts};
 use super::events::{self, Events, JournalQuery};
-use super::model::{CgroupMemory, RestartsSource};
+use super::model::RestartsSource;
 use crate::systemd::BusTarget;
-use crate::systemd::cgroup::{Hierarchy, Kernel};
+use crate::systemd::cgroup::Kernel;
 use crate::systemd::snapshot::{self, Wanted};
 use crate::systemd::unit_files::UnitFiles;
 use crate::unit_policy::UnitPolicy;
@@ -89,7 +89,7 @@ pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Conte
         .collect();
     let context = Context {
         now_us,
-        cgroup_memory: cgroup_memory(hierarchy),
+        cgroup_memory: hierarchy.into(),
         restarts_source: source,
     };
     Ok((facts, context))
@@ -187,15 +187,6 @@ fn finish_events(pending: PendingEvents) -> anyhow::Result<(RestartsSource, Even
                 Ok((RestartsSource::None, Events::new()))
             }
         },
-    }
-}
-
-/// The report's name for the hierarchy the memory controller is on.
-fn cgroup_memory(hierarchy: Hierarchy) -> CgroupMemory {
-    match hierarchy {
-        Hierarchy::Unified => CgroupMemory::V2,
-        Hierarchy::Legacy => CgroupMemory::V1,
-        Hierarchy::Unknown => CgroupMemory::Unknown,
     }
 }
 

@@ -69,6 +69,17 @@ pub enum CgroupMemory {
     Unknown,
 }
 
+impl From<crate::systemd::cgroup::Hierarchy> for CgroupMemory {
+    fn from(hierarchy: crate::systemd::cgroup::Hierarchy) -> Self {
+        use crate::systemd::cgroup::Hierarchy;
+        match hierarchy {
+            Hierarchy::Unified => Self::V2,
+            Hierarchy::Legacy => Self::V1,
+            Hierarchy::Unknown => Self::Unknown,
+        }
+    }
+}
+
 impl CgroupMemory {
     /// The name used in every format.
     pub fn as_str(self) -> &'static str {

@@ -80,6 +80,10 @@ pub struct PropertyChanges {
     pub result: Option<String>,
     /// `NRestarts`.
     pub n_restarts: Option<u32>,
+    /// `ExecMainCode`: how the main process last ended.
+    pub exec_main_code: Option<i32>,
+    /// `ExecMainStatus`: its exit status or signal.
+    pub exec_main_status: Option<i32>,
     /// `Job`: whether one is pending.
     pub job_pending: Option<bool>,
     /// Whether a followed property was invalidated without a value (read it again).
@@ -108,6 +112,12 @@ impl PropertyChanges {
         }
         if let Some(n) = self.n_restarts {
             observed.n_restarts = n;
+        }
+        if let Some(code) = self.exec_main_code {
+            observed.exec_main_code = code;
+        }
+        if let Some(status) = self.exec_main_status {
+            observed.exec_main_status = status;
         }
         if let Some(pending) = self.job_pending {
             observed.job_pending = pending;
@@ -237,6 +247,8 @@ fn property_changes(
             "SubState" => changes.sub_state = String::try_from(value).ok(),
             "Result" => changes.result = String::try_from(value).ok(),
             "NRestarts" => changes.n_restarts = u32::try_from(value).ok(),
+            "ExecMainCode" => changes.exec_main_code = i32::try_from(value).ok(),
+            "ExecMainStatus" => changes.exec_main_status = i32::try_from(value).ok(),
             "Job" => {
                 changes.job_pending = <(u32, OwnedObjectPath)>::try_from(value)
                     .ok()
@@ -248,7 +260,13 @@ fn property_changes(
     changes.invalidated = invalidated.iter().any(|name| {
         matches!(
             name.as_str(),
-            "ActiveState" | "SubState" | "Result" | "NRestarts" | "Job"
+            "ActiveState"
+                | "SubState"
+                | "Result"
+                | "NRestarts"
+                | "ExecMainCode"
+                | "ExecMainStatus"
+                | "Job"
         )
     });
     changes
@@ -295,6 +313,8 @@ pub async fn read_observed(
         service.memory_current(),
         service.memory_max(),
     );
+    let (exec_main_code, exec_main_status) =
+        tokio::join!(service.exec_main_code(), service.exec_main_status());
     let active_state = active_state?;
     let running = matches!(
         active_state.as_str(),
@@ -305,6 +325,8 @@ pub async fn read_observed(
         sub_state: sub_state?,
         result: result?,
         n_restarts: n_restarts?,
+        exec_main_code: exec_main_code?,
+        exec_main_status: exec_main_status?,
         job_pending: job?.0 != 0,
         memory_current: Observed::bytes(memory_current?).filter(|_| running),
         memory_max: Observed::bytes(memory_max?),

@@ -11,7 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use zbus::{Connection, OwnedObjectPath};
 
+use crate::report::model::CgroupMemory;
 use crate::systemd::ManagerProxy;
+use crate::systemd::cgroup::Hierarchy;
 use crate::systemd::watch::{self, BusEvent, PropertyChanges};
 use crate::unit_policy::UnitPolicy;
 use crate::watchdog::history::History;
@@ -64,6 +66,7 @@ pub struct Fleet {
     state_file: PathBuf,
     dirty: bool,
     save_failing: bool,
+    cgroup_memory: CgroupMemory,
 }
 
 impl Fleet {
@@ -71,6 +74,7 @@ impl Fleet {
     /// (all when empty).
     pub fn new(history: History, state_file: PathBuf, ecosystems: Vec<String>) -> Self {
         Self {
+            cgroup_memory: Hierarchy::detect(Path::new("/sys/fs/cgroup")).into(),
             units: HashMap::new(),
             by_path: HashMap::new(),
             not_ours: HashSet::new(),
@@ -343,7 +347,7 @@ impl Fleet {
                     name.to_string(),
                     Watched {
                         path: path.clone(),
-                        tracker: UnitTracker::new(policy.watchdog),
+                        tracker: UnitTracker::new(policy.watchdog, self.cgroup_memory),
                         observed: Observed::default(),
                     },
                 );

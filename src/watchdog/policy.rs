@@ -10,6 +10,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::ecosystem::{WatchdogPolicy, WatchdogRestart};
+use crate::report::classify;
+use crate::report::model::CgroupMemory;
 use crate::watchdog::history::UnitHistory;
 
 /// The longest spacing the watchdog's own backoff puts between two starts of a unit.
@@ -39,6 +41,10 @@ pub struct Observed {
     pub result: String,
     /// The service's `NRestarts`: automatic restarts since it was last started by hand.
     pub n_restarts: u32,
+    /// `ExecMainCode`: how the main process last ended (1 exited, 2 killed, 3 dumped).
+    pub exec_main_code: i32,
+    /// `ExecMainStatus`: its exit status, or the signal that killed it.
+    pub exec_main_status: i32,
     /// Whether a job (start, stop, restart...) is queued or running for the unit.
     pub job_pending: bool,
     /// `MemoryCurrent` in bytes, when known.
@@ -139,13 +145,18 @@ pub struct UnitTracker {
     stop_reported: bool,
     in_crash_loop: bool,
     memory_warned: bool,
+    cgroup_memory: CgroupMemory,
+    death_recorded: bool,
 }
 
 impl UnitTracker {
-    /// A tracker for a unit with this policy, nothing seen yet.
-    pub fn new(policy: WatchdogPolicy) -> Self {
+    /// A tracker for a unit with this policy on a host whose memory controller is on
+    /// `cgroup_memory`, nothing seen yet.
+    pub fn new(policy: WatchdogPolicy, cgroup_memory: CgroupMemory) -> Self {
         Self {
             policy,
+            cgroup_memory,
+            death_recorded: false,
             seen_restarts: None,
             last_state: None,
             failure_handled: false,
@@ -199,10 +210,8 @@ impl UnitTracker {
         self.seen_restarts = Some(observed.n_restarts);
         for _ in 0..new_restarts {
             UnitHistory::record(&mut history.restarts, now);
-            if observed.result == "oom-kill" {
-                UnitHistory::record(&mut history.oom_kills, now);
-            }
         }
+        self.record_memory_kill(now, new_restarts, observed, history);
         let restarts_in_window = self.restarts_in_window(now, history);
         let decide = |kind, reason: String| Decision {
             kind,
@@ -233,12 +242,8 @@ impl UnitTracker {
             ));
         }
 
-        let entered = self.last_state.as_deref() != Some(observed.active_state.as_str());
         match observed.active_state.as_str() {
             "failed" => {
-                if entered && observed.result == "oom-kill" && new_restarts == 0 {
-                    UnitHistory::record(&mut history.oom_kills, now);
-                }
                 if !self.failure_handled && !observed.job_pending && self.confirm_at.is_none() {
                     self.failed_since.get_or_insert(now_ms);
                     self.confirm_at = Some(now_ms + SETTLE.as_millis() as u64);
@@ -289,6 +294,41 @@ impl UnitTracker {
             decisions.push(decision);
         }
         decisions
+    }
+
+    /// Records a kill by the memory limit once per death of the main process: when the
+    /// unit is seen dead (failed, or waiting for its automatic restart) and the same rule
+    /// as the report's ([`classify::memory_kill_evidence`]: `Result=oom-kill`, or on
+    /// cgroup v1 a SIGKILL of a unit with `MemoryMax=`) says the kill was the limit's.
+    fn record_memory_kill(
+        &mut self,
+        now: u64,
+        new_restarts: u32,
+        observed: &Observed,
+        history: &mut UnitHistory,
+    ) {
+        if new_restarts > 0 || observed.active_state == "active" {
+            // A new life: its death is yet to come.
+            self.death_recorded = false;
+        }
+        let dead = observed.active_state == "failed" || observed.sub_state == "auto-restart";
+        if !dead || self.death_recorded {
+            return;
+        }
+        self.death_recorded = true;
+        let main_exit = classify::main_exit(
+            Some(observed.exec_main_code),
+            Some(observed.exec_main_status),
+        );
+        let evidence = classify::memory_kill_evidence(
+            &observed.result,
+            main_exit,
+            observed.memory_max,
+            self.cgroup_memory,
+        );
+        if evidence.is_some() {
+            UnitHistory::record(&mut history.oom_kills, now);
+        }
     }
 
     /// What is due at `now_ms`, given the unit's state read afresh: the decision about a
@@ -520,6 +560,8 @@ mod tests {
             sub_state: String::new(),
             result: result.into(),
             n_restarts,
+            exec_main_code: 0,
+            exec_main_status: 0,
             job_pending: false,
             memory_current: None,
             memory_max: None,
@@ -547,7 +589,7 @@ mod tests {
 
     #[test]
     fn start_limit_hit_is_restarted_after_the_cooldown() {
-        let mut tracker = UnitTracker::new(policy());
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V2);
         let mut history = UnitHistory::default();
         tracker.observe(T0, &state("active", "success", 0), &mut history);
         let failed = state("failed", "start-limit-hit", 0);
@@ -563,7 +605,7 @@ mod tests {
 
     #[test]
     fn the_cap_per_window_leaves_the_unit_down_with_an_alert() {
-        let mut tracker = UnitTracker::new(policy());
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V2);
         let mut history = UnitHistory::default();
         let failed = state("failed", "start-limit-hit", 0);
         let mut now = T0;
@@ -596,10 +638,13 @@ mod tests {
 
     #[test]
     fn backoff_spaces_the_watchdogs_own_starts() {
-        let mut tracker = UnitTracker::new(WatchdogPolicy {
-            max_restarts_per_window: 5,
-            ..policy()
-        });
+        let mut tracker = UnitTracker::new(
+            WatchdogPolicy {
+                max_restarts_per_window: 5,
+                ..policy()
+            },
+            CgroupMemory::V2,
+        );
         let mut history = UnitHistory::default();
         let failed = state("failed", "exit-code", 0);
         fail(&mut tracker, T0, &failed, &mut history);
@@ -623,10 +668,13 @@ mod tests {
 
     #[test]
     fn manual_units_are_left_down_and_said_so_once() {
-        let mut tracker = UnitTracker::new(WatchdogPolicy {
-            restart: WatchdogRestart::Manual,
-            ..policy()
-        });
+        let mut tracker = UnitTracker::new(
+            WatchdogPolicy {
+                restart: WatchdogRestart::Manual,
+                ..policy()
+            },
+            CgroupMemory::V2,
+        );
         let mut history = UnitHistory::default();
         let failed = state("failed", "exit-code", 0);
         let d = fail(&mut tracker, T0, &failed, &mut history);
@@ -638,7 +686,7 @@ mod tests {
 
     #[test]
     fn a_unit_stopped_by_a_person_is_never_started() {
-        let mut tracker = UnitTracker::new(policy());
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V2);
         let mut history = UnitHistory::default();
         tracker.observe(T0, &state("active", "success", 0), &mut history);
         let d = tracker.observe(T0 + 1, &state("inactive", "success", 0), &mut history);
@@ -662,7 +710,7 @@ mod tests {
 
     #[test]
     fn a_unit_with_a_job_in_progress_is_not_touched() {
-        let mut tracker = UnitTracker::new(policy());
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V2);
         let mut history = UnitHistory::default();
         let mut failed = state("failed", "exit-code", 0);
         failed.job_pending = true;
@@ -678,7 +726,7 @@ mod tests {
 
     #[test]
     fn crash_loops_count_restarts_in_a_sliding_window_once_per_episode() {
-        let mut tracker = UnitTracker::new(policy());
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V2);
         let mut history = UnitHistory::default();
         tracker.observe(T0, &state("active", "success", 10), &mut history);
         // Restarts before the watchdog looked are not counted.
@@ -713,10 +761,13 @@ mod tests {
 
     #[test]
     fn memory_warnings_have_hysteresis() {
-        let mut tracker = UnitTracker::new(WatchdogPolicy {
-            memory_warn_percent: Some(80),
-            ..policy()
-        });
+        let mut tracker = UnitTracker::new(
+            WatchdogPolicy {
+                memory_warn_percent: Some(80),
+                ..policy()
+            },
+            CgroupMemory::V2,
+        );
         let mut history = UnitHistory::default();
         let mut running = state("active", "success", 0);
         running.memory_max = Some(1000);
@@ -749,24 +800,67 @@ mod tests {
         assert_eq!(memory_threshold(&none, None), None);
     }
 
+    /// Dead and waiting for systemd's automatic restart.
+    fn restarting(result: &str, n_restarts: u32) -> Observed {
+        Observed {
+            sub_state: "auto-restart".into(),
+            ..state("activating", result, n_restarts)
+        }
+    }
+
     #[test]
     fn oom_kills_are_recorded() {
-        let mut tracker = UnitTracker::new(policy());
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V2);
         let mut history = UnitHistory::default();
         tracker.observe(T0, &state("active", "success", 0), &mut history);
-        tracker.observe(T0 + 1, &state("activating", "oom-kill", 1), &mut history);
+        // systemd 252 shows `failed` for an instant, then waits to restart: one kill.
+        tracker.observe(T0 + 1, &state("failed", "oom-kill", 0), &mut history);
+        tracker.observe(T0 + 2, &restarting("oom-kill", 0), &mut history);
         assert_eq!(history.oom_kills.len(), 1);
-        // Killed again, this time for good: a second kill.
-        tracker.observe(T0 + 2, &state("failed", "oom-kill", 1), &mut history);
+        // Restarted (the count rises as the start begins) and killed again, for good.
+        tracker.observe(T0 + 3, &state("activating", "success", 1), &mut history);
+        tracker.observe(T0 + 4, &state("failed", "oom-kill", 1), &mut history);
         assert_eq!(history.oom_kills.len(), 2);
         // Still failed, seen again: the same kill.
-        tracker.observe(T0 + 3, &state("failed", "oom-kill", 1), &mut history);
+        tracker.observe(T0 + 5, &state("failed", "oom-kill", 1), &mut history);
+        assert_eq!(history.oom_kills.len(), 2);
+        // Other deaths are no memory kills.
+        tracker.observe(T0 + 6, &state("active", "success", 0), &mut history);
+        tracker.observe(T0 + 7, &restarting("exit-code", 0), &mut history);
         assert_eq!(history.oom_kills.len(), 2);
     }
 
     #[test]
+    fn on_cgroup_v1_a_sigkill_at_a_memory_limit_is_a_memory_kill() {
+        let sigkilled = |n_restarts| Observed {
+            exec_main_code: 2,
+            exec_main_status: 9,
+            memory_max: Some(50 << 20),
+            ..restarting("signal", n_restarts)
+        };
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V1);
+        let mut history = UnitHistory::default();
+        tracker.observe(T0, &state("active", "success", 0), &mut history);
+        tracker.observe(T0 + 1, &sigkilled(0), &mut history);
+        assert_eq!(history.oom_kills.len(), 1);
+        tracker.observe(T0 + 2, &state("active", "success", 1), &mut history);
+        // Without a memory limit, a SIGKILL is somebody's `kill -9`.
+        let unlimited = Observed {
+            memory_max: None,
+            ..sigkilled(1)
+        };
+        tracker.observe(T0 + 3, &unlimited, &mut history);
+        assert_eq!(history.oom_kills.len(), 1);
+        // On cgroup v2 systemd would have said `oom-kill`: a SIGKILL is not one.
+        let mut v2 = UnitTracker::new(policy(), CgroupMemory::V2);
+        v2.observe(T0, &state("active", "success", 0), &mut history);
+        v2.observe(T0 + 1, &sigkilled(0), &mut history);
+        assert_eq!(history.oom_kills.len(), 1);
+    }
+
+    #[test]
     fn a_failed_state_that_does_not_hold_is_no_failure() {
-        let mut tracker = UnitTracker::new(policy());
+        let mut tracker = UnitTracker::new(policy(), CgroupMemory::V2);
         let mut history = UnitHistory::default();
         tracker.observe(T0, &state("active", "success", 0), &mut history);
         // systemd 252 passes through `failed` before each automatic restart...

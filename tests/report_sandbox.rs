@@ -31,10 +31,27 @@ const NODE_SERVER: &str =
     "/usr/bin/node -e \"require('http').createServer((q,s)=>s.end('ok')).listen(0)\"";
 /// A process whose memory does not move.
 const SLEEPER: &str = "/bin/sleep infinity";
+/// A process that grows by 4 MiB every 20 ms.
+const GROW: &str =
+    "/usr/bin/node -e \"const a=[];setInterval(()=>a.push(Buffer.alloc(4<<20,1)),20)\"";
 
 fn install(sandbox: &Sandbox, name: &str, text: &str) {
     let path = sandbox.path(&format!("/run/systemd/system/{name}"));
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// `agents-hog-again.service`: grows into its 50M limit, and systemd restarts it after
+/// each kill.
+fn install_restarting_hog(sandbox: &Sandbox) {
+    install(
+        sandbox,
+        "agents-hog-again.service",
+        &agent(
+            "hog-again",
+            GROW,
+            "MemoryMax=50M\nMemorySwapMax=0\nRestart=always\nRestartSec=500ms",
+        ),
+    );
 }
 
 /// Runs `unit-watchdog report ARGS` inside the sandbox.
@@ -262,22 +279,13 @@ fn an_agent_killed_by_its_memory_limit_is_reported_as_such() {
     // systemd's own messages to the journal (the sandbox boots logging to kmsg, where
     // the kernel rate-limits them), for the journal source below.
     sandbox.systemctl(&["log-target", "journal-or-kmsg"]);
-    let grow = "/usr/bin/node -e \"const a=[];setInterval(()=>a.push(Buffer.alloc(4<<20,1)),20)\"";
     install(
         &sandbox,
         "agents-hog.service",
-        &agent("hog", grow, "MemoryMax=50M\nMemorySwapMax=0\nRestart=no"),
+        &agent("hog", GROW, "MemoryMax=50M\nMemorySwapMax=0\nRestart=no"),
     );
     // Restarted after each kill: the kills are counted from the journal.
-    install(
-        &sandbox,
-        "agents-hog-again.service",
-        &agent(
-            "hog-again",
-            grow,
-            "MemoryMax=50M\nMemorySwapMax=0\nRestart=always\nRestartSec=500ms",
-        ),
-    );
+    install_restarting_hog(&sandbox);
     // Killed by a person with SIGKILL, and no memory limit: not a memory kill.
     install(
         &sandbox,
@@ -344,17 +352,8 @@ fn with_the_watchdog_running_its_history_counts_the_kills_by_the_memory_limit() 
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let grow = "/usr/bin/node -e \"const a=[];setInterval(()=>a.push(Buffer.alloc(4<<20,1)),20)\"";
     // Restarted by systemd after each kill; the watchdog only watches (and records).
-    install(
-        &sandbox,
-        "agents-hog-again.service",
-        &agent(
-            "hog-again",
-            grow,
-            "MemoryMax=50M\nMemorySwapMax=0\nRestart=always\nRestartSec=500ms",
-        ),
-    );
+    install_restarting_hog(&sandbox);
     // Killed by a person with SIGKILL while it has no memory limit: no memory kill.
     install(
         &sandbox,

@@ -3,11 +3,11 @@
 //!
 //! One `ListUnitsByPatterns` call names the units with their states. For a running
 //! service, two `Properties.Get`s (`NRestarts`, `MainPID`) come from systemd (its `Result`
-//! is `success` while it runs), and memory, CPU, tasks, limits and the main process's start from the kernel's files
-//! (see [`super::cgroup`]), which is where systemd reads them too. Any other service (failed,
-//! restarting, stopped), or a running one whose cgroup cannot be read, gets one
-//! `Properties.GetAll` of the `Service` interface. All calls are in flight together on one
-//! connection (up to [`MAX_IN_FLIGHT`]).
+//! is `success` while it runs), and memory, CPU, tasks, limits and the main process's
+//! start from the kernel's files (see [`super::cgroup`]), which is where systemd reads them
+//! too. Any other service (failed, restarting, stopped), or a running one whose cgroup
+//! cannot be read, gets one `Properties.GetAll` of the `Service` interface. All calls are
+//! in flight together on one connection (up to [`MAX_IN_FLIGHT`]).
 //!
 //! Why not `GetAll` for every unit: on 500 hardened units it cost systemd some 0.4 ms of CPU
 //! each (about 250 properties, the sandboxing lists and cgroup reads among them), and the

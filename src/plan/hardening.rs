@@ -14,6 +14,9 @@
 //! that write beside their code) and runs as the given user, or root, as PM2 did.
 //! `none` adds nothing. For a user manager, options that need privileges it lacks
 //! (`DynamicUser=`, `User=`) are left out; the rest work through `PrivateUsers=yes`.
+//!
+//! The oneshots that restart an app for `cron_restart` and `watch` get their own fixed
+//! set (`apply_restarter`): root without capabilities, no network, nothing writable.
 
 use crate::bundle::Scope;
 use crate::ecosystem::Hardening;
@@ -62,6 +65,48 @@ const RELAXED: &[(&str, &str)] = &[
     ("RestrictRealtime", "yes"),
     ("LockPersonality", "yes"),
 ];
+
+/// Directives of the oneshots that restart an app for `cron_restart` and `watch`,
+/// whatever the app's profile: they only run `systemctl restart`, which as root talks to
+/// systemd on its private socket (`AF_UNIX`, a path on a read-only `/run` still
+/// connects) and needs no capability, network, device or writable file.
+const RESTARTER: &[(&str, &str)] = &[
+    ("NoNewPrivileges", "yes"),
+    ("ProtectSystem", "strict"),
+    ("ProtectHome", "yes"),
+    ("PrivateTmp", "yes"),
+    ("PrivateDevices", "yes"),
+    ("PrivateNetwork", "yes"),
+    ("IPAddressDeny", "any"),
+    ("ProtectHostname", "yes"),
+    ("ProtectClock", "yes"),
+    ("ProtectKernelTunables", "yes"),
+    ("ProtectKernelModules", "yes"),
+    ("ProtectKernelLogs", "yes"),
+    ("ProtectControlGroups", "yes"),
+    ("RestrictAddressFamilies", "AF_UNIX"),
+    ("RestrictNamespaces", "yes"),
+    ("RestrictRealtime", "yes"),
+    ("RestrictSUIDSGID", "yes"),
+    ("LockPersonality", "yes"),
+    ("MemoryDenyWriteExecute", "yes"),
+    ("SystemCallArchitectures", "native"),
+    ("SystemCallFilter", "@system-service"),
+    ("SystemCallErrorNumber", "EPERM"),
+    ("CapabilityBoundingSet", ""),
+    ("UMask", "0077"),
+];
+
+/// Adds the restarting oneshot's directives to its `[Service]` in the system manager. A
+/// user manager's oneshot is left as it is: it already runs as the user, and most of
+/// these need privileges a user manager lacks.
+pub fn apply_restarter(scope: Scope, service: &mut Section) {
+    if scope == Scope::System {
+        for (key, value) in RESTARTER {
+            service.plain(key, *value);
+        }
+    }
+}
 
 /// Adds the profile's directives to `[Service]`. `has_user` says whether the app runs
 /// as a named user (else `strict` uses a dynamic one in the system manager).
@@ -121,6 +166,33 @@ mod tests {
                 .get("DynamicUser")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn restarters_are_hardened_in_the_system_manager_only() {
+        let mut system = Section::new("Service");
+        apply_restarter(Scope::System, &mut system);
+        assert_eq!(
+            system
+                .get("CapabilityBoundingSet")
+                .map(|v| v.display())
+                .as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            system
+                .get("RestrictAddressFamilies")
+                .map(|v| v.display())
+                .as_deref(),
+            Some("AF_UNIX")
+        );
+        assert!(
+            system.get("DynamicUser").is_none(),
+            "systemctl restart needs root"
+        );
+        let mut user = Section::new("Service");
+        apply_restarter(Scope::User, &mut user);
+        assert!(user.directives.is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::ecosystem::{App, Ecosystem};
 
 use std::time::Duration;
 
-use super::{PlanOptions, Section, Unit, Value, app_warning, cron, names};
+use super::{PlanOptions, Section, Unit, Value, app_warning, cron, hardening, names};
 
 /// Suffix of the timer and its restart service.
 pub const CRON_SUFFIX: &str = "-cron";
@@ -150,6 +150,7 @@ fn restarter(
     unit.push("Description", Value::Text(description));
     let mut service = Section::new("Service");
     service.plain("Type", "oneshot");
+    hardening::apply_restarter(options.scope, &mut service);
     if let Some(delay) = delay {
         service.push(
             "ExecStartPre",

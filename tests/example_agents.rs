@@ -1,7 +1,6 @@
 //! The bundled 74-agent example (`examples/agents/ecosystem.yaml`): it renders, every
-//! unit passes `systemd-analyze verify`, and every service (agents and their cron and watch
-//! oneshots) scores at most 2.0
-//! in `systemd-analyze security --offline=yes`.
+//! unit passes `systemd-analyze verify`, and every service (the agents and their cron and
+//! watch oneshots) scores at most 2.0 in `systemd-analyze security --offline=yes`.
 
 use std::fs;
 use std::path::{Path, PathBuf};

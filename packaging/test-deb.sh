@@ -19,8 +19,8 @@ step() { printf '\n== %s\n' "$*"; }
 fail() { printf 'test-deb: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "run as root: the package is installed and purged"
-for tool in cargo-deb lintian man dpkg; do
-  command -v "$tool" >/dev/null || fail "$tool is missing (cargo install --locked cargo-deb; apt-get install lintian man-db)"
+for tool in cargo-deb lintian man dpkg zsh fish; do
+  command -v "$tool" >/dev/null || fail "$tool is missing (cargo install --locked cargo-deb; apt-get install lintian man-db zsh fish)"
 done
 case "$(dpkg-query -W -f='${Status}' ecosystemd 2>/dev/null || true)" in
   "" | "unknown ok not-installed") ;;
@@ -139,12 +139,21 @@ for page in gen-units unit-watchdog; do
 done
 
 step "completions"
+# Each shell loads them from where the package put them, as it would for a user.
 for binary in gen-units unit-watchdog; do
   bash -c "source /usr/share/bash-completion/completions/$binary && complete -p $binary" ||
     fail "bash completion of $binary does not load"
-  if command -v zsh >/dev/null; then zsh -n "/usr/share/zsh/vendor-completions/_$binary"; fi
-  if command -v fish >/dev/null; then fish -n "/usr/share/fish/vendor_completions.d/$binary.fish"; fi
+  # zsh: compinit registers the function for the command; autoload +X parses it.
+  zsh -fc "autoload -Uz compinit && compinit -u -d '$work/zcompdump' &&
+    [[ \${_comps[$binary]} == _$binary ]] && autoload +X _$binary" ||
+    fail "zsh completion of $binary does not load"
 done
+# fish: its completions for a partial command line list the options.
+fish -c "complete -C 'gen-units --'" | grep -q -- '^--user' ||
+  fail "fish completion of gen-units does not offer --user"
+fish -c "complete -C 'unit-watchdog report --'" | grep -q -- '^--format' ||
+  fail "fish completion of unit-watchdog report does not offer --format"
+echo "bash, zsh and fish load the completions"
 
 step "use"
 # The installed binary converts a PM2 file and reads the installed example.

@@ -134,3 +134,40 @@ fn refuses_to_overwrite_its_input() {
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "apps: []\n");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// Whether this test process is root (only root can drop to another user).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n")
+}
+
+#[test]
+fn an_unprivileged_import_is_still_cut_off_from_the_network() {
+    // Without root there is no `unshare --net`: the import falls back to a user namespace
+    // with a network namespace of its own. Checked as `nobody`, as root drops to it.
+    if !is_root() || !node_present() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with Node.js"
+        );
+        return;
+    }
+    let probe = corpus("isolation/network.config.js");
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_gen-units"))
+        .arg("import")
+        .arg(&probe)
+        .output()
+        .expect("setpriv runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("host's network"),
+        "no isolation for an unprivileged import: {stderr}"
+    );
+    assert!(stdout.contains("INTERFACES: \"\"\n"), "{stdout}");
+}

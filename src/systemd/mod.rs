@@ -35,9 +35,14 @@ pub async fn connect(target: &BusTarget) -> zbus::Result<Connection> {
     }
 }
 
-/// A proxy for systemd's Manager object on `connection`.
+/// A proxy for systemd's Manager object on `connection`, reading properties afresh when
+/// asked: no `GetAll` of every `Manager` property and no subscription to their changes
+/// behind the first read, as a caching proxy would make.
 pub async fn manager(connection: &Connection) -> zbus::Result<ManagerProxy<'static>> {
-    ManagerProxy::new(connection).await
+    ManagerProxy::builder(connection)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
 }
 
 pub mod manager_calls;

@@ -8,10 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, interval_at, sleep, timeout};
-use zbus::proxy::CacheProperties;
 
 use crate::systemd::watch::{self, Watcher};
-use crate::systemd::{BusTarget, ManagerProxy, connect};
+use crate::systemd::{BusTarget, connect};
 use crate::watchdog::fleet::{Fleet, now_ms};
 use crate::watchdog::history::History;
 use crate::watchdog::service::Notifier;
@@ -116,10 +115,7 @@ async fn session(
         let connection = connect(&config.bus)
             .await
             .context("cannot connect to the bus")?;
-        let manager = ManagerProxy::builder(&connection)
-            .cache_properties(CacheProperties::No)
-            .build()
-            .await?;
+        let manager = crate::systemd::manager(&connection).await?;
         // Match rules first, then Subscribe, then read: no change falls in between.
         let watcher = Watcher::new(&connection).await?;
         watch::subscribe(&manager).await.context("Subscribe")?;

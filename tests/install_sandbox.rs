@@ -11,6 +11,7 @@ use common::sandbox::Sandbox;
 use install_support::*;
 
 const UNIT_DIR: &str = "/etc/systemd/system";
+const REPORT: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 const WAIT: Duration = Duration::from_secs(30);
 
 #[test]
@@ -244,6 +245,12 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
             .contents
             .replace("multi-user.target", "default.target");
     }
+    // Managed, as gen-units writes it: the report below lists it.
+    if let Some(service) = user.files.iter_mut().find(|f| f.name == "mine-x.service") {
+        service
+            .contents
+            .push_str("\n[X-Ecosystemd]\nEcosystem=mine\nApp=x\n");
+    }
     user.files.push(owned_file(
         "mine",
         ecosystemd::bundle::FileKind::Journald,
@@ -280,6 +287,30 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
         user_property("FragmentPath"),
         "/tmp/user-config/systemd/user/mine-x.service"
     );
+    // `unit-watchdog report --user` finds the unit on the user manager's search path and
+    // reads its main process and cgroup.
+    let mut report: Vec<&str> = env.to_vec();
+    report.extend([REPORT, "report", "--user", "--format", "json"]);
+    report.extend(["--restarts-from", "none"]);
+    let output = sandbox.exec(&report);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "report --user is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let units = json["units"].as_array().expect("units");
+    assert_eq!(units.len(), 1, "{json:#}");
+    let unit = &units[0];
+    assert_eq!(unit["name"], "mine-x.service");
+    assert_eq!(unit["active_state"], "active");
+    assert_eq!(
+        unit["main_pid"].as_u64(),
+        user_property("MainPID").parse::<u64>().ok()
+    );
+    assert_eq!(unit["restarts_total"], 0);
+    assert!(unit["uptime_seconds"].is_u64(), "{unit:#}");
+    assert_eq!(output.status.code(), Some(0), "{json:#}");
     assert!(!sandbox.path("/etc/systemd/journald@mine.conf").exists());
 
     assert_ok(

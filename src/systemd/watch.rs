@@ -304,17 +304,27 @@ pub async fn read_observed(
 ) -> zbus::Result<Observed> {
     let unit = unit(connection, path).await?;
     let service = service(connection, path).await?;
-    let (active_state, sub_state, job, result, n_restarts, memory_current, memory_max) = tokio::join!(
+    let (
+        active_state,
+        sub_state,
+        job,
+        result,
+        n_restarts,
+        exec_main_code,
+        exec_main_status,
+        memory_current,
+        memory_max,
+    ) = tokio::join!(
         unit.active_state(),
         unit.sub_state(),
         unit.job(),
         service.result(),
         service.n_restarts(),
+        service.exec_main_code(),
+        service.exec_main_status(),
         service.memory_current(),
         service.memory_max(),
     );
-    let (exec_main_code, exec_main_status) =
-        tokio::join!(service.exec_main_code(), service.exec_main_status());
     let active_state = active_state?;
     let running = matches!(
         active_state.as_str(),

@@ -159,8 +159,8 @@ section() {
   echo
   echo "How: for a running service the report asks systemd over D-Bus only what systemd alone"
   echo "knows (\`NRestarts\` and \`MainPID\`: two small \`Get\`s, all units' in flight together;"
-  echo "its \`Result\` is \`success\` while it runs), and reads memory, CPU, tasks and limits from the unit's cgroup files, where"
-  echo "systemd reads them too; unit files are found on the manager's \`UnitPath\`, not with a"
+  echo "its \`Result\` is \`success\` while it runs), and reads memory, CPU, tasks and limits"
+  echo "from the unit's cgroup files, where systemd reads them too; unit files are found on the manager's \`UnitPath\`, not with a"
   echo "call per unit. A service that is not running gets one \`GetAll\` of its \`Service\`"
   echo "properties. Measured while building it, on these 500 hardened units: one \`GetAll\` per"
   echo "unit (the earlier design) took 238 ms, systemd spending about 0.4 ms of CPU on each unit's"

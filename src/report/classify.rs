@@ -376,7 +376,6 @@ mod tests {
                         "dead"
                     }
                     .into(),
-                    fragment_path: format!("/etc/systemd/system/{name}"),
                 },
                 service: ServiceProperties {
                     result: Some(result.into()),

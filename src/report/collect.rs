@@ -118,7 +118,6 @@ pub async fn managed_units(
                 return None;
             }
             Some(Wanted {
-                fragment_path: fragment_path.display().to_string(),
                 listed,
                 kept: policy,
             })

@@ -59,8 +59,6 @@ pub struct UnitProperties {
     pub active_state: String,
     /// `SubState`: `running`, `auto-restart`, `dead`, ...
     pub sub_state: String,
-    /// `FragmentPath`: the unit file systemd loaded the unit from.
-    pub fragment_path: String,
 }
 
 /// The `org.freedesktop.systemd1.Service` properties a snapshot keeps; `None` where
@@ -142,14 +140,11 @@ pub async fn unit_search_path(connection: &Connection) -> zbus::Result<Vec<Strin
     super::manager(connection).await?.unit_path().await
 }
 
-/// A unit to read: as listed, the file it was loaded from, and what the caller keeps
-/// beside it.
+/// A unit to read: as listed, and what the caller keeps beside it.
 #[derive(Debug, Clone)]
 pub struct Wanted<K> {
     /// The unit as `ListUnitsByPatterns` named it.
     pub listed: ListedUnit,
-    /// The unit file it was loaded from.
-    pub fragment_path: String,
     /// The caller's own data about the unit.
     pub kept: K,
 }
@@ -225,18 +220,13 @@ impl Reader {
                 None => return Ok(None),
             },
         };
-        let Wanted {
-            listed,
-            fragment_path,
-            kept,
-        } = wanted;
+        let Wanted { listed, kept } = wanted;
         let snapshot = ServiceSnapshot {
             service,
             unit: UnitProperties {
                 load_state: listed.load_state,
                 active_state: listed.active_state,
                 sub_state: listed.sub_state,
-                fragment_path,
             },
             name: listed.name,
         };

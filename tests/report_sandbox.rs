@@ -261,6 +261,111 @@ fn a_fleet_with_one_failed_agent_is_reported_as_systemctl_sees_it() {
     );
 }
 
+/// The report's view of each unit that does not depend on who asks, by unit name.
+fn facts_by_unit(report: &Value) -> HashMap<String, String> {
+    report["units"]
+        .as_array()
+        .map(|units| {
+            units
+                .iter()
+                .map(|u| {
+                    let facts = ["active_state", "sub_state", "result", "restarts_total"]
+                        .iter()
+                        .chain(&["main_pid", "memory_max_bytes"])
+                        .map(|field| u[*field].to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    (u["name"].as_str().unwrap_or_default().to_string(), facts)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn root_reads_systemd_on_its_private_socket_and_anyone_else_through_the_bus() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let names: Vec<String> = (0..3)
+        .map(|i| format!("agents-direct{i}.service"))
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        let service = "MemoryMax=100M\nRestart=always";
+        install(
+            &sandbox,
+            name,
+            &agent(&format!("direct{i}"), SLEEPER, service),
+        );
+    }
+    sandbox.systemctl(&["daemon-reload"]);
+    let mut start = vec!["start"];
+    start.extend(names.iter().map(String::as_str));
+    sandbox.systemctl(&start);
+    for name in &names {
+        wait_state(&sandbox, name, "active");
+    }
+    let without_history = ["--restarts-from", "none"];
+    let nobody = |sandbox: &Sandbox| {
+        let mut args = vec![
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            REPORT,
+            "report",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(&without_history);
+        sandbox.exec(&args)
+    };
+
+    let (status, as_root) = json_report(&sandbox, &without_history);
+    assert_eq!(status, Some(0), "{as_root:#}");
+    assert_eq!(as_root["summary"]["units"], 3, "{:#}", as_root["summary"]);
+    let through_bus = nobody(&sandbox);
+    let as_nobody: Value = serde_json::from_slice(&through_bus.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the report as nobody is not JSON ({e}): {}",
+            String::from_utf8_lossy(&through_bus.stderr)
+        )
+    });
+    assert_eq!(facts_by_unit(&as_nobody), facts_by_unit(&as_root));
+    for name in &names {
+        let main_pid = sandbox.property(name, "MainPID");
+        assert_eq!(unit(&as_root, name)["main_pid"].to_string(), main_pid);
+    }
+
+    // With dbus-daemon gone, root still reaches systemd, on its private socket; through
+    // the bus nobody can.
+    sandbox.systemctl(&["stop", "dbus.socket", "dbus.service"]);
+    wait_state(&sandbox, "dbus.service", "inactive");
+    let (status, without_bus) = json_report(&sandbox, &without_history);
+    assert_eq!(status, Some(0));
+    assert_eq!(facts_by_unit(&without_bus), facts_by_unit(&as_root));
+    let refused = nobody(&sandbox);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("cannot reach systemd on the system bus"),
+        "{stderr}"
+    );
+    let mut named_bus = vec![
+        "env",
+        "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket",
+        REPORT,
+        "report",
+    ];
+    named_bus.extend_from_slice(&without_history);
+    let refused = sandbox.exec(&named_bus);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a bus named in DBUS_SYSTEM_BUS_ADDRESS is the one used"
+    );
+}
+
 /// The cgroup setup decides how a kill by the memory limit shows.
 fn expected_memory_kill_evidence() -> &'static str {
     let unified = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers").unwrap_or_default();

@@ -48,7 +48,7 @@ pub struct Request {
 /// events (the watchdog's history or a journal query) are read while the services' reads
 /// are in flight.
 pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
-    let connection = crate::systemd::connect(&request.bus)
+    let connection = crate::systemd::connect_direct(&request.bus)
         .await
         .with_context(|| format!("cannot reach systemd on {}", describe(&request.bus)))?;
     let now_us = SystemTime::now()

@@ -35,6 +35,25 @@ pub async fn connect(target: &BusTarget) -> zbus::Result<Connection> {
     }
 }
 
+/// A connection to `target`'s manager for a burst of calls: straight to systemd on its
+/// private socket when it takes the caller there (root for the system manager, the user
+/// for their own, as `systemctl` does), so that no dbus-daemon relays each call and reply;
+/// else through the bus, as [`connect`]. Carries calls and their replies only: watching
+/// signals is the bus's job.
+pub async fn connect_direct(target: &BusTarget) -> zbus::Result<Connection> {
+    let private = private_socket::path(
+        target,
+        std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS").as_deref(),
+        std::env::var_os("XDG_RUNTIME_DIR").as_deref(),
+    );
+    if let Some(path) = private
+        && let Ok(connection) = private_socket::connect(&path).await
+    {
+        return Ok(connection);
+    }
+    connect(target).await
+}
+
 /// A proxy for systemd's Manager object on `connection`, reading properties afresh when
 /// asked: no `GetAll` of every `Manager` property and no subscription to their changes
 /// behind the first read, as a caching proxy would make.
@@ -49,3 +68,6 @@ pub mod manager_calls;
 
 /// Batched property reads for many units at once.
 pub mod snapshot;
+
+/// systemd's private socket as a peer-to-peer connection.
+mod private_socket;

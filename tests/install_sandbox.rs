@@ -311,6 +311,22 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
     assert_eq!(unit["restarts_total"], 0);
     assert!(unit["uptime_seconds"].is_u64(), "{unit:#}");
     assert_eq!(output.status.code(), Some(0), "{json:#}");
+    // It talks to the user manager on its private socket, as `systemctl --user` does: the
+    // same answer with no session bus to go through.
+    let mut direct = report.clone();
+    direct[3] = "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/0/no-such-bus";
+    let direct_output = sandbox.exec(&direct);
+    let direct_json: serde_json::Value = serde_json::from_slice(&direct_output.stdout)
+        .unwrap_or_else(|e| {
+            panic!(
+                "report --user without a session bus is not JSON ({e}): {}",
+                String::from_utf8_lossy(&direct_output.stderr)
+            )
+        });
+    assert_eq!(
+        direct_json["units"][0]["main_pid"], unit["main_pid"],
+        "{direct_json:#}"
+    );
     assert!(!sandbox.path("/etc/systemd/journald@mine.conf").exists());
 
     assert_ok(

@@ -33,6 +33,8 @@ from sandbox import BenchError, Sandbox
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+# The timing harness of every report command (on the host, or inside the sandbox).
+TIMING = os.path.join(HERE, "timing.py")
 
 # First port of each fleet, far apart so fleets never collide (500 agents at most).
 PORTS = {"node": 20000, "pm2": 21000, "pm2-nopmx": 22000, "systemd": 23000,
@@ -279,37 +281,40 @@ class Bench:
                 [self.node, self.monitor], reps, pm2.env)
         elif "report" in self.bins:
             out["unit-watchdog report"] = self.time_command(
-                sandbox.command([self.bins["report"], "report", "--format", "json"]), reps,
-                None, expect_json=True, ok_codes=(0, 1),
-                count=lambda doc: len(doc.get("units", [])), n=n)
-            out["nsenter (overhead in the line above)"] = self.time_command(
-                sandbox.command(["true"]), reps, None)
+                [self.bins["report"], "report", "--format", "json", "--restarts-from",
+                 "journal"], reps, None,
+                expect_json=True, ok_codes=(0, 1),
+                count=lambda doc: len(doc.get("units", [])), n=n, sandbox=sandbox)
         else:
             out["unit-watchdog report"] = "not measured: " + self.missing["report"]
 
     def time_command(self, argv, reps, env, expect_json=False, ok_codes=(0,), count=None,
-                     n=None):
+                     n=None, sandbox=None):
         """Wall-clock seconds of `reps` runs, or a "failed: why" string. With `count`,
-        the JSON output must list `n` agents."""
-        times = []
-        for _ in range(reps):
-            t0 = time.monotonic()
-            proc = subprocess.run(argv, env=env, capture_output=True, timeout=120,
-                                  stdin=subprocess.DEVNULL)
-            elapsed = time.monotonic() - t0
-            if proc.returncode not in ok_codes:
-                last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["?"])
-                why = next((l for l in last if "ENOBUFS" in l or "Error" in l), last[-1])
-                return f"failed: exit {proc.returncode}: {why.strip()[:160]}"
-            if expect_json:
-                try:
-                    doc = json.loads(proc.stdout)
-                except ValueError:
-                    return "failed: output is not JSON"
-                if count and count(doc) != n:
-                    return f"failed: listed {count(doc)} of {n} agents"
-            times.append(elapsed)
-        return times
+        the JSON output must list `n` agents. Timed by timing.py, on the host or, with
+        `sandbox`, inside it: each command where it runs, with the same harness."""
+        harness = [sys.executable, TIMING, str(reps), ",".join(map(str, ok_codes)), "--",
+                   *argv]
+        if sandbox:
+            harness = sandbox.command(harness)
+        proc = subprocess.run(harness, env=env, capture_output=True,
+                              timeout=130 * reps + 30, stdin=subprocess.DEVNULL)
+        try:
+            result = json.loads(proc.stdout)
+        except ValueError:
+            return f"failed: timing harness: {proc.stderr.decode(errors='replace')[:160]}"
+        if result["returncode"] not in ok_codes:
+            last = result["stderr"].strip().splitlines() or ["?"]
+            why = next((l for l in last if "ENOBUFS" in l or "Error" in l), last[-1])
+            return f"failed: exit {result['returncode']}: {why.strip()[:160]}"
+        if expect_json:
+            try:
+                doc = json.loads(result["stdout"])
+            except ValueError:
+                return "failed: output is not JSON"
+            if count and count(doc) != n:
+                return f"failed: listed {count(doc)} of {n} agents"
+        return result["times"]
 
     def measure_recovery(self, variant, apps, sandbox=None):
         """kill -9 of an agent until it answers HTTP again, on `reps` different agents."""

@@ -11,8 +11,9 @@
 //!
 //! Why not `GetAll` for every unit: on 500 hardened units it cost systemd some 0.4 ms of CPU
 //! each (about 250 properties, the sandboxing lists and cgroup reads among them), and the
-//! report took 240 ms; each round of single `Get`s costs about 20 ms for 500 units, most
-//! of it dbus-daemon relaying the messages, so the fewer the better.
+//! report took 240 ms; each round of single `Get`s costs about 20 ms for 500 units through
+//! the bus, most of it dbus-daemon relaying the messages, so the fewer the better (and the
+//! report uses systemd's private socket where it can, see [`super::connect_direct`]).
 
 use std::sync::Arc;
 
@@ -27,7 +28,8 @@ const DESTINATION: &str = "org.freedesktop.systemd1";
 const SERVICE_INTERFACE: &str = "org.freedesktop.systemd1.Service";
 
 /// Calls in flight at once: below dbus-daemon's default `max_replies_per_connection`
-/// (128 on the system bus), past which it refuses calls with `LimitsExceeded`.
+/// (128 on the system bus), past which it refuses calls with `LimitsExceeded`. On the
+/// private socket no such limit applies; the one bound serves both.
 const MAX_IN_FLIGHT: usize = 100;
 
 /// The `Result` of a running service: systemd resets it to `success` when the service

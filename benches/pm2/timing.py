@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Times a command the one way every report command in the PM2 benchmark is timed:
-wall-clock seconds of each of REPS runs, started with subprocess.run, stopping at the
+wall-clock seconds of each of REPS runs, started with subprocess.run, after one run
+left out (the warm-up: caches filled, as for a command run every minute), stopping at the
 first run whose exit code is not allowed.
 
 run.py runs it on the host for `pm2 jlist` and inside the systemd sandbox (through one
@@ -22,14 +23,15 @@ import time
 def time_runs(argv, reps, ok_codes=(0,)):
     """The runs' wall-clock times, and the last run's exit code and output."""
     times, proc = [], None
-    for _ in range(reps):
+    for warmup in [True] + [False] * reps:
         t0 = time.monotonic()
         proc = subprocess.run(argv, capture_output=True, timeout=120,
                               stdin=subprocess.DEVNULL)
         elapsed = time.monotonic() - t0
         if proc.returncode not in ok_codes:
             break
-        times.append(elapsed)
+        if not warmup:
+            times.append(elapsed)
     return {"times": times,
             "returncode": proc.returncode if proc else None,
             "stdout": proc.stdout.decode(errors="replace") if proc else "",

@@ -131,9 +131,46 @@ impl fmt::Display for Rejected {
 
 impl std::error::Error for Rejected {}
 
+/// A runtime error and its causes on one line, as `{:#}` prints an [`anyhow::Error`], but
+/// leaving out a cause whose text the line already ends with: zbus, for one, puts an I/O
+/// error's text in its own message and gives the same error again as its source.
+pub struct Causes<'a>(pub &'a anyhow::Error);
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = String::new();
+        for cause in self.0.chain() {
+            let text = cause.to_string();
+            if line.is_empty() {
+                line = text;
+            } else if !line.ends_with(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+        }
+        f.write_str(&line)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_are_joined_without_repeating_one_already_said() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let io_text = io.to_string();
+        let zbus = zbus::Error::InputOutput(std::sync::Arc::new(io));
+        let error = anyhow::Error::new(zbus).context("cannot reach systemd");
+        let line = Causes(&error).to_string();
+        assert_eq!(line.matches(&io_text).count(), 1, "{line}");
+        assert!(line.starts_with("cannot reach systemd: "), "{line}");
+        let error = anyhow::anyhow!("disk full").context("cannot write the file");
+        assert_eq!(
+            Causes(&error).to_string(),
+            "cannot write the file: disk full"
+        );
+    }
 
     #[test]
     fn display_names_file_line_column_and_hint() {

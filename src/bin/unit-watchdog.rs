@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ecosystemd::cli::unit_watchdog::{UnitWatchdogCli, UnitWatchdogCommand};
-use ecosystemd::diagnostic::EXIT_FAILURE;
+use ecosystemd::diagnostic::{Causes, EXIT_FAILURE};
 
 fn main() -> ExitCode {
     let cli = UnitWatchdogCli::parse();
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
+            tracing::error!("{}", Causes(&error));
             ExitCode::from(EXIT_FAILURE as u8)
         }
     }

@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use thiserror::Error;
 
 use crate::bundle::{Bundle, BundleFile, FileKind, is_valid_name};
-use crate::diagnostic::{EXIT_BAD_INPUT, EXIT_FAILURE};
+use crate::diagnostic::{Causes, EXIT_BAD_INPUT, EXIT_FAILURE};
 use crate::systemd::BusTarget;
 use crate::systemd::manager_calls::JobFailure;
 
@@ -45,7 +45,7 @@ pub enum InstallError {
     #[error("{0}")]
     BadInput(String),
     /// Something failed while changing the system.
-    #[error("{0:#}")]
+    #[error("{}", Causes(.0))]
     Failed(#[from] anyhow::Error),
 }
 

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use super::classify::{Context, UnitFacts};
 use super::events::{self, Events, JournalQuery};
 use super::model::RestartsSource;
+use crate::diagnostic::Causes;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
 use crate::systemd::snapshot::{self, Wanted};
@@ -166,7 +167,10 @@ fn start_events(
         EventSource::Auto if state_file.exists() => match history() {
             Ok(events) => PendingEvents::Ready(RestartsSource::WatchdogHistory, events),
             Err(e) => {
-                eprintln!("unit-watchdog report: {e:#}; reading the journal instead");
+                eprintln!(
+                    "unit-watchdog report: {}; reading the journal instead",
+                    Causes(&e)
+                );
                 journal(false)
             }
         },

@@ -21,7 +21,7 @@ use std::io::IsTerminal;
 use anyhow::Context as _;
 
 use crate::cli::unit_watchdog::{ReportArgs, ReportFormat, RestartsFrom};
-use crate::diagnostic::{EXIT_FAILURE, EXIT_OK};
+use crate::diagnostic::{Causes, EXIT_FAILURE, EXIT_OK};
 use classify::Thresholds;
 use collect::{EventSource, Request};
 use model::Report;
@@ -33,7 +33,7 @@ pub fn run(args: &ReportArgs) -> i32 {
         Ok(report) if report.summary.needs_attention => EXIT_FAILURE,
         Ok(_) => EXIT_OK,
         Err(e) => {
-            eprintln!("unit-watchdog report: {e:#}");
+            eprintln!("unit-watchdog report: {}", Causes(&e));
             EXIT_FAILURE
         }
     }

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, interval_at, sleep, timeout};
 
+use crate::diagnostic::Causes;
 use crate::systemd::watch::{self, Watcher};
 use crate::systemd::{BusTarget, connect};
 use crate::watchdog::fleet::{Fleet, now_ms};
@@ -84,11 +85,11 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
             }
             Err(error) => {
                 tracing::warn!(
-                    error = %format!("{error:#}"),
+                    error = %Causes(&error),
                     retry_in_ms = backoff.as_millis() as u64,
                     "lost the connection to systemd; reconnecting"
                 );
-                notifier.status(&format!("reconnecting to the bus: {error:#}"));
+                notifier.status(&format!("reconnecting to the bus: {}", Causes(&error)));
                 notifier.keep_alive();
                 tokio::select! {
                     _ = sleep(backoff) => {}

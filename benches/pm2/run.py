@@ -60,7 +60,7 @@ class Config:
         self.fleet_sizes = [6] if quick else [74, 200]
         self.report_sizes = [6, 12, 24] if quick else [74, 200, 500]
         self.reps = 2 if quick else 5
-        self.report_reps = 3 if quick else 10
+        self.report_reps = 3 if quick else 20
         self.memory_samples = 2 if quick else 5
         self.idle_window_s = 6 if quick else 60
         self.idle_slices = 3 if quick else 5

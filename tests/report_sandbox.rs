@@ -261,25 +261,26 @@ fn a_fleet_with_one_failed_agent_is_reported_as_systemctl_sees_it() {
     );
 }
 
-/// The report's view of each unit that does not depend on who asks, by unit name.
+/// What the report says of a unit, whichever way it reached systemd.
+const FACTS: [&str; 6] = [
+    "active_state",
+    "sub_state",
+    "result",
+    "restarts_total",
+    "main_pid",
+    "memory_max_bytes",
+];
+
+/// The report's [`FACTS`] of each unit, by unit name.
 fn facts_by_unit(report: &Value) -> HashMap<String, String> {
-    report["units"]
-        .as_array()
-        .map(|units| {
-            units
-                .iter()
-                .map(|u| {
-                    let facts = ["active_state", "sub_state", "result", "restarts_total"]
-                        .iter()
-                        .chain(&["main_pid", "memory_max_bytes"])
-                        .map(|field| u[*field].to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    (u["name"].as_str().unwrap_or_default().to_string(), facts)
-                })
-                .collect()
+    let units = report["units"].as_array().cloned().unwrap_or_default();
+    units
+        .iter()
+        .map(|u| {
+            let facts: Vec<String> = FACTS.iter().map(|field| u[*field].to_string()).collect();
+            (u["name"].to_string(), facts.join(" "))
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 #[test]

@@ -1,20 +1,41 @@
 //! PM2's `cron_restart` (cron syntax, 5 or 6 fields) translated to systemd's
 //! `OnCalendar=` (systemd.time(7), "Calendar Events").
 //!
-//! Fields map one to one: `a-b` becomes `a..b`, `*/n` becomes `<first>/n`, month and
-//! weekday names are understood, Sunday is `0` or `7`. Where cron restricts both the
-//! day of month and the day of week it fires when *either* matches; systemd's single
-//! expression would need both, so that case becomes two `OnCalendar=` lines (systemd
-//! fires on any of them). The `@hourly`-style macros are understood; `@reboot` and the
-//! `L`, `W` and `#` extensions have no faithful translation and are refused.
+//! The reference is what PM2 does: PM2 7 schedules `cron_restart` with croner 4.1.97.
+//! Fields map one to one: `a-b` becomes `a..b`, steps (`*/n`, `a-b/n`) become the list
+//! of their values (systemd 252 misses some firings of its own repetitions), month and
+//! weekday names are understood, Sunday is `0` or `7`, `L` in the day of month is the
+//! month's last day (`~01`). Where both the day of month and the day of week are
+//! restricted, croner 4 fires only when *both* match (`0 4 */2 * 1`: odd days that are
+//! Mondays), unlike Vixie cron's either-or; systemd's single expression means the same.
+//!
+//! Two of croner 4's readings are its own, and kept so the timer fires when PM2's job
+//! fired, each with a caveat the caller shows: `a/n` without an end in the day of month
+//! or the month starts one later than written (`2/5` in the day of month fires on the
+//! 3rd, 8th, ...), and `?` stands for the value at the moment PM2 started, which a
+//! timer cannot know (here it means every value). The `@hourly`-style macros, which
+//! croner 4 refuses, are understood; `@reboot` and the `W` and `#` extensions have no
+//! translation and are refused.
 
 use std::fmt::Write as _;
 
-/// Translates a cron expression into one or more `OnCalendar=` expressions.
-pub fn to_on_calendar(cron: &str) -> Result<Vec<String>, String> {
+/// A translated `cron_restart`: the `OnCalendar=` expression and what differs from PM2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// The `OnCalendar=` expression.
+    pub on_calendar: String,
+    /// One line for each place where the timer cannot fire exactly as PM2 did.
+    pub caveats: Vec<String>,
+}
+
+/// Translates a cron expression into an `OnCalendar=` expression.
+pub fn to_on_calendar(cron: &str) -> Result<Schedule, String> {
     let cron = cron.trim();
     if let Some(expression) = macro_expression(cron)? {
-        return Ok(vec![expression.to_string()]);
+        return Ok(Schedule {
+            on_calendar: expression.to_string(),
+            caveats: Vec::new(),
+        });
     }
     let fields: Vec<&str> = cron.split_whitespace().collect();
     let (second, rest) = match fields.len() {
@@ -26,21 +47,96 @@ pub fn to_on_calendar(cron: &str) -> Result<Vec<String>, String> {
             ));
         }
     };
+    let mut caveats = Vec::new();
+    if fields.contains(&"?") {
+        caveats.push(format!(
+            "`?` in cron_restart `{cron}`: PM2 (croner 4) replaced it with the time PM2 started; the timer reads it as `*`"
+        ));
+    }
     let second = field(second, "second", 0, 59, &[])?;
     let minute = field(rest[0], "minute", 0, 59, &[])?;
     let hour = field(rest[1], "hour", 0, 23, &[])?;
-    let day = field(rest[2], "day of month", 1, 31, &[])?;
-    let month = field(rest[3], "month", 1, 12, &MONTHS)?;
+    let day = day_of_month(rest[2], &mut caveats)?;
+    let month = shifted_field(rest[3], "month", 12, &MONTHS, &mut caveats)?;
     let weekdays = weekdays(rest[4])?;
-    let time = format!("{hour}:{minute}:{second}");
-    Ok(match weekdays {
-        None => vec![format!("*-{month}-{day} {time}")],
-        Some(days) if day == "*" => vec![format!("{days} *-{month}-* {time}")],
-        Some(days) => vec![
-            format!("*-{month}-{day} {time}"),
-            format!("{days} *-{month}-* {time}"),
-        ],
+    let date = match day.strip_prefix('~') {
+        Some(_) => format!("*-{month}~01"),
+        None => format!("*-{month}-{day}"),
+    };
+    let on_calendar = match weekdays {
+        None => format!("{date} {hour}:{minute}:{second}"),
+        Some(days) => format!("{days} {date} {hour}:{minute}:{second}"),
+    };
+    Ok(Schedule {
+        on_calendar,
+        caveats,
     })
+}
+
+/// The day of month: `L` is the last day (returned as `~`), the rest as [`shifted_field`].
+fn day_of_month(text: &str, caveats: &mut Vec<String>) -> Result<String, String> {
+    if text.eq_ignore_ascii_case("l") {
+        return Ok("~".into());
+    }
+    shifted_field(text, "day of month", 31, &[], caveats)
+}
+
+/// A component with repetitions (`01/27`, `03..20/5`) as the plain list of its values.
+/// systemd 252 misses firings where a repeated component rolls over: `*-*-01/27` from
+/// late November fires Nov 28, Dec 1, Dec 28, then Jan 28 (not Jan 1), and
+/// `*-*-* 00/23:00/56:00` after 23:56 fires next at 00:56 (not 00:00). Lists are read
+/// right.
+fn listed(component: &str, max: u32) -> String {
+    let mut values = std::collections::BTreeSet::new();
+    for item in component.split(',') {
+        let (range, step) = item.split_once('/').unwrap_or((item, "1"));
+        let (first, last) = range.split_once("..").unwrap_or((range, ""));
+        let first: u32 = first.parse().unwrap_or(max);
+        let last: u32 = match (last.parse().ok(), item.contains('/')) {
+            (Some(last), _) => last,
+            (None, true) => max,
+            (None, false) => first,
+        };
+        let step = step.parse::<usize>().unwrap_or(1).max(1);
+        values.extend((first..=last.min(max)).step_by(step));
+    }
+    values
+        .iter()
+        .map(|v| format!("{v:02}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A field counted from 1 (day of month, month). croner 4 reads `a/n` without an end
+/// from index `a` of a list that starts at 0, so it fires from `a + 1`: kept, with a
+/// caveat.
+fn shifted_field(
+    text: &str,
+    what: &str,
+    max: u32,
+    names: &[&str],
+    caveats: &mut Vec<String>,
+) -> Result<String, String> {
+    let mut shifted = Vec::new();
+    for item in text.split(',') {
+        match item.split_once('/') {
+            Some((start, step)) if start != "*" && !start.contains('-') => {
+                let first = number(start, what, 1, max, names)?;
+                if first == max {
+                    return Err(format!(
+                        "`{item}` in the {what}: PM2's croner 4 starts `a/n` at a + 1, past the last {what}"
+                    ));
+                }
+                caveats.push(format!(
+                    "`{item}` in the {what}: PM2 (croner 4) starts it at {}, not {first}; so does the timer (write `{first}-{max}/{step}` to start at {first})",
+                    first + 1
+                ));
+                shifted.push(format!("{}/{step}", first + 1));
+            }
+            _ => shifted.push(item.to_string()),
+        }
+    }
+    field(&shifted.join(","), what, 1, max, names)
 }
 
 fn macro_expression(cron: &str) -> Result<Option<&'static str>, String> {
@@ -108,7 +204,7 @@ fn field(text: &str, what: &str, min: u32, max: u32, names: &[&str]) -> Result<S
         if index > 0 {
             out.push(',');
         }
-        let (range, step) = match item.split_once('/') {
+        let (range, mut step) = match item.split_once('/') {
             Some((range, step)) => {
                 let step: u32 = step.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
                     format!("step `{step}` in {what} `{text}` is not a positive number")
@@ -117,10 +213,9 @@ fn field(text: &str, what: &str, min: u32, max: u32, names: &[&str]) -> Result<S
             }
             None => (item, None),
         };
-        match range.split_once('-') {
-            _ if range == "*" => {
-                let _ = write!(out, "{min:02}");
-            }
+        // The first value, and whether the item runs on to the end of the field.
+        let (first, open) = match range.split_once('-') {
+            _ if range == "*" => (min, true),
             Some((start, end)) => {
                 let start = number(start, what, min, max, names)?;
                 let end = number(end, what, min, max, names)?;
@@ -129,22 +224,38 @@ fn field(text: &str, what: &str, min: u32, max: u32, names: &[&str]) -> Result<S
                         "range `{range}` in {what} runs backwards; write it as two ranges"
                     ));
                 }
-                let _ = write!(out, "{start:02}..{end:02}");
+                if start == end {
+                    // systemd refuses `20..20` for seconds (and `23/1` for hours): one
+                    // value, with no step, is the same.
+                    let _ = write!(out, "{start:02}");
+                    step = None;
+                } else {
+                    let _ = write!(out, "{start:02}..{end:02}");
+                }
+                (start, false)
             }
-            None => {
-                let value = number(range, what, min, max, names)?;
-                let _ = write!(out, "{value:02}");
-            }
+            None => (number(range, what, min, max, names)?, true),
+        };
+        if open {
+            let _ = write!(out, "{first:02}");
         }
-        if let Some(step) = step {
-            // `a/n` means from a to the end of the field, every n: systemd's too.
-            let _ = write!(out, "/{step}");
-        } else if range == "*" {
+        match step {
+            // `a/n` means from a to the end of the field, every n: systemd's too, but
+            // systemd refuses a step that leaves the field at once; that is just `a`.
+            Some(step) if !open || first + step <= max => {
+                let _ = write!(out, "/{step}");
+            }
+            Some(_) => {}
             // A bare `*` inside a list means every value.
-            return Ok("*".into());
+            None if range == "*" => return Ok("*".into()),
+            None => {}
         }
     }
-    Ok(out)
+    Ok(if out.contains('/') {
+        listed(&out, max)
+    } else {
+        out
+    })
 }
 
 /// The weekday field as a systemd weekday list, or `None` when it does not restrict.
@@ -186,7 +297,7 @@ fn weekdays(text: &str) -> Result<Option<String>, String> {
             (a, b)
         } else {
             let a = number(range, "day of week", 0, 7, &CRON_DAYS)?;
-            (a, if item.contains('/') { 6 } else { a })
+            (a, if item.contains('/') { 7 } else { a })
         };
         for cron_day in (start..=end).step_by(step) {
             days[day(&cron_day.to_string())?] = true;
@@ -223,13 +334,13 @@ fn weekdays(text: &str) -> Result<Option<String>, String> {
 mod tests {
     use super::*;
 
-    /// Each case: cron, the expected `OnCalendar=` lines, and the next three times
-    /// cron itself would fire after Thu 2026-01-01 00:00:00 UTC (worked out by hand
-    /// from cron's rules, independently of the translation).
-    const CASES: &[(&str, &[&str], [&str; 3])] = &[
+    /// Each case: cron, the expected `OnCalendar=`, and the next three times PM2's
+    /// croner 4.1.97 fires after Thu 2026-01-01 00:00:00 UTC (read off croner itself,
+    /// independently of the translation).
+    const CASES: &[(&str, &str, [&str; 3])] = &[
         (
             "*/15 * * * *",
-            &["*-*-* *:00/15:00"],
+            "*-*-* *:00,15,30,45:00",
             [
                 "2026-01-01 00:15:00",
                 "2026-01-01 00:30:00",
@@ -238,7 +349,7 @@ mod tests {
         ),
         (
             "0 9 * * 1-5",
-            &["Mon..Fri *-*-* 09:00:00"],
+            "Mon..Fri *-*-* 09:00:00",
             [
                 "2026-01-01 09:00:00",
                 "2026-01-02 09:00:00",
@@ -247,7 +358,7 @@ mod tests {
         ),
         (
             "30 2 1 * *",
-            &["*-*-01 02:30:00"],
+            "*-*-01 02:30:00",
             [
                 "2026-01-01 02:30:00",
                 "2026-02-01 02:30:00",
@@ -256,7 +367,7 @@ mod tests {
         ),
         (
             "0 0 * * 0",
-            &["Sun *-*-* 00:00:00"],
+            "Sun *-*-* 00:00:00",
             [
                 "2026-01-04 00:00:00",
                 "2026-01-11 00:00:00",
@@ -265,7 +376,7 @@ mod tests {
         ),
         (
             "0 0 * * 7",
-            &["Sun *-*-* 00:00:00"],
+            "Sun *-*-* 00:00:00",
             [
                 "2026-01-04 00:00:00",
                 "2026-01-11 00:00:00",
@@ -274,16 +385,16 @@ mod tests {
         ),
         (
             "0 0 13 * 5",
-            &["*-*-13 00:00:00", "Fri *-*-* 00:00:00"],
+            "Fri *-*-13 00:00:00",
             [
-                "2026-01-02 00:00:00",
-                "2026-01-09 00:00:00",
-                "2026-01-13 00:00:00",
+                "2026-02-13 00:00:00",
+                "2026-03-13 00:00:00",
+                "2026-11-13 00:00:00",
             ],
         ),
         (
             "0 */6 * * *",
-            &["*-*-* 00/6:00:00"],
+            "*-*-* 00,06,12,18:00:00",
             [
                 "2026-01-01 06:00:00",
                 "2026-01-01 12:00:00",
@@ -292,7 +403,7 @@ mod tests {
         ),
         (
             "15,45 * * * *",
-            &["*-*-* *:15,45:00"],
+            "*-*-* *:15,45:00",
             [
                 "2026-01-01 00:15:00",
                 "2026-01-01 00:45:00",
@@ -301,7 +412,7 @@ mod tests {
         ),
         (
             "0 0 1 1 *",
-            &["*-01-01 00:00:00"],
+            "*-01-01 00:00:00",
             [
                 "2027-01-01 00:00:00",
                 "2028-01-01 00:00:00",
@@ -310,7 +421,7 @@ mod tests {
         ),
         (
             "@daily",
-            &["*-*-* 00:00:00"],
+            "*-*-* 00:00:00",
             [
                 "2026-01-02 00:00:00",
                 "2026-01-03 00:00:00",
@@ -319,7 +430,7 @@ mod tests {
         ),
         (
             "@hourly",
-            &["*-*-* *:00:00"],
+            "*-*-* *:00:00",
             [
                 "2026-01-01 01:00:00",
                 "2026-01-01 02:00:00",
@@ -328,7 +439,7 @@ mod tests {
         ),
         (
             "@weekly",
-            &["Sun *-*-* 00:00:00"],
+            "Sun *-*-* 00:00:00",
             [
                 "2026-01-04 00:00:00",
                 "2026-01-11 00:00:00",
@@ -337,7 +448,7 @@ mod tests {
         ),
         (
             "0 30 4 * * *",
-            &["*-*-* 04:30:00"],
+            "*-*-* 04:30:00",
             [
                 "2026-01-01 04:30:00",
                 "2026-01-02 04:30:00",
@@ -346,7 +457,7 @@ mod tests {
         ),
         (
             "0 22 * * sat,sun",
-            &["Sat,Sun *-*-* 22:00:00"],
+            "Sat,Sun *-*-* 22:00:00",
             [
                 "2026-01-03 22:00:00",
                 "2026-01-04 22:00:00",
@@ -355,7 +466,7 @@ mod tests {
         ),
         (
             "0 12 * jan-mar mon",
-            &["Mon *-01..03-* 12:00:00"],
+            "Mon *-01..03-* 12:00:00",
             [
                 "2026-01-05 12:00:00",
                 "2026-01-12 12:00:00",
@@ -364,7 +475,7 @@ mod tests {
         ),
         (
             "5-20/5 3 * * *",
-            &["*-*-* 03:05..20/5:00"],
+            "*-*-* 03:05,10,15,20:00",
             [
                 "2026-01-01 03:05:00",
                 "2026-01-01 03:10:00",
@@ -373,7 +484,7 @@ mod tests {
         ),
         (
             "0 4 */2 * *",
-            &["*-*-01/2 04:00:00"],
+            "*-*-01,03,05,07,09,11,13,15,17,19,21,23,25,27,29,31 04:00:00",
             [
                 "2026-01-01 04:00:00",
                 "2026-01-03 04:00:00",
@@ -382,11 +493,38 @@ mod tests {
         ),
         (
             "0 8 * * 1,3,5",
-            &["Mon,Wed,Fri *-*-* 08:00:00"],
+            "Mon,Wed,Fri *-*-* 08:00:00",
             [
                 "2026-01-02 08:00:00",
                 "2026-01-05 08:00:00",
                 "2026-01-07 08:00:00",
+            ],
+        ),
+        (
+            "0 4 */2 * 1",
+            "Mon *-*-01,03,05,07,09,11,13,15,17,19,21,23,25,27,29,31 04:00:00",
+            [
+                "2026-01-05 04:00:00",
+                "2026-01-19 04:00:00",
+                "2026-02-09 04:00:00",
+            ],
+        ),
+        (
+            "0 0 L * *",
+            "*-*~01 00:00:00",
+            [
+                "2026-01-31 00:00:00",
+                "2026-02-28 00:00:00",
+                "2026-03-31 00:00:00",
+            ],
+        ),
+        (
+            "0 0 L * 5",
+            "Fri *-*~01 00:00:00",
+            [
+                "2026-07-31 00:00:00",
+                "2027-04-30 00:00:00",
+                "2027-12-31 00:00:00",
             ],
         ),
     ];
@@ -394,16 +532,36 @@ mod tests {
     #[test]
     fn translations() {
         for (cron, expected, _) in CASES {
-            assert_eq!(
-                to_on_calendar(cron).as_deref(),
-                Ok(expected
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .as_slice()),
-                "{cron}"
+            let schedule = to_on_calendar(cron).unwrap();
+            assert_eq!(schedule.on_calendar, *expected, "{cron}");
+            assert!(
+                schedule.caveats.is_empty(),
+                "{cron}: {:?}",
+                schedule.caveats
             );
         }
+    }
+
+    /// croner 4's own readings: `a/n` in the day of month or month starts one later,
+    /// `?` is the time PM2 started. The timer follows the first and says so for both.
+    #[test]
+    fn croner_quirks_are_kept_with_a_caveat() {
+        for (cron, expected) in [
+            ("0 0 2/5 * *", "*-*-03,08,13,18,23,28 00:00:00"),
+            ("0 0 1 2/3 *", "*-03,06,09,12-01 00:00:00"),
+            ("0 0 ? * *", "*-*-* 00:00:00"),
+        ] {
+            let schedule = to_on_calendar(cron).unwrap();
+            assert_eq!(schedule.on_calendar, expected, "{cron}");
+            assert_eq!(schedule.caveats.len(), 1, "{cron}: {:?}", schedule.caveats);
+        }
+        // croner 4 counts weekdays 0 to 7, so `a/n` reaches Sunday as 7.
+        assert_eq!(
+            to_on_calendar("0 0 * * 5/2").unwrap().on_calendar,
+            "Fri,Sun *-*-* 00:00:00"
+        );
+        assert!(to_on_calendar("0 0 2-31/5 * *").unwrap().caveats.is_empty());
+        assert!(to_on_calendar("0 0 31/5 * *").is_err());
     }
 
     #[test]
@@ -412,7 +570,6 @@ mod tests {
             "@reboot",
             "* * *",
             "61 * * * *",
-            "0 0 L * *",
             "0 0 * * 5#2",
             "*/0 * * * *",
             "0 0 * * 5-1",
@@ -429,7 +586,7 @@ mod tests {
     #[test]
     fn systemd_fires_when_cron_would() {
         for (cron, _, times) in CASES {
-            let expressions = to_on_calendar(cron).unwrap();
+            let expressions = [to_on_calendar(cron).unwrap().on_calendar];
             let mut fired = Vec::new();
             for expression in &expressions {
                 let output = std::process::Command::new("systemd-analyze")

@@ -32,7 +32,7 @@ pub fn for_app(
     let target = format!("{}.target", ecosystem.settings.target);
     let mut out = Vec::new();
     if let Some((expression, location)) = &app.cron_restart {
-        let calendars = cron::to_on_calendar(expression).map_err(|message| {
+        let schedule = cron::to_on_calendar(expression).map_err(|message| {
             Diagnostic::error(&ecosystem.source, Some(*location), message)
                 .with_hint("write five fields (minute hour day month weekday), e.g. `0 3 * * *`")
         })?;
@@ -47,15 +47,12 @@ pub fn for_app(
         let mut notes = vec![format!(
             "cron_restart {shown}: translated to OnCalendar= (systemd.time(7))."
         )];
-        if calendars.len() > 1 {
-            notes.push(
-                "cron fires when the day of month OR the day of week matches: one OnCalendar= line for each.".into(),
-            );
+        for caveat in schedule.caveats {
+            warnings.push(app_warning(ecosystem, app, caveat.clone()));
+            notes.push(caveat);
         }
         let mut timer = Section::new("Timer");
-        for calendar in calendars {
-            timer.plain("OnCalendar", calendar);
-        }
+        timer.plain("OnCalendar", schedule.on_calendar);
         timer.plain("AccuracySec", "1s");
         timer.plain("Unit", format!("{name}.service"));
         let mut install = Section::new("Install");

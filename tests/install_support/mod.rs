@@ -5,7 +5,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use ecosystemd::bundle::{Bundle, BundleFile, FileKind, Scope};
@@ -79,7 +79,11 @@ pub fn sleepers(group: &str, apps: &[&str]) -> Bundle {
 pub fn gen_units(sandbox: &Sandbox, args: &[&str], stdin: &[u8]) -> Output {
     let mut all = vec![GEN_UNITS];
     all.extend_from_slice(args);
-    let mut command = sandbox.command(&all);
+    run_with_stdin(sandbox.command(&all), stdin)
+}
+
+/// Runs `command` with `stdin` piped in; returns its output.
+pub fn run_with_stdin(mut command: Command, stdin: &[u8]) -> Output {
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -10,6 +10,7 @@ mod common;
 mod install_support;
 
 use std::collections::BTreeSet;
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -169,8 +170,10 @@ fn sigkill_at_random_moments_against_live_systemd_never_mixes() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        // The switch comes early; the D-Bus reload after it takes most of the time.
-        let delay = Duration::from_micros(seed % (span / 3));
+        // The switch comes early; the D-Bus reload after it takes most of the time. Half
+        // the rounds kill within the first thirtieth, so some land before the switch.
+        let window = if round % 4 < 2 { span / 30 } else { span / 3 };
+        let delay = Duration::from_micros(seed % window.max(1));
         let mut child = sandbox.command(&[GEN_UNITS, "install"]);
         child
             .stdin(Stdio::piped())
@@ -186,10 +189,14 @@ fn sigkill_at_random_moments_against_live_systemd_never_mixes() {
         while started.elapsed() < delay && matches!(child.try_wait(), Ok(None)) {
             std::thread::sleep(Duration::from_micros(200));
         }
-        kill_forked_child(&mut child);
+        let killed = kill_forked_child(&mut child);
         let set = which_set(&root, &old, &new, &format!("round {round}, {delay:?}"));
         let switched = std::ptr::eq(if set == "old" { &old } else { &new }, to);
-        seen.push(if switched { "switched" } else { "unchanged" });
+        seen.push(match (killed, switched) {
+            (false, _) => "finished",
+            (true, true) => "killed after the switch",
+            (true, false) => "killed before the switch",
+        });
         sandbox.systemctl(&["daemon-reload"]);
         let loaded = sandbox.systemctl(&[
             "list-unit-files",
@@ -214,12 +221,17 @@ fn sigkill_at_random_moments_against_live_systemd_never_mixes() {
         );
     }
     eprintln!("outcomes: {seen:?}");
+    // The kills must have landed on both sides of the switch, or the rounds proved
+    // nothing about one of them.
+    for side in ["killed before the switch", "killed after the switch"] {
+        assert!(seen.contains(&side), "no install was {side}: {seen:?}");
+    }
 }
 
 /// SIGKILLs what nsenter forked (gen-units inside the sandbox; nsenter must fork to
 /// enter a PID namespace, so killing nsenter alone would let the install finish), then
-/// reaps nsenter.
-fn kill_forked_child(nsenter: &mut std::process::Child) {
+/// reaps nsenter. Returns whether the install was still running when killed.
+fn kill_forked_child(nsenter: &mut std::process::Child) -> bool {
     let children = format!("/proc/{0}/task/{0}/children", nsenter.id());
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline && matches!(nsenter.try_wait(), Ok(None)) {
@@ -229,15 +241,20 @@ fn kill_forked_child(nsenter: &mut std::process::Child) {
             .filter_map(|p| p.parse().ok())
             .collect();
         if !pids.is_empty() {
+            let mut killed = false;
             for pid in pids {
                 // SAFETY: kill(2) on a child of a process this test started.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
+                killed |= unsafe { libc::kill(pid, libc::SIGKILL) } == 0;
             }
-            break;
+            let status = nsenter.wait();
+            // nsenter passes on its child's end (dying of the same signal, or 128 + it)
+            // when the kill landed, and the install's own status when it had finished.
+            return killed
+                && status
+                    .is_ok_and(|s| s.signal() == Some(libc::SIGKILL) || s.code() == Some(137));
         }
         std::thread::sleep(Duration::from_micros(100));
     }
     let _ = nsenter.wait();
+    false
 }

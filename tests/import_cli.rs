@@ -171,3 +171,70 @@ fn an_unprivileged_import_is_still_cut_off_from_the_network() {
     );
     assert!(stdout.contains("INTERFACES: \"\"\n"), "{stdout}");
 }
+
+/// What the hostile fixture reported, from the imported YAML's env lines.
+fn reported(yaml: &str, key: &str) -> String {
+    yaml.lines()
+        .find_map(|line| line.trim().strip_prefix(&format!("{key}: ")))
+        .map(|value| value.trim_matches('"').to_string())
+        .unwrap_or_else(|| panic!("{key} not reported:\n{yaml}"))
+}
+
+#[test]
+fn an_import_that_writes_connects_and_spawns_is_contained() {
+    if !is_root() || !node_present() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with Node.js"
+        );
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let address = listener.local_addr().expect("address").to_string();
+    // A project of a normal user (nobody) that anyone may enter, and one only root may.
+    let shared = std::env::temp_dir().join(format!("ecosystemd-hostile-{}", std::process::id()));
+    let private = scratch("hostile-root");
+    for (dir, owner, mode) in [(&shared, 65534, 0o755), (&private, 0, 0o700)] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).expect("project folder");
+        let file = dir.join("hostile.config.js");
+        std::fs::copy(corpus("isolation/hostile.config.js"), &file).expect("copy");
+        std::os::unix::fs::chown(dir, Some(owner), Some(owner)).expect("chown");
+        std::os::unix::fs::chown(&file, Some(owner), Some(owner)).expect("chown");
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let output = Command::new(env!("CARGO_BIN_EXE_gen-units"))
+            .args(["import", &file.display().to_string()])
+            .env("PROBE_ADDRESS", &address)
+            .output()
+            .expect("gen-units runs");
+        let yaml = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        for key in ["WRITE_ETC", "WRITE_OWN_FOLDER"] {
+            assert_eq!(reported(&yaml, key), "EROFS", "{}: {key}", dir.display());
+        }
+        assert_ne!(reported(&yaml, "CONNECT"), "connected");
+        assert!(
+            listener.accept().is_err(),
+            "the file reached the host's network"
+        );
+        if owner != 0 {
+            // A process limit of its own: a loop of 300 gets refused early.
+            assert_ne!(reported(&yaml, "SPAWN_REFUSED"), "", "{yaml}");
+            assert!(reported(&yaml, "SPAWNED").parse::<u32>().unwrap() < 300);
+        }
+        // Nothing written anywhere, nothing left running.
+        let entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+        assert_eq!(entries.len(), 1, "{}: {entries:?}", dir.display());
+        assert!(!Path::new("/etc/ecosystemd-import-probe").exists());
+        let left = Command::new("pgrep")
+            .args(["-f", "sleep 31.7"])
+            .output()
+            .unwrap();
+        assert!(left.stdout.is_empty(), "processes left running");
+        std::fs::remove_dir_all(dir).expect("cleanup");
+    }
+    assert!(!Path::new("/tmp/ecosystemd-import-scratch").exists());
+}

@@ -108,9 +108,10 @@ pub struct GeneratorArgs {
 /// Arguments of `gen-units import`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "JavaScript files are evaluated with Node.js, as `pm2 start` does: \
-    in the file's folder, without network (a network namespace of their own) and with a \
-    time limit. JSON and YAML files are read directly."
+    after_help = "JavaScript files are evaluated with Node.js, as `pm2 start` does, in \
+    the file's folder, boxed in: as the file's owner (or nobody), without network, every \
+    file system read-only but a scratch /tmp, with a process, memory and time limit. \
+    JSON and YAML files are read directly."
 )]
 pub struct ImportArgs {
     /// The PM2 ecosystem file.

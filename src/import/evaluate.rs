@@ -1,11 +1,11 @@
 //! Evaluating an `ecosystem.config.js` with Node.js, as `pm2 start` does, to get the
 //! value of its `module.exports` as JSON.
 //!
-//! The file is code, so it runs boxed in: in a network namespace of its own (no
-//! network: `unshare --net` as root, a user namespace as anyone else where the kernel
-//! allows it), with the file's folder as working directory, no standard input and a time
-//! limit (`timeout`, which kills the whole process group). Anything the file prints goes
-//! to standard error; the result follows a marker line on standard output.
+//! The file is code, so it runs boxed in (see [`super::jail`]: as its owner or nobody, no
+//! network, the file system read-only but for a scratch `/tmp`, a process and memory
+//! limit), with the file's folder as working directory, no standard input and a time
+//! limit (`timeout`). Anything the file prints goes to standard error; the result follows
+//! a marker line on standard output.
 
 use std::io::Read;
 use std::path::Path;
@@ -14,13 +14,16 @@ use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Location};
 
+use super::jail::{self, Facts, Identity};
+
 /// The line that precedes the JSON result on Node's standard output.
 const RESULT_MARKER: &str = "--- ecosystemd import result ---";
 
 /// Loads the file given as first argument like PM2 does (`require`, or `import()` for
 /// ES modules) and prints `module.exports` as JSON after [`RESULT_MARKER`]. Values JSON
 /// cannot hold (`undefined`, functions, ...) are kept as a one-key object naming their
-/// type, so that the import can say what it left out.
+/// type, so that the import can say what it left out. It exits once the result is
+/// written, whatever the file left running.
 const SCRIPT: &str = r#"
 'use strict';
 const path = require('path');
@@ -37,7 +40,9 @@ const emit = (config) => {
     if (kind === 'number' && !Number.isFinite(value)) return { [MARK]: String(value) };
     return value;
   };
-  write('\n' + process.env.ECOSYSTEMD_RESULT_MARKER + '\n' + JSON.stringify(config, replacer) + '\n');
+  const text = '\n' + process.env.ECOSYSTEMD_RESULT_MARKER + '\n' + JSON.stringify(config, replacer) + '\n';
+  // Done once written: processes or timers the file left behind do not hold the import.
+  write(text, () => process.exit(0));
 };
 let config;
 let esm = false;
@@ -66,11 +71,10 @@ pub struct NodeOptions {
 /// How the evaluation was boxed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
-    /// A network namespace (root).
-    NetworkNamespace,
-    /// A user and network namespace (unprivileged).
-    UserNamespace,
-    /// Neither could be had: the file ran with the host's network.
+    /// In the box of [`super::jail`], as this identity.
+    Contained(Identity),
+    /// No namespace could be had (unprivileged user namespaces are off): the file ran
+    /// with the host's network and file system, under the time limit only.
     None,
 }
 
@@ -100,25 +104,28 @@ pub fn evaluate(file: &Path, options: &NodeOptions) -> Result<Evaluated, Diagnos
              Node.js runs: node -p 'JSON.stringify(require(\"./ecosystem.config.js\"), null, 2)' > ecosystem.json",
         ));
     }
-    let isolation = isolation();
+    let program = [
+        options.program.clone(),
+        "-e".into(),
+        SCRIPT.into(),
+        absolute.display().to_string(),
+    ];
+    let facts = Facts::of(&absolute)
+        .map_err(|error| Diagnostic::error(file, None, format!("cannot read the file: {error}")))?;
+    let isolation = isolation(&facts, folder);
+    let line = match isolation {
+        Isolation::Contained(identity) => {
+            jail::command_line(identity, facts.euid, folder, &program)
+        }
+        Isolation::None => program.to_vec(),
+    };
+    // SIGKILL at once: `unshare --fork` ignores SIGTERM, and killing it takes its PID
+    // namespace, and so every process the file started, along.
     let mut command = Command::new("timeout");
     command
-        .arg("--kill-after=2s")
-        .arg(format!("{:.3}s", options.timeout.as_secs_f64()));
-    match isolation {
-        Isolation::NetworkNamespace => {
-            command.args(["unshare", "--net", "--"]);
-        }
-        Isolation::UserNamespace => {
-            command.args(["unshare", "--user", "--map-root-user", "--net", "--"]);
-        }
-        Isolation::None => {}
-    }
-    command
-        .arg(&options.program)
-        .arg("-e")
-        .arg(SCRIPT)
-        .arg(&absolute)
+        .args(["--foreground", "--signal=KILL"])
+        .arg(format!("{:.3}s", options.timeout.as_secs_f64()))
+        .args(&line)
         .env("ECOSYSTEMD_RESULT_MARKER", RESULT_MARKER)
         .current_dir(folder)
         .stdin(Stdio::null())
@@ -143,6 +150,17 @@ pub fn evaluate(file: &Path, options: &NodeOptions) -> Result<Evaluated, Diagnos
         .with_hint(
             "the file must only build its configuration; raise the limit with --timeout SECONDS",
         ));
+    }
+    if output.code == Some(jail::NOT_READ_ONLY) && !output.success {
+        return Err(Diagnostic::error(
+            file,
+            None,
+            "the file was not evaluated: its folder could not be made read-only for it",
+        )
+        .with_hint(format!(
+            "the box said: {}; export the file to JSON where it is safe to run it",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     match stdout.rsplit_once(&format!("\n{RESULT_MARKER}\n")) {
@@ -169,22 +187,20 @@ fn node_available(program: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// The strongest network isolation this process can have.
-fn isolation() -> Isolation {
-    let works = |args: &[&str]| {
-        Command::new("unshare")
-            .args(args)
-            .arg("true")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    if works(&["--net", "--"]) {
-        Isolation::NetworkNamespace
-    } else if works(&["--user", "--map-root-user", "--net", "--"]) {
-        Isolation::UserNamespace
+/// The box if this process can build it for `facts` (user namespaces may be off for
+/// unprivileged users), else none.
+fn isolation(facts: &Facts, folder: &Path) -> Isolation {
+    let identity = facts.identity();
+    let line = jail::command_line(identity, facts.euid, folder, &["true".to_string()]);
+    let works = Command::new(&line[0])
+        .args(&line[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if works {
+        Isolation::Contained(identity)
     } else {
         Isolation::None
     }
@@ -193,6 +209,7 @@ fn isolation() -> Isolation {
 /// What a finished run printed.
 struct Output {
     success: bool,
+    code: Option<i32>,
     timed_out: bool,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
@@ -218,7 +235,8 @@ fn run(mut command: Command) -> std::io::Result<Output> {
     let stderr = reader.join().unwrap_or_default();
     Ok(Output {
         success: status.success(),
-        // timeout(1) exits 124 when it stopped the command, 137 when it had to kill it.
+        code: status.code(),
+        // timeout(1) exits 137 when it killed the command (124 for a gentler signal).
         timed_out: matches!(status.code(), Some(124 | 137)),
         stdout,
         stderr,

@@ -10,6 +10,7 @@
 pub mod doc;
 pub mod emit;
 pub mod evaluate;
+pub mod jail;
 pub mod notes;
 
 use std::fs;

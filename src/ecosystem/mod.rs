@@ -14,6 +14,7 @@ mod duration;
 mod json5;
 mod keys;
 pub mod model;
+mod names;
 mod node;
 mod reader;
 mod settings;
@@ -24,7 +25,6 @@ mod watchdog_policy;
 mod words;
 mod yaml;
 
-use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -137,7 +137,7 @@ pub fn parse_with_search_path(
     let mut reader = Reader::new(path);
     let mut ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
     if reader.errors.is_empty() {
-        ecosystem.warnings = reader.warnings;
+        ecosystem.warnings = crate::diagnostic::merge(reader.warnings);
         Ok(ecosystem)
     } else {
         let mut errors = reader.errors;
@@ -203,13 +203,11 @@ fn read_document(
     search: &command::SearchPath,
 ) -> Ecosystem {
     // The three shapes PM2 accepts: {apps: [...], ...}, [...], and one app.
-    let (top_entries, apps_node): (&[node::Entry], Option<&Node>) = match &tree.value {
+    let (top_entries, apps_node): (Vec<&node::Entry>, Option<&Node>) = match &tree.value {
         Value::Map(entries) if entries.iter().any(|e| e.key == "apps") => {
-            reader.map(tree, "the top level");
-            (
-                entries,
-                entries.iter().find(|e| e.key == "apps").map(|e| &e.value),
-            )
+            let entries = reader.map(tree, "the top level").unwrap_or_default();
+            let apps = entries.iter().find(|e| e.key == "apps").map(|e| &e.value);
+            (entries, apps)
         }
         // One app: it has a key only apps have (`script`, `name`, ...).
         Value::Map(entries)
@@ -217,20 +215,22 @@ fn read_document(
                 keys::app_key(&e.key).is_some() && !keys::TOP_LEVEL_KEYS.contains(&e.key.as_str())
             }) =>
         {
-            (&[], Some(tree))
+            (Vec::new(), Some(tree))
         }
         Value::Map(entries) => {
-            reader.error_hint(
+            reader.missing(
                 tree.at,
                 "no `apps` list and no app (`script`) found",
                 "write `apps:` with a list of apps, a bare list of apps, or one app with a `script`",
+                "apps",
+                entries,
             );
-            (entries, None)
+            (entries.iter().collect(), None)
         }
-        Value::Seq(_) => (&[], Some(tree)),
+        Value::Seq(_) => (Vec::new(), Some(tree)),
         Value::Null => {
             reader.error(tree.at, "the file is empty");
-            (&[], None)
+            (Vec::new(), None)
         }
         _ => {
             reader.expected(
@@ -238,10 +238,10 @@ fn read_document(
                 "the top level",
                 "a mapping with `apps`, a list of apps, or one app",
             );
-            (&[], None)
+            (Vec::new(), None)
         }
     };
-    let top = settings::read(reader, top_entries, path);
+    let top = settings::read(reader, &top_entries, path);
     let app_nodes: Vec<&Node> = match apps_node.map(|n| &n.value) {
         Some(Value::Seq(items)) => items.iter().collect(),
         Some(Value::Null) => Vec::new(),
@@ -269,15 +269,23 @@ fn read_document(
     };
     // Names of every entry, refused ones too, so a dependency on an app with an
     // error of its own is not reported as missing.
-    let declared: Vec<String> = app_nodes
+    let declared: Vec<Option<String>> = app_nodes
         .iter()
-        .filter_map(|node| app::declared_name(node, cx.env_name))
+        .map(|node| app::declared_name(node, cx.env_name))
         .collect();
-    let read_apps: Vec<app::ReadApp> = app_nodes
-        .into_iter()
-        .filter_map(|node| app::read(reader, node, &cx))
-        .collect();
-    check_names(reader, &read_apps);
+    // Repeated names are numbered before the apps are read, so that every warning
+    // names the app by its final name.
+    let unique = names::make_unique(reader, &app_nodes, &declared);
+    let mut read_apps: Vec<app::ReadApp> = Vec::with_capacity(app_nodes.len());
+    for (node, name) in app_nodes.into_iter().zip(unique) {
+        reader.set_app(name.clone());
+        if let Some(mut read) = app::read(reader, node, &cx) {
+            read.app.name = name.unwrap_or(read.app.name);
+            read_apps.push(read);
+        }
+    }
+    reader.set_app(None);
+    let declared: Vec<String> = declared.into_iter().flatten().collect();
     check_dependencies(reader, &read_apps, &declared);
     Ecosystem {
         source: path.to_path_buf(),
@@ -285,28 +293,6 @@ fn read_document(
         settings: top.settings,
         apps: read_apps.into_iter().map(|read| read.app).collect(),
         warnings: Vec::new(),
-    }
-}
-
-/// Refuses duplicate names, naming both places.
-fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
-    let mut seen: HashMap<&str, Location> = HashMap::new();
-    for read in apps {
-        match seen.get(read.app.name.as_str()) {
-            Some(first) => reader.error_hint(
-                read.name_at,
-                format!(
-                    "duplicate app name `{}` (first at line {}, column {})",
-                    shown(&read.app.name),
-                    first.line,
-                    first.column
-                ),
-                "every app needs its own name: it becomes its unit's name",
-            ),
-            None => {
-                seen.insert(&read.app.name, read.name_at);
-            }
-        }
     }
 }
 

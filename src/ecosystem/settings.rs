@@ -20,7 +20,7 @@ pub struct TopLevel {
 }
 
 /// Reads the top-level keys other than `apps` (`entries` may be empty).
-pub fn read(reader: &mut Reader<'_>, entries: &[Entry], file: &Path) -> TopLevel {
+pub fn read(reader: &mut Reader<'_>, entries: &[&Entry], file: &Path) -> TopLevel {
     let mut group = None;
     let mut prefix = None;
     let mut target = None;
@@ -57,7 +57,16 @@ pub fn read(reader: &mut Reader<'_>, entries: &[Entry], file: &Path) -> TopLevel
             "hardening" => hardening = systemd_options::read_hardening(reader, value),
             "systemd" => systemd = systemd_options::read_defaults(reader, value, &systemd),
             "watchdog" => watchdog = watchdog_policy::read(reader, value, &watchdog),
-            _ => reader.unknown_key(entry, "the top level", TOP_LEVEL_KEYS.iter().copied()),
+            // PM2 reads `apps` and `deploy` only: anything else there is ignored.
+            _ => {
+                let message = format!(
+                    "unknown field `{}` at the top level: PM2 ignores it, and so does gen-units",
+                    shown(&entry.key)
+                );
+                let hint = super::suggest::closest(&entry.key, TOP_LEVEL_KEYS.iter().copied())
+                    .map(|near| format!("did you mean `{near}`?"));
+                reader.warn(entry.key_at, message, hint);
+            }
         }
     }
     if let Some(hardening) = hardening {

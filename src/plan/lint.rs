@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
-use crate::ecosystem::Ecosystem;
+use crate::ecosystem::{App, Ecosystem};
 
 use super::cluster::Instance;
 use super::{PlanOptions, Unit, app_warning};
@@ -118,26 +118,29 @@ pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Di
     }
 }
 
-/// Warns about two processes set to listen on one port.
+/// Warns about apps set to listen on one port: one warning per port, naming every
+/// app on it (several instances of one app are the cluster lint's business).
 pub fn duplicate_ports(
     ecosystem: &Ecosystem,
     instances: &[Vec<Instance>],
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let mut seen: BTreeMap<u16, &str> = BTreeMap::new();
+    let mut apps_on: BTreeMap<u16, Vec<&App>> = BTreeMap::new();
     for (app, app_instances) in ecosystem.apps.iter().zip(instances) {
-        for instance in app_instances {
-            let Some(port) = instance.port else { continue };
-            if let Some(other) = seen.insert(port, &instance.stem) {
-                if other == instance.stem {
-                    continue;
-                }
-                warnings.push(app_warning(
-                    ecosystem,
-                    app,
-                    format!("port {port} is used by both {other} and {}", instance.stem),
-                ));
+        for port in app_instances.iter().filter_map(|instance| instance.port) {
+            let apps = apps_on.entry(port).or_default();
+            if !apps.iter().any(|other| std::ptr::eq(*other, app)) {
+                apps.push(app);
             }
+        }
+    }
+    for (port, apps) in apps_on.into_iter().filter(|(_, apps)| apps.len() > 1) {
+        for app in apps {
+            warnings.push(app_warning(
+                ecosystem,
+                app,
+                format!("port {port} is used by more than one app"),
+            ));
         }
     }
 }
@@ -153,17 +156,6 @@ pub fn missing_scripts(ecosystem: &Ecosystem, warnings: &mut Vec<Diagnostic>) {
             ));
         }
     }
-}
-
-/// The ecosystem's own warnings (ignored PM2 attributes, near misses), each once.
-pub fn parse_warnings(ecosystem: &Ecosystem) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = Vec::new();
-    for warning in &ecosystem.warnings {
-        if !out.iter().any(|w| w.message == warning.message) {
-            out.push(warning.clone());
-        }
-    }
-    out
 }
 
 /// The group's memory arithmetic: the sum of the agents' ceilings against the slice
@@ -340,12 +332,18 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_ports_are_linted() {
-        let mut a = app("a");
-        a.port = Some(3000);
-        let mut b = app("b");
-        b.port = Some(3000);
-        let eco = ecosystem(vec![a, b]);
+    fn duplicate_ports_are_linted_once_per_port_naming_every_app() {
+        let on = |name: &str, port| {
+            let mut a = app(name);
+            a.port = Some(port);
+            a
+        };
+        let eco = ecosystem(vec![
+            on("a", 3000),
+            on("b", 3000),
+            on("c", 4000),
+            on("d", 3000),
+        ]);
         let mut errors = Vec::new();
         let instances = super::super::cluster::expand_all(
             &eco,
@@ -355,8 +353,10 @@ mod tests {
         );
         let mut w = Vec::new();
         duplicate_ports(&eco, &instances, &mut w);
-        assert_eq!(w.len(), 1);
+        let w = crate::diagnostic::merge(w);
+        assert_eq!(w.len(), 1, "{w:#?}");
         assert!(w[0].message.contains("port 3000"));
+        assert_eq!(*w[0].apps, ["a", "b", "d"]);
     }
 
     #[test]

@@ -917,3 +917,31 @@ fn merge_keys_are_not_repeated_keys() {
         ecosystem.warnings
     );
 }
+
+#[test]
+fn generic_file_names_take_the_project_folders_name_unless_group_is_given() {
+    let parse = |text: &str, path: &str| {
+        ecosystem::parse_with_search_path(
+            text,
+            Path::new(path),
+            &LoadOptions::default(),
+            NO_PATH.as_ref(),
+        )
+        .unwrap()
+    };
+    let apps = "apps:\n  - {name: a, script: /bin/true}\n";
+    assert_eq!(parse(apps, "/srv/shop/pm2.yml").settings.group, "shop");
+    assert_eq!(parse(apps, "/srv/shop/pm2.yml").settings.prefix, "shop-");
+    assert_eq!(
+        parse(apps, "/srv/blog/config/ecosystem.config.yaml")
+            .settings
+            .group,
+        "blog"
+    );
+    assert_eq!(
+        parse(apps, "/srv/blog/agents.yaml").settings.group,
+        "agents"
+    );
+    let named = format!("group: web\n{apps}");
+    assert_eq!(parse(&named, "/srv/shop/pm2.yml").settings.group, "web");
+}

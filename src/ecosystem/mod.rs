@@ -16,6 +16,7 @@ mod keys;
 pub mod model;
 mod names;
 mod node;
+pub mod project;
 mod reader;
 mod settings;
 mod size;

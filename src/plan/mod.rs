@@ -58,7 +58,8 @@ impl Default for PlanOptions {
 pub struct UnitSet {
     /// The ecosystem's group name (the marker's and the bundle's).
     pub ecosystem: String,
-    /// The ecosystem file as given (for the marker).
+    /// The ecosystem file, as an absolute path (for the marker: `install` tells by it
+    /// whether an installed group came from the same file).
     pub source: String,
     /// The manager the units are for.
     pub scope: Scope,
@@ -327,7 +328,7 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
     Ok(Plan {
         units: UnitSet {
             ecosystem: ecosystem.settings.group.clone(),
-            source: ecosystem.source.display().to_string(),
+            source: absolute_source(ecosystem),
             scope: options.scope,
             units,
             env_files,

@@ -5,6 +5,7 @@
 //! is read back from one of its files and compared with the bundle's.
 
 use std::io;
+use std::path::Path;
 
 use crate::bundle::Bundle;
 use crate::marker::Marker;
@@ -37,14 +38,16 @@ pub fn installed_source(layout: &Layout, ecosystem: &str) -> io::Result<Option<S
 
 /// Refuses installing group `ecosystem` from `incoming` over the same group
 /// installed from another file (`installed`), unless `replace`. The message names
-/// both files and the ways out.
+/// both files and the ways out. Only absolute paths are compared: markers written
+/// before they were absolute (or from standard input) cannot tell, and do not refuse.
 pub fn check(
     ecosystem: &str,
     installed: Option<&str>,
     incoming: Option<&str>,
     replace: bool,
 ) -> Result<(), String> {
-    match (installed, incoming) {
+    let absolute = |path: &&str| Path::new(path).is_absolute();
+    match (installed.filter(absolute), incoming.filter(absolute)) {
         (Some(installed), Some(incoming)) if installed != incoming && !replace => Err(format!(
             "ecosystem {ecosystem} is installed from {installed}; this bundle was rendered from {incoming}, and installing it would replace and remove that file's units\n  \
              hint: give this file a group of its own (`group: NAME` in it), or pass --replace to replace the installed group"
@@ -76,6 +79,7 @@ mod tests {
         assert_eq!(check("pm2", shop, shop, false), Ok(()));
         assert_eq!(check("pm2", None, blog, false), Ok(()));
         assert_eq!(check("pm2", shop, None, false), Ok(()));
+        assert_eq!(check("pm2", Some("pm2.json"), blog, false), Ok(()));
     }
 
     #[test]

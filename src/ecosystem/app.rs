@@ -169,10 +169,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             Some(entry) => read_env(reader, &entry.value, &entry.key, &mut env),
             None if !env_blocks.is_empty() => reader.warn(
                 node.at,
-                format!(
-                    "app `{}` has no `env_{env_name}` block; only `env` applies",
-                    shown(name.as_deref().unwrap_or("?"))
-                ),
+                format!("no `env_{env_name}` block; only `env` applies"),
                 Some(format!(
                     "its blocks are: {}",
                     env_block_names

@@ -100,20 +100,27 @@ pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Di
         }
         let needed = delay.saturating_mul(burst);
         if interval < needed {
-            warnings.push(
-                Diagnostic::warning(
-                    &ecosystem.source,
-                    unit.origin,
-                    format!(
-                        "{}: StartLimitIntervalSec={}s is shorter than StartLimitBurst={burst} x RestartSec={}ms = {}ms, so the start limit can never trip and a crash loop never stops",
-                        unit.name,
-                        interval.as_secs_f64(),
-                        delay.as_millis(),
-                        needed.as_millis()
-                    ),
-                )
-                .with_hint("raise StartLimitIntervalSec= or lower RestartSec=/StartLimitBurst="),
-            );
+            let mut warning = Diagnostic::warning(
+                &ecosystem.source,
+                unit.origin,
+                format!(
+                    "StartLimitIntervalSec={}s is shorter than StartLimitBurst={burst} x RestartSec={}ms = {}ms, so the start limit can never trip and a crash loop never stops",
+                    interval.as_secs_f64(),
+                    delay.as_millis(),
+                    needed.as_millis()
+                ),
+            )
+            .with_hint("raise StartLimitIntervalSec= or lower RestartSec=/StartLimitBurst=");
+            // Named by its app: the instances of one app (and apps alike) share a line.
+            let app = ecosystem
+                .apps
+                .iter()
+                .find(|app| Some(app.location) == unit.origin);
+            warning = match app {
+                Some(app) => warning.for_app(app.name.clone()),
+                None => warning.for_app(unit.name.clone()),
+            };
+            warnings.push(warning);
         }
     }
 }
@@ -305,6 +312,16 @@ mod tests {
         start_limits(&eco, &[service("10s", "5", "3s")], &mut w);
         assert_eq!(w.len(), 1);
         assert!(w[0].message.contains("never trip"), "{}", w[0].message);
+        assert_eq!(*w[0].apps, ["agents-a.service"]);
+        // Named by the app written at the unit's origin: its instances share one line.
+        let mut a = app("a");
+        a.location = Location::new(4, 3);
+        let mut w = Vec::new();
+        let units = [service("10s", "5", "3s"), service("10s", "5", "3s")];
+        start_limits(&ecosystem(vec![a]), &units, &mut w);
+        let w = crate::diagnostic::merge(w);
+        assert_eq!(w.len(), 1);
+        assert_eq!(*w[0].apps, ["a"]);
         let mut w = Vec::new();
         start_limits(&eco, &[service("20s", "5", "3s")], &mut w);
         start_limits(&eco, &[service("0", "5", "3s")], &mut w);

@@ -111,6 +111,9 @@ impl Diagnostic {
     }
 }
 
+/// How many apps a printed diagnostic names in full; beyond, the first few and a count.
+const SHOWN_APPS: usize = 12;
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
@@ -128,6 +131,13 @@ impl fmt::Display for Diagnostic {
         match &*self.apps {
             [] => {}
             [app] => write!(f, " (app {app})")?,
+            apps if apps.len() > SHOWN_APPS => write!(
+                f,
+                " ({} apps: {} and {} more)",
+                apps.len(),
+                apps[..SHOWN_APPS - 2].join(", "),
+                apps.len() - (SHOWN_APPS - 2)
+            )?,
             apps => write!(f, " (apps {})", apps.join(", "))?,
         }
         if let Some(hint) = &self.hint {
@@ -276,6 +286,11 @@ mod tests {
         assert_eq!(
             merged[0].to_string(),
             "e.yaml:3:5: warning: `watch` is not recursive (apps api, web)"
+        );
+        let many = (0..20).fold(watch("a0", 3), |w, i| w.for_app(format!("a{i}")));
+        assert_eq!(
+            many.to_string(),
+            "e.yaml:3:5: warning: `watch` is not recursive (20 apps: a0, a1, a2, a3, a4, a5, a6, a7, a8, a9 and 10 more)"
         );
         let hinted = watch("db", 4).with_hint("a hint");
         assert_eq!(merge(vec![watch("a", 1), hinted]).len(), 2);

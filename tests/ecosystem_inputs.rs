@@ -447,7 +447,6 @@ fn bad_values_are_each_refused_where_they_stand() {
         ((6, 19), "`max_restarts` must not be negative"),
         ((7, 16), "unknown mode \"clustr\""),
         ((8, 11), "port 70000 is out of range"),
-        ((9, 16), "expected a number or \"max\""),
         ((12, 13), "holds a NUL character"),
         ((16, 9), "unknown systemd directive `Service.LimitNOFLE`"),
     ];
@@ -869,6 +868,12 @@ fn files_pm2_runs_are_accepted_with_one_warning_per_cause() {
     assert_eq!(api.kill_timeout, Duration::from_millis(3000));
     assert_eq!(api.restart.max_restarts, 7, "the last repeated key wins");
     assert_eq!(api.instance_var, "NODE_APP_INSTANCE");
+    let worker = app(&ecosystem, "worker");
+    assert_eq!(
+        worker.instances,
+        Instances::PerCpu { reserve: 0 },
+        "PM2: parseInt || 0"
+    );
     let text = printed(&ecosystem);
     for expected in [
         ":8:5: warning: `--no-autorestart` is written like a pm2 command-line flag, not an ecosystem key: PM2 ignores it, and so does gen-units (app api)\n  hint: in a file, write `autorestart: false`",
@@ -881,6 +886,7 @@ fn files_pm2_runs_are_accepted_with_one_warning_per_cause() {
         // One line per cause, naming every app it applies to.
         ":20:15: warning: `out_file` is ignored: output goes to the journal (apps api, api-2, worker)",
         ":24:5: warning: unknown field `favourite_colour` in app: PM2 ignores it, and so does gen-units (apps api-2, worker)",
+        ":30:16: warning: `instances`: \"lots\" is not a number: PM2 reads it as 0 (one per CPU), and so does gen-units (app worker)",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

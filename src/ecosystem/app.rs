@@ -449,9 +449,24 @@ fn read_instances(reader: &mut Reader<'_>, node: &Node) -> Option<Instances> {
                 Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e9 => Some(*f as i128),
                 _ => None,
             };
-            match parsed {
-                Some(count) => count,
-                None => {
+            match (parsed, &node.value) {
+                (Some(count), _) => count,
+                // PM2 (verifyConfs): `parseInt(instances) || 0`, so any other text
+                // counts as its leading number, or as 0: one instance per CPU.
+                (None, Value::Str(text)) => {
+                    let count = leading_integer(text).unwrap_or(0);
+                    reader.warn(
+                        node.at,
+                        format!(
+                            "`instances`: \"{}\" is not a number: PM2 reads it as {count}{}, and so does gen-units",
+                            shown(text),
+                            if count == 0 { " (one per CPU)" } else { "" }
+                        ),
+                        Some("use a number of processes, \"max\" (one per CPU) or -1 (one per CPU but one)".to_owned()),
+                    );
+                    count
+                }
+                (None, _) => {
                     reader.error_hint(
                         node.at,
                         format!("`instances`: expected a number or \"max\", found {}", describe(node)),
@@ -482,6 +497,16 @@ fn read_instances(reader: &mut Reader<'_>, node: &Node) -> Option<Instances> {
             None
         }
     }
+}
+
+/// The integer JavaScript's `parseInt` reads at the start of `text`, if any.
+fn leading_integer(text: &str) -> Option<i128> {
+    let text = text.trim_start();
+    let digits_from = usize::from(text.starts_with(['-', '+']));
+    let end = text[digits_from..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(text.len(), |at| at + digits_from);
+    text[..end].parse().ok()
 }
 
 fn describe(node: &Node) -> String {
@@ -691,6 +716,14 @@ mod tests {
         assert_eq!(default_name("./dist/server.js"), "server");
         assert_eq!(default_name("npm run start"), "npm");
         assert_eq!(default_name("worker"), "worker");
+    }
+
+    #[test]
+    fn leading_integers_as_javascript_reads_them() {
+        assert_eq!(leading_integer("4 workers"), Some(4));
+        assert_eq!(leading_integer(" -2x"), Some(-2));
+        assert_eq!(leading_integer("lots"), None);
+        assert_eq!(leading_integer("-"), None);
     }
 
     #[test]

@@ -268,26 +268,7 @@ fn read_document(
         systemd: &top.systemd,
         watchdog: &top.watchdog,
     };
-    // Names of every entry, refused ones too, so a dependency on an app with an
-    // error of its own is not reported as missing.
-    let declared: Vec<Option<String>> = app_nodes
-        .iter()
-        .map(|node| app::declared_name(node, cx.env_name))
-        .collect();
-    // Repeated names are numbered before the apps are read, so that every warning
-    // names the app by its final name.
-    let unique = names::make_unique(reader, &app_nodes, &declared);
-    let mut read_apps: Vec<app::ReadApp> = Vec::with_capacity(app_nodes.len());
-    for (node, name) in app_nodes.into_iter().zip(unique) {
-        reader.set_app(name.clone());
-        if let Some(mut read) = app::read(reader, node, &cx) {
-            read.app.name = name.unwrap_or(read.app.name);
-            read_apps.push(read);
-        }
-    }
-    reader.set_app(None);
-    let declared: Vec<String> = declared.into_iter().flatten().collect();
-    check_dependencies(reader, &read_apps, &declared);
+    let read_apps = read_apps(reader, app_nodes, &cx);
     Ecosystem {
         source: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
@@ -295,6 +276,35 @@ fn read_document(
         apps: read_apps.into_iter().map(|read| read.app).collect(),
         warnings: Vec::new(),
     }
+}
+
+/// Reads every app entry (those with errors are left out, their errors recorded),
+/// under the name it runs as: a repeated name is numbered first, so that every
+/// warning names the app as its unit will.
+fn read_apps(
+    reader: &mut Reader<'_>,
+    app_nodes: Vec<&Node>,
+    cx: &app::Context<'_>,
+) -> Vec<app::ReadApp> {
+    // Names of every entry, refused ones too, so a dependency on an app with an
+    // error of its own is not reported as missing.
+    let declared: Vec<Option<String>> = app_nodes
+        .iter()
+        .map(|node| app::declared_name(node, cx.env_name))
+        .collect();
+    let unique = names::make_unique(reader, &app_nodes, &declared);
+    let mut read_apps: Vec<app::ReadApp> = Vec::with_capacity(app_nodes.len());
+    for (node, name) in app_nodes.into_iter().zip(unique) {
+        reader.set_app(name.clone());
+        if let Some(mut read) = app::read(reader, node, cx) {
+            read.app.name = name.unwrap_or(read.app.name);
+            read_apps.push(read);
+        }
+    }
+    reader.set_app(None);
+    let declared: Vec<String> = declared.into_iter().flatten().collect();
+    check_dependencies(reader, &read_apps, &declared);
+    read_apps
 }
 
 /// Every `depends_on` must name another app of the file (`declared` holds them all).

@@ -277,13 +277,13 @@ fn exact_app_key(key: &str) -> Option<AppKey> {
 }
 
 /// The name PM2 prefers when two names of one attribute are given: the first in
-/// [`APP_KEYS`] order (the schema's own name before its aliases).
+/// [`APP_KEYS`] order (the schema's own name before its aliases), and a camelCase
+/// spelling after all of them (PM2 tries it last).
 pub fn preferred<'k>(a: &'k str, b: &'k str) -> &'k str {
     let rank = |key: &str| {
-        let name = snake_case(key).unwrap_or_else(|| key.to_owned());
         APP_KEYS
             .iter()
-            .position(|(known, _)| *known == name)
+            .position(|(known, _)| *known == key)
             .unwrap_or(usize::MAX)
     };
     if rank(b) < rank(a) { b } else { a }
@@ -416,7 +416,8 @@ mod tests {
         assert_eq!(app_key("ExecMode"), None);
         assert_eq!(app_key("exec_Mode"), None);
         assert_eq!(preferred("exec", "script"), "script");
-        assert_eq!(preferred("nodeArgs", "interpreter_args"), "nodeArgs");
+        assert_eq!(preferred("nodeArgs", "interpreter_args"), "interpreter_args");
+        assert_eq!(preferred("node_args", "nodeArgs"), "node_args");
     }
 
     #[test]

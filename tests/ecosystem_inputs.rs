@@ -866,7 +866,7 @@ fn files_pm2_runs_are_accepted_with_one_warning_per_cause() {
     );
     assert_eq!(api.exec_mode, ExecMode::Fork, "PM2 ignores `Exec_mode`");
     assert_eq!(api.kill_timeout, Duration::from_millis(3000));
-    assert_eq!(api.restart.max_restarts, 7, "the last repeated key wins");
+    assert_eq!(api.restart.max_restarts, 7);
     assert_eq!(api.instance_var, "NODE_APP_INSTANCE");
     let worker = app(&ecosystem, "worker");
     assert_eq!(
@@ -880,7 +880,6 @@ fn files_pm2_runs_are_accepted_with_one_warning_per_cause() {
         ":9:5: warning: `no-daemon` is written like a pm2 command-line flag",
         "hint: in a file, write `watch_delay:`",
         ":12:5: warning: unknown field `Exec_mode` in app (keys are case-sensitive)",
-        ":16:5: warning: `max_restarts` is repeated in app (again at line 17, column 5): PM2 takes the last value",
         ":19:19: warning: `instance_var`: `instance-id` is not a valid variable name: PM2 set it in the app's environment anyway, systemd cannot pass it; gen-units sets the instance number in NODE_APP_INSTANCE",
         "warning: app name `api` is used again (first at line 5, column 11): PM2 starts both under one name; this one becomes `api-2`",
         // One line per cause, naming every app it applies to.
@@ -950,4 +949,19 @@ fn generic_file_names_take_the_project_folders_name_unless_group_is_given() {
     );
     let named = format!("group: web\n{apps}");
     assert_eq!(parse(&named, "/srv/shop/pm2.yml").settings.group, "web");
+}
+
+#[test]
+fn repeated_keys_in_yaml_are_refused_as_pm2s_yaml_reader_does() {
+    let text =
+        "apps:\n  - name: a\n    script: a.js\n    kill_timeout: 1000\n    kill_timeout: 2500\n";
+    let rejected = parse_yaml(text).unwrap_err();
+    assert_eq!(rejected.0.len(), 1, "{rejected}");
+    assert_eq!(at(&rejected.0[0]), (5, 5));
+    let text = rejected.to_string();
+    assert!(
+        text.contains("duplicate key `kill_timeout` in app (first at line 4, column 5)"),
+        "{text}"
+    );
+    assert!(text.contains("PM2 refuses it too"), "{text}");
 }

@@ -416,7 +416,10 @@ mod tests {
         assert_eq!(app_key("ExecMode"), None);
         assert_eq!(app_key("exec_Mode"), None);
         assert_eq!(preferred("exec", "script"), "script");
-        assert_eq!(preferred("nodeArgs", "interpreter_args"), "interpreter_args");
+        assert_eq!(
+            preferred("nodeArgs", "interpreter_args"),
+            "interpreter_args"
+        );
         assert_eq!(preferred("node_args", "nodeArgs"), "node_args");
     }
 

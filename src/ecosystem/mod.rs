@@ -132,10 +132,11 @@ pub fn parse_with_search_path(
     search_path: &OsStr,
 ) -> Result<Ecosystem, Rejected> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let tree = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
+    let (tree, format) = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
     let base_dir = absolute_dir(path);
     let search = command::SearchPath::new(search_path);
     let mut reader = Reader::new(path);
+    reader.refuse_repeated_keys(format == Format::Yaml);
     let mut ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
     if reader.errors.is_empty() {
         ecosystem.warnings = crate::diagnostic::merge(reader.warnings);
@@ -151,10 +152,11 @@ pub fn parse_with_search_path(
 /// syntax as [`parse`] (format by `path`'s extension, else sniffed), for tools that
 /// convert ecosystem files rather than validate them (`gen-units import`).
 pub fn syntax_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
-    read_tree(text.strip_prefix('\u{feff}').unwrap_or(text), path)
+    read_tree(text.strip_prefix('\u{feff}').unwrap_or(text), path).map(|(node, _)| node)
 }
 
-fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
+/// The tree of `text` and the syntax it was read as.
+fn read_tree(text: &str, path: &Path) -> Result<(Node, Format), Diagnostic> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -170,17 +172,18 @@ fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
             "convert it once, with Node.js evaluating it as pm2 does: gen-units import {name} -o ecosystem.yaml"
         )));
     }
+    let yaml = |text| yaml::read(text, path).map(|node| (node, Format::Yaml));
+    let json5 = |text| json5::read(text, path).map(|node| (node, Format::Json5));
     match Format::from_path(path) {
-        Some(Format::Yaml) => yaml::read(text, path),
-        Some(Format::Json5) => json5::read(text, path),
+        Some(Format::Yaml) => yaml(text),
+        Some(Format::Json5) => json5(text),
         None => {
             let start = text.trim_start();
             if start.starts_with(['{', '[']) || start.starts_with("//") || start.starts_with("/*") {
                 // JSON5 first; YAML flow style also starts so, so try it second.
-                json5::read(text, path)
-                    .or_else(|json_error| yaml::read(text, path).map_err(|_| json_error))
+                json5(text).or_else(|json_error| yaml(text).map_err(|_| json_error))
             } else {
-                yaml::read(text, path)
+                yaml(text)
             }
         }
     }

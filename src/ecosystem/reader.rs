@@ -18,6 +18,8 @@ pub struct Reader<'a> {
     pub warnings: Vec<Diagnostic>,
     /// The app being read, named by the warnings recorded meanwhile.
     app: Option<String>,
+    /// Whether a repeated key is an error (YAML) rather than the last one winning.
+    refuse_repeated_keys: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -28,7 +30,14 @@ impl<'a> Reader<'a> {
             errors: Vec::new(),
             warnings: Vec::new(),
             app: None,
+            refuse_repeated_keys: false,
         }
+    }
+
+    /// Makes a repeated key an error, as PM2's YAML reader (js-yaml) has it; by
+    /// default the last one wins, as when PM2 evaluates JSON as JavaScript.
+    pub fn refuse_repeated_keys(&mut self, refuse: bool) {
+        self.refuse_repeated_keys = refuse;
     }
 
     /// Names `app` in the warnings recorded from now on (`None`: about the file).
@@ -108,8 +117,9 @@ impl<'a> Reader<'a> {
     }
 
     /// The entries of a mapping; anything else is an error. A repeated key is taken
-    /// as JavaScript and PM2 take it: the last one wins, with a warning naming both
-    /// places. The entries come back in file order, each key once.
+    /// as PM2 takes it: in JSON (JavaScript) the last one wins, with a warning naming
+    /// both places; in YAML it is an error (js-yaml refuses it). The entries come
+    /// back in file order, each key once (its last occurrence).
     pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<Vec<&'n Entry>> {
         let Value::Map(entries) = &node.value else {
             self.expected(node, what, "a mapping");
@@ -118,17 +128,7 @@ impl<'a> Reader<'a> {
         let mut last: HashMap<&str, usize> = HashMap::new();
         for (index, entry) in entries.iter().enumerate() {
             if let Some(previous) = last.insert(entry.key.as_str(), index) {
-                let first = &entries[previous];
-                self.warn(
-                    first.key_at,
-                    format!(
-                        "`{}` is repeated in {what} (again at line {}, column {}): PM2 takes the last value, and so does gen-units",
-                        shown(&entry.key),
-                        entry.key_at.line,
-                        entry.key_at.column
-                    ),
-                    Some("remove all but one".to_owned()),
-                );
+                self.repeated_key(&entries[previous], entry, what);
             }
         }
         Some(
@@ -139,6 +139,29 @@ impl<'a> Reader<'a> {
                 .map(|(_, entry)| entry)
                 .collect(),
         )
+    }
+
+    fn repeated_key(&mut self, first: &Entry, again: &Entry, what: &str) {
+        let key = shown(&again.key);
+        if self.refuse_repeated_keys {
+            self.error_hint(
+                again.key_at,
+                format!(
+                    "duplicate key `{key}` in {what} (first at line {}, column {})",
+                    first.key_at.line, first.key_at.column
+                ),
+                "PM2 refuses it too (its YAML reader does); remove all but one",
+            );
+        } else {
+            self.warn(
+                first.key_at,
+                format!(
+                    "`{key}` is repeated in {what} (again at line {}, column {}): PM2 takes the last value, and so does gen-units",
+                    again.key_at.line, again.key_at.column
+                ),
+                Some("remove all but one".to_owned()),
+            );
+        }
     }
 
     /// Records "`what`: expected X, found Y".
@@ -393,6 +416,13 @@ mod tests {
         assert_eq!(reader.warnings.len(), 1);
         assert_eq!(reader.warnings[0].location, Some(at(1)));
         assert!(reader.warnings[0].message.contains("again at line 3"));
+        // YAML: refused, as js-yaml refuses it.
+        let mut reader = Reader::new(Path::new("f.yaml"));
+        reader.refuse_repeated_keys(true);
+        reader.map(&map, "app");
+        assert!(reader.warnings.is_empty());
+        assert_eq!(reader.errors[0].location, Some(at(3)));
+        assert!(reader.errors[0].message.contains("first at line 1"));
     }
 
     #[test]

@@ -57,6 +57,7 @@ fn offline_install_of_the_example(c: &mut Criterion) {
         bus: BusTarget::System,
         now: false,
         dry_run: false,
+        replace: false,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

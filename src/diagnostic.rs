@@ -19,7 +19,7 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 
 /// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// Worth knowing; the output is still produced.
     Warning,
@@ -56,6 +56,10 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it, or what was probably meant.
     pub hint: Option<String>,
+    /// The apps the message applies to, in file order (empty when it is about the file
+    /// or the group as a whole). [`merge`] joins the same message about several apps.
+    /// (A boxed slice: a diagnostic is returned by value often, so it stays small.)
+    pub apps: Box<[String]>,
 }
 
 impl Diagnostic {
@@ -67,6 +71,7 @@ impl Diagnostic {
             location,
             message: message.into(),
             hint: None,
+            apps: Box::default(),
         }
     }
 
@@ -84,11 +89,30 @@ impl Diagnostic {
         self
     }
 
+    /// The same diagnostic about app `name` (added to the apps it names already).
+    pub fn for_app(mut self, name: impl Into<String>) -> Self {
+        self.add_apps([name.into()]);
+        self
+    }
+
+    fn add_apps(&mut self, names: impl IntoIterator<Item = String>) {
+        let mut apps = std::mem::take(&mut self.apps).into_vec();
+        for name in names {
+            if !apps.contains(&name) {
+                apps.push(name);
+            }
+        }
+        self.apps = apps.into_boxed_slice();
+    }
+
     /// Whether this diagnostic refuses the input.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
 }
+
+/// How many apps a printed diagnostic names in full; beyond, the first few and a count.
+const SHOWN_APPS: usize = 12;
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,6 +128,18 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
         };
         write!(f, ": {label}: {}", self.message)?;
+        match &*self.apps {
+            [] => {}
+            [app] => write!(f, " (app {app})")?,
+            apps if apps.len() > SHOWN_APPS => write!(
+                f,
+                " ({} apps: {} and {} more)",
+                apps.len(),
+                apps[..SHOWN_APPS - 2].join(", "),
+                apps.len() - (SHOWN_APPS - 2)
+            )?,
+            apps => write!(f, " (apps {})", apps.join(", "))?,
+        }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
         }
@@ -112,6 +148,45 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+/// One diagnostic per cause: those saying the same thing (severity, file, message and
+/// hint) become one, at the first one's place, naming every app they were about.
+/// The order is that of each cause's first appearance.
+pub fn merge(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut merged: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    let mut index: std::collections::HashMap<CauseKey, usize> = std::collections::HashMap::new();
+    for diagnostic in diagnostics {
+        let key = CauseKey::of(&diagnostic);
+        match index.get(&key) {
+            Some(&at) => merged[at].add_apps(diagnostic.apps.into_vec()),
+            None => {
+                index.insert(key, merged.len());
+                merged.push(diagnostic);
+            }
+        }
+    }
+    merged
+}
+
+/// What makes two diagnostics the same cause.
+#[derive(PartialEq, Eq, Hash)]
+struct CauseKey {
+    severity: Severity,
+    file: PathBuf,
+    message: String,
+    hint: Option<String>,
+}
+
+impl CauseKey {
+    fn of(diagnostic: &Diagnostic) -> Self {
+        Self {
+            severity: diagnostic.severity,
+            file: diagnostic.file.clone(),
+            message: diagnostic.message.clone(),
+            hint: diagnostic.hint.clone(),
+        }
+    }
+}
 
 /// One or more errors that refuse an input; printed one per block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +259,41 @@ mod tests {
             diagnostic.to_string(),
             "ecosystem.yaml:12:5: error: unknown field `max_memmory_restart`\n  hint: did you mean `max_memory_restart`?"
         );
+    }
+
+    #[test]
+    fn merge_keeps_one_line_per_cause_naming_every_app() {
+        let file = Path::new("e.yaml");
+        let watch = |app: &str, line| {
+            Diagnostic::warning(
+                file,
+                Some(Location::new(line, 5)),
+                "`watch` is not recursive",
+            )
+            .for_app(app)
+        };
+        let other = Diagnostic::warning(file, Some(Location::new(2, 1)), "something else");
+        let merged = merge(vec![
+            watch("api", 3),
+            other.clone(),
+            watch("web", 9),
+            watch("api", 12),
+        ]);
+        assert_eq!(merged.len(), 2, "{merged:#?}");
+        assert_eq!(*merged[0].apps, ["api", "web"]);
+        assert_eq!(merged[0].location, Some(Location::new(3, 5)));
+        assert_eq!(merged[1], other);
+        assert_eq!(
+            merged[0].to_string(),
+            "e.yaml:3:5: warning: `watch` is not recursive (apps api, web)"
+        );
+        let many = (0..20).fold(watch("a0", 3), |w, i| w.for_app(format!("a{i}")));
+        assert_eq!(
+            many.to_string(),
+            "e.yaml:3:5: warning: `watch` is not recursive (20 apps: a0, a1, a2, a3, a4, a5, a6, a7, a8, a9 and 10 more)"
+        );
+        let hinted = watch("db", 4).with_hint("a hint");
+        assert_eq!(merge(vec![watch("a", 1), hinted]).len(), 2);
     }
 
     #[test]

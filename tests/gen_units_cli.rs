@@ -60,7 +60,7 @@ fn bad_input_exits_2_with_a_located_message_and_writes_nothing() {
     let input = dir.join("ecosystem.yaml");
     fs::write(
         &input,
-        "apps:\n  - name: a\n    script: /bin/true\n    max_memmory_restart: 100M\n",
+        "apps:\n  - name: a\n    script: /bin/true\n    max_memory_restart: 100Q\n",
     )
     .unwrap();
     let out_dir = dir.join("out");
@@ -74,8 +74,51 @@ fn bad_input_exits_2_with_a_located_message_and_writes_nothing() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty(), "{args:?}");
-        assert!(stderr.contains("ecosystem.yaml:4:5: error"), "{stderr}");
+        assert!(stderr.contains("ecosystem.yaml:4:25: error"), "{stderr}");
         assert!(stderr.contains("max_memory_restart"), "{stderr}");
+    }
+    assert!(!out_dir.exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_file_pm2_runs_renders_with_a_warning_and_strict_refuses_it() {
+    let dir = scratch("lenient");
+    let input = dir.join("ecosystem.yaml");
+    fs::write(
+        &input,
+        "apps:\n  - name: a\n    script: /bin/true\n    max_memmory_restart: 100M\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let input = input.display().to_string();
+    let output = gen_units(&[input.as_str()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!output.stdout.is_empty());
+    assert!(stderr.contains("ecosystem.yaml:4:5: warning: unknown field `max_memmory_restart` in app: PM2 ignores it, and so does gen-units (app a)"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean `max_memory_restart`?"),
+        "{stderr}"
+    );
+    for args in [
+        vec!["--strict", input.as_str()],
+        vec!["check", "--strict", input.as_str()],
+        vec![
+            "--strict",
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+            input.as_str(),
+        ],
+    ] {
+        let output = gen_units(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(
+            stderr.contains("ecosystem.yaml:4:5: error: unknown field"),
+            "{stderr}"
+        );
     }
     assert!(!out_dir.exists());
     fs::remove_dir_all(&dir).unwrap();

@@ -294,3 +294,76 @@ fn reinstall_without_an_app_prunes_it_and_a_broken_ecosystem_changes_nothing() {
     assert_eq!(resolved(&sandbox, "/etc/systemd/system"), before);
     assert_eq!(sandbox.property("pr-keep.service", "ActiveState"), "active");
 }
+
+#[test]
+fn two_projects_named_pm2_json_install_side_by_side_and_never_replace_each_other() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let scratch = Scratch::new("eco-projects");
+    let project = |folder: &str, app: &str| -> String {
+        std::fs::create_dir_all(scratch.0.join(folder)).unwrap();
+        scratch.file(
+            &format!("{folder}/pm2.json"),
+            &format!(
+                "{{\"apps\": [{{\"name\": \"{app}\", \"script\": \"/bin/sleep\", \"args\": \"1000\", \"interpreter\": \"none\"}}]}}\n"
+            ),
+        )
+    };
+    let shop = project("srv/shop", "web");
+    let blog = project("srv/blog", "web");
+    // Both files are `pm2.json`: each group is named after its project's folder.
+    for file in [&shop, &blog] {
+        render_and_install(&sandbox, Path::new(file));
+    }
+    for unit in ["shop-web.service", "blog-web.service"] {
+        wait_property(&sandbox, unit, "ActiveState", "active", WAIT);
+    }
+
+    // Another checkout also named shop: the same group from another file is refused,
+    // and nothing changes.
+    let other = project("srv/other/shop", "api");
+    let before = resolved(&sandbox, "/etc/systemd/system");
+    let rendered = gen_units(&sandbox, &[&other], b"");
+    assert_ok(&rendered, "gen-units other/shop/pm2.json");
+    let refused = gen_units(&sandbox, &["install", "--now"], &rendered.stdout);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(code(&refused), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("ecosystem shop is installed from {shop}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("rendered from {other}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--replace") && stderr.contains("`group: NAME`"),
+        "{stderr}"
+    );
+    assert_eq!(resolved(&sandbox, "/etc/systemd/system"), before);
+    for unit in ["shop-web.service", "blog-web.service"] {
+        assert_eq!(sandbox.property(unit, "ActiveState"), "active", "{unit}");
+    }
+    assert_eq!(
+        sandbox.property("shop-api.service", "LoadState"),
+        "not-found"
+    );
+
+    // `--replace` says it is meant: the other checkout's group takes over.
+    let replaced = gen_units(
+        &sandbox,
+        &["install", "--now", "--replace"],
+        &rendered.stdout,
+    );
+    assert_ok(&replaced, "install --now --replace");
+    wait_property(&sandbox, "shop-api.service", "ActiveState", "active", WAIT);
+    assert_eq!(
+        sandbox.property("shop-web.service", "LoadState"),
+        "not-found"
+    );
+    assert_eq!(
+        sandbox.property("blog-web.service", "ActiveState"),
+        "active"
+    );
+}

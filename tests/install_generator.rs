@@ -41,7 +41,7 @@ fn generated_units_match_gen_units_and_a_broken_file_stops_nothing_else() {
     std::fs::write(config.join("beta.yaml"), good("beta")).unwrap();
     std::fs::write(
         config.join("broken.yaml"),
-        "group: broken\napps:\n  - name: x\n    max_memmory_restart: 1G\n",
+        "group: broken\napps:\n  - name: x\n    max_memory_restart: lots\n",
     )
     .unwrap();
 

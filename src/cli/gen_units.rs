@@ -79,6 +79,9 @@ pub struct InstallArgs {
     /// Print what would be added, changed and removed; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Replace the group even when it was installed from another ecosystem file.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// `gen-units uninstall`.

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::command::{self, CommandSpec, Interpreter, SearchPath};
-use super::keys::{self, APP_KEYS, AppKey, LOG_FILES_REASON};
+use super::keys::{self, AppKey, LOG_FILES_REASON};
 use super::model::{
     App, DEFAULT_INSTANCE_VAR, DEFAULT_KILL_TIMEOUT, DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME,
     ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
@@ -34,8 +34,6 @@ pub struct ReadApp {
     pub app: App,
     /// Where each of `app.systemd.depends_on` was written.
     pub depends_on_at: Vec<Location>,
-    /// Where the name was written (the entry when the name was derived).
-    pub name_at: Location,
 }
 
 /// Reads one app entry. Returns `None` when it has errors (recorded in `reader`).
@@ -43,48 +41,19 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     let errors_before = reader.errors.len();
     let entries = reader.map(node, "app")?;
 
-    // Sort the entries by what they set, catching aliases given twice.
-    let mut fields: HashMap<AppKey, &Entry> = HashMap::new();
-    let mut env_blocks: Vec<&Entry> = Vec::new();
-    for entry in entries {
-        if entry.key.starts_with("env_") && entry.key.len() > 4 {
-            env_blocks.push(entry);
-            continue;
-        }
-        match keys::app_key(&entry.key) {
-            Some(AppKey::Ignored(reason)) => ignored(reader, entry, reason),
-            Some(key) => {
-                if let Some(first) = fields.insert(key, entry)
-                    && first.key != entry.key
-                {
-                    reader.error(
-                        entry.key_at,
-                        format!(
-                            "`{}` sets the same attribute as `{}` (line {}, column {})",
-                            entry.key, first.key, first.key_at.line, first.key_at.column
-                        ),
-                    );
-                }
-            }
-            // `Env_production`, `ENV_staging`: an env block with the prefix miscased.
-            None if entry.key.to_ascii_lowercase().starts_with("env_") => reader.error_hint(
-                entry.key_at,
-                format!("unknown field `{}` in app", shown(&entry.key)),
-                format!("did you mean `env_{}`?", shown(&entry.key[4..])),
-            ),
-            None => reader.unknown_key(entry, "app", APP_KEYS.iter().map(|(name, _)| *name)),
-        }
-    }
+    let (fields, env_blocks) = sort_entries(reader, &entries);
     let get = |key: AppKey| fields.get(&key).map(|entry| &entry.value);
 
     // What to run.
     let script_node = match get(AppKey::Script) {
         Some(script) => Some(script),
         None => {
-            reader.error_hint(
+            reader.missing(
                 node.at,
                 "app has no `script`",
                 "add `script: path/to/app.js` (or a command line)",
+                "script",
+                entries.iter().copied(),
             );
             None
         }
@@ -149,8 +118,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
                     reader.warn(at, message.clone(), hint.clone());
                 }
                 for program in &resolved.not_found {
-                    reader.warn_once(
-                        &format!("program {program}"),
+                    reader.warn(
                         at,
                         format!("program `{program}` was not found in PATH"),
                         Some(command::NOT_IN_PATH.to_owned()),
@@ -201,10 +169,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             Some(entry) => read_env(reader, &entry.value, &entry.key, &mut env),
             None if !env_blocks.is_empty() => reader.warn(
                 node.at,
-                format!(
-                    "app `{}` has no `env_{env_name}` block; only `env` applies",
-                    shown(name.as_deref().unwrap_or("?"))
-                ),
+                format!("no `env_{env_name}` block; only `env` applies"),
                 Some(format!(
                     "its blocks are: {}",
                     env_block_names
@@ -248,10 +213,19 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             .or_insert_with(|| "1".to_owned());
     }
     let instance_var = get(AppKey::InstanceVar)
-        .and_then(|n| read_var_name(reader, n, "instance_var"))
+        .and_then(|n| {
+            let fallback = format!("gen-units sets the instance number in {DEFAULT_INSTANCE_VAR}");
+            read_var_name(reader, n, "instance_var", &fallback)
+        })
         .unwrap_or_else(|| DEFAULT_INSTANCE_VAR.to_owned());
-    let increment_var =
-        get(AppKey::IncrementVar).and_then(|n| read_var_name(reader, n, "increment_var"));
+    let increment_var = get(AppKey::IncrementVar).and_then(|n| {
+        read_var_name(
+            reader,
+            n,
+            "increment_var",
+            "gen-units increments no variable",
+        )
+    });
 
     // Limits and restarts.
     // PM2 treats 0 as "no limit".
@@ -314,8 +288,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         let discarded = matches!(&log.value, Value::Bool(false) | Value::Null)
             || matches!(&log.value, Value::Str(s) if is_null_device(s));
         if !discarded {
-            reader.warn_once(
-                "log_file",
+            reader.warn(
                 log.at,
                 "`log_file` is ignored".to_owned(),
                 Some(LOG_FILES_REASON.to_owned()),
@@ -372,8 +345,53 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             watchdog,
         },
         depends_on_at,
-        name_at: name_node.map_or(node.at, |n| n.at),
     })
+}
+
+/// Sorts an app's entries by what they set. Keys PM2 drops (unknown, miscased,
+/// written as command-line flags) are dropped with a warning; of two names of one
+/// attribute, the one PM2 prefers is kept, with a warning.
+fn sort_entries<'n>(
+    reader: &mut Reader<'_>,
+    entries: &[&'n Entry],
+) -> (HashMap<AppKey, &'n Entry>, Vec<&'n Entry>) {
+    let mut fields: HashMap<AppKey, &Entry> = HashMap::new();
+    let mut env_blocks: Vec<&Entry> = Vec::new();
+    for &entry in entries {
+        if entry.key.starts_with("env_") && entry.key.len() > 4 {
+            env_blocks.push(entry);
+            continue;
+        }
+        match keys::app_key(&entry.key) {
+            Some(AppKey::Ignored(reason)) => ignored(reader, entry, reason),
+            Some(key) => match fields.get(&key) {
+                Some(first) => {
+                    let kept = keys::preferred(&first.key, &entry.key);
+                    let dropped = if kept == first.key { entry } else { *first };
+                    reader.warn(
+                        dropped.key_at,
+                        format!(
+                            "`{}` and `{}` set the same attribute: PM2 takes `{kept}`, and so does gen-units",
+                            shown(&first.key),
+                            shown(&entry.key),
+                        ),
+                        Some(format!("remove `{}`", shown(&dropped.key))),
+                    );
+                    if kept == entry.key {
+                        fields.insert(key, entry);
+                    }
+                }
+                None => {
+                    fields.insert(key, entry);
+                }
+            },
+            None => {
+                let (message, hint) = keys::unknown_app_key(&entry.key);
+                reader.warn(entry.key_at, message, hint);
+            }
+        }
+    }
+    (fields, env_blocks)
 }
 
 /// The name an app entry declares (or PM2 derives from its script), read without
@@ -382,10 +400,20 @@ pub fn declared_name(node: &Node, env_name: Option<&str>) -> Option<String> {
     let Value::Map(entries) = &node.value else {
         return None;
     };
-    let find = |keys: &[&str]| entries.iter().find(|e| keys.contains(&e.key.as_str()));
+    // A repeated key: the last one counts, as in PM2.
+    let find = |keys: &[&str]| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| keys.contains(&e.key.as_str()))
+    };
     let name = match find(&["name"]) {
         Some(entry) => entry.value.scalar_text()?,
-        None => default_name(&find(&["script", "exec"])?.value.scalar_text()?),
+        None => default_name(
+            &find(&["script", "exec", "cmd", "command"])?
+                .value
+                .scalar_text()?,
+        ),
     };
     let append = find(&["append_env_to_name"]).is_some_and(|e| as_bool(&e.value) == Some(true));
     Some(match env_name {
@@ -395,8 +423,7 @@ pub fn declared_name(node: &Node, env_name: Option<&str>) -> Option<String> {
 }
 
 fn ignored(reader: &mut Reader<'_>, entry: &Entry, reason: &str) {
-    reader.warn_once(
-        &entry.key,
+    reader.warn(
         entry.key_at,
         format!("`{}` has no systemd counterpart and is ignored", entry.key),
         Some(reason.to_owned()),
@@ -422,9 +449,24 @@ fn read_instances(reader: &mut Reader<'_>, node: &Node) -> Option<Instances> {
                 Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e9 => Some(*f as i128),
                 _ => None,
             };
-            match parsed {
-                Some(count) => count,
-                None => {
+            match (parsed, &node.value) {
+                (Some(count), _) => count,
+                // PM2 (verifyConfs): `parseInt(instances) || 0`, so any other text
+                // counts as its leading number, or as 0: one instance per CPU.
+                (None, Value::Str(text)) => {
+                    let count = leading_integer(text).unwrap_or(0);
+                    reader.warn(
+                        node.at,
+                        format!(
+                            "`instances`: \"{}\" is not a number: PM2 reads it as {count}{}, and so does gen-units",
+                            shown(text),
+                            if count == 0 { " (one per CPU)" } else { "" }
+                        ),
+                        Some("use a number of processes, \"max\" (one per CPU) or -1 (one per CPU but one)".to_owned()),
+                    );
+                    count
+                }
+                (None, _) => {
                     reader.error_hint(
                         node.at,
                         format!("`instances`: expected a number or \"max\", found {}", describe(node)),
@@ -455,6 +497,16 @@ fn read_instances(reader: &mut Reader<'_>, node: &Node) -> Option<Instances> {
             None
         }
     }
+}
+
+/// The integer JavaScript's `parseInt` reads at the start of `text`, if any.
+fn leading_integer(text: &str) -> Option<i128> {
+    let text = text.trim_start();
+    let digits_from = usize::from(text.starts_with(['-', '+']));
+    let end = text[digits_from..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(text.len(), |at| at + digits_from);
+    text[..end].parse().ok()
 }
 
 fn describe(node: &Node) -> String {
@@ -494,17 +546,28 @@ pub fn is_var_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn read_var_name(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<String> {
+/// A variable name for `what`. PM2 sets a variable of any name in the app's
+/// environment; systemd passes only valid names, so another one is ignored with a
+/// warning saying what happens instead (`fallback`).
+fn read_var_name(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    what: &str,
+    fallback: &str,
+) -> Option<String> {
     let name = reader.string(node, what)?;
     if is_var_name(&name) {
-        Some(name)
-    } else {
-        reader.error(
-            node.at,
-            format!("`{what}`: `{}` is not a valid variable name", shown(&name)),
-        );
-        None
+        return Some(name);
     }
+    reader.warn(
+        node.at,
+        format!(
+            "`{what}`: `{}` is not a valid variable name: PM2 set it in the app's environment anyway, systemd cannot pass it; {fallback}",
+            shown(&name)
+        ),
+        Some("use letters, digits and _, not starting with a digit, and read that name in the app".to_owned()),
+    );
+    None
 }
 
 fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap<String, String>) {
@@ -516,13 +579,13 @@ fn read_env(reader: &mut Reader<'_>, node: &Node, what: &str, env: &mut BTreeMap
     };
     for entry in entries {
         if !is_var_name(&entry.key) {
-            reader.error_hint(
+            reader.warn(
                 entry.key_at,
                 format!(
-                    "`{what}`: `{}` is not a valid variable name",
+                    "`{what}`: `{}` is not a valid variable name: PM2 passed it to the app, systemd cannot; gen-units leaves it out",
                     shown(&entry.key)
                 ),
-                "names are letters, digits and _, not starting with a digit",
+                Some("names are letters, digits and _, not starting with a digit".to_owned()),
             );
             continue;
         }
@@ -630,8 +693,7 @@ fn log_target(reader: &mut Reader<'_>, node: Option<&Node>, what: &str, disabled
         Value::Str(path) if is_null_device(path) => Output::Null,
         Value::Null => Output::Journal,
         Value::Str(_) => {
-            reader.warn_once(
-                what,
+            reader.warn(
                 node.at,
                 format!("`{what}` is ignored: output goes to the journal"),
                 Some(LOG_FILES_REASON.to_owned()),
@@ -654,6 +716,14 @@ mod tests {
         assert_eq!(default_name("./dist/server.js"), "server");
         assert_eq!(default_name("npm run start"), "npm");
         assert_eq!(default_name("worker"), "worker");
+    }
+
+    #[test]
+    fn leading_integers_as_javascript_reads_them() {
+        assert_eq!(leading_integer("4 workers"), Some(4));
+        assert_eq!(leading_integer(" -2x"), Some(-2));
+        assert_eq!(leading_integer("lots"), None);
+        assert_eq!(leading_integer("-"), None);
     }
 
     #[test]

@@ -93,10 +93,14 @@ pub const APP_KEYS: &[(&str, AppKey)] = &[
     ("name", AppKey::Name),
     ("script", AppKey::Script),
     ("exec", AppKey::Script),
+    // PM2 (verifyConfs) takes `cmd` and `command` for `script` when it is not given.
+    ("cmd", AppKey::Script),
+    ("command", AppKey::Script),
     ("cwd", AppKey::Cwd),
     ("args", AppKey::Args),
-    ("interpreter", AppKey::Interpreter),
+    // PM2's schema name first: it wins over its alias when both are given.
     ("exec_interpreter", AppKey::Interpreter),
+    ("interpreter", AppKey::Interpreter),
     ("node_args", AppKey::InterpreterArgs),
     ("interpreter_args", AppKey::InterpreterArgs),
     ("interpreterArgs", AppKey::InterpreterArgs),
@@ -255,12 +259,110 @@ pub const APP_KEYS: &[(&str, AppKey)] = &[
     ("windowsHide", AppKey::Ignored("a Windows-only option")),
 ];
 
-/// What `key` sets, if it is a known app key (`env_<NAME>` blocks excluded).
+/// What `key` sets, if it is a known app key (`env_<NAME>` blocks excluded). As in
+/// PM2 (lib/tools/Config.js), every key may also be written in camelCase:
+/// `maxMemoryRestart` is `max_memory_restart`.
 pub fn app_key(key: &str) -> Option<AppKey> {
+    exact_app_key(key).or_else(|| {
+        let snake = snake_case(key)?;
+        exact_app_key(&snake).filter(|_| camel_case(&snake) == key)
+    })
+}
+
+fn exact_app_key(key: &str) -> Option<AppKey> {
     APP_KEYS
         .iter()
         .find(|(name, _)| *name == key)
         .map(|(_, what)| *what)
+}
+
+/// The name PM2 prefers when two names of one attribute are given: the first in
+/// [`APP_KEYS`] order (the schema's own name before its aliases), and a camelCase
+/// spelling after all of them (PM2 tries it last).
+pub fn preferred<'k>(a: &'k str, b: &'k str) -> &'k str {
+    let rank = |key: &str| {
+        APP_KEYS
+            .iter()
+            .position(|(known, _)| *known == key)
+            .unwrap_or(usize::MAX)
+    };
+    if rank(b) < rank(a) { b } else { a }
+}
+
+/// `maxMemoryRestart` → `max_memory_restart`; `None` when `key` is not camelCase.
+fn snake_case(key: &str) -> Option<String> {
+    if key.contains('_') || !key.chars().any(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut snake = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    Some(snake)
+}
+
+/// PM2's camelCase alias of a schema key: each part after the first, if longer than
+/// one character, capitalised.
+fn camel_case(key: &str) -> String {
+    key.split('_')
+        .enumerate()
+        .map(|(index, part)| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) if index > 0 && part.len() > 1 => {
+                    first.to_ascii_uppercase().to_string() + chars.as_str()
+                }
+                _ => part.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// The warning for an app key PM2 does not know: PM2 keeps only its schema's keys
+/// (lib/tools/Config.js validateJSON) and drops the others silently, so the app runs
+/// without it; gen-units does the same, and says so. Returns the message and a hint.
+pub fn unknown_app_key(key: &str) -> (String, Option<String>) {
+    const DROPPED: &str = "PM2 ignores it, and so does gen-units";
+    let shown = super::node::shown(key);
+    if key.starts_with('-') || key.contains('-') {
+        let flag = key.trim_start_matches('-');
+        let (negated, name) = match flag.strip_prefix("no-") {
+            Some(rest) => (true, rest),
+            None => (false, flag),
+        };
+        let name = name.replace('-', "_");
+        let hint = app_key(&name).map(|_| match negated {
+            true => format!("in a file, write `{name}: false`"),
+            false => format!("in a file, write `{name}:`"),
+        });
+        let message = format!(
+            "`{shown}` is written like a pm2 command-line flag, not an ecosystem key: {DROPPED}"
+        );
+        return (message, hint);
+    }
+    // `Env_production`: PM2 matches env blocks by `^env_\S*$`, case-sensitive.
+    if let Some(rest) = key
+        .get(..4)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("env_"))
+        .map(|_| &key[4..])
+    {
+        let message =
+            format!("unknown field `{shown}` in app (keys are case-sensitive): {DROPPED}");
+        let hint = format!("did you mean `env_{}`?", super::node::shown(rest));
+        return (message, Some(hint));
+    }
+    let near = super::suggest::closest(key, APP_KEYS.iter().map(|(name, _)| *name));
+    let case_only = near.is_some_and(|near| near.eq_ignore_ascii_case(key));
+    let message = match case_only {
+        true => format!("unknown field `{shown}` in app (keys are case-sensitive): {DROPPED}"),
+        false => format!("unknown field `{shown}` in app: {DROPPED}"),
+    };
+    (message, near.map(|near| format!("did you mean `{near}`?")))
 }
 
 /// The reason journald stands in for PM2's log files.
@@ -303,5 +405,50 @@ mod tests {
         assert_eq!(app_key("cron"), Some(AppKey::CronRestart));
         assert_eq!(app_key("user"), Some(AppKey::User));
         assert_eq!(app_key("Exec_mode"), None);
+        assert_eq!(app_key("command"), Some(AppKey::Script));
+    }
+
+    #[test]
+    fn camel_case_spellings_are_pm2_aliases() {
+        assert_eq!(app_key("maxMemoryRestart"), Some(AppKey::MaxMemoryRestart));
+        assert_eq!(app_key("execMode"), Some(AppKey::ExecMode));
+        assert_eq!(app_key("killTimeout"), Some(AppKey::KillTimeout));
+        assert_eq!(app_key("ExecMode"), None);
+        assert_eq!(app_key("exec_Mode"), None);
+        assert_eq!(preferred("exec", "script"), "script");
+        assert_eq!(
+            preferred("nodeArgs", "interpreter_args"),
+            "interpreter_args"
+        );
+        assert_eq!(preferred("node_args", "nodeArgs"), "node_args");
+    }
+
+    #[test]
+    fn unknown_keys_say_pm2_ignores_them_with_a_hint() {
+        let (message, hint) = unknown_app_key("Exec_mode");
+        assert!(message.contains("case-sensitive"), "{message}");
+        assert!(message.contains("PM2 ignores it"), "{message}");
+        assert_eq!(hint.as_deref(), Some("did you mean `exec_mode`?"));
+        let (message, hint) = unknown_app_key("max_memmory_restart");
+        assert!(!message.contains("case-sensitive"), "{message}");
+        assert_eq!(hint.as_deref(), Some("did you mean `max_memory_restart`?"));
+        assert_eq!(unknown_app_key("favourite_colour").1, None);
+        let (message, hint) = unknown_app_key("--no-autorestart");
+        assert!(message.contains("command-line flag"), "{message}");
+        assert_eq!(
+            hint.as_deref(),
+            Some("in a file, write `autorestart: false`")
+        );
+        assert_eq!(
+            unknown_app_key("watch-delay").1.as_deref(),
+            Some("in a file, write `watch_delay:`")
+        );
+        let (message, hint) = unknown_app_key("no-daemon");
+        assert!(message.contains("command-line flag"), "{message}");
+        assert_eq!(hint, None);
+        assert_eq!(
+            unknown_app_key("Env_production").1.as_deref(),
+            Some("did you mean `env_production`?")
+        );
     }
 }

@@ -14,7 +14,9 @@ mod duration;
 mod json5;
 mod keys;
 pub mod model;
+mod names;
 mod node;
+pub mod project;
 mod reader;
 mod settings;
 mod size;
@@ -24,7 +26,6 @@ mod watchdog_policy;
 mod words;
 mod yaml;
 
-use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -131,13 +132,14 @@ pub fn parse_with_search_path(
     search_path: &OsStr,
 ) -> Result<Ecosystem, Rejected> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let tree = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
+    let (tree, format) = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
     let base_dir = absolute_dir(path);
     let search = command::SearchPath::new(search_path);
     let mut reader = Reader::new(path);
+    reader.refuse_repeated_keys(format == Format::Yaml);
     let mut ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
     if reader.errors.is_empty() {
-        ecosystem.warnings = reader.warnings;
+        ecosystem.warnings = crate::diagnostic::merge(reader.warnings);
         Ok(ecosystem)
     } else {
         let mut errors = reader.errors;
@@ -150,10 +152,11 @@ pub fn parse_with_search_path(
 /// syntax as [`parse`] (format by `path`'s extension, else sniffed), for tools that
 /// convert ecosystem files rather than validate them (`gen-units import`).
 pub fn syntax_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
-    read_tree(text.strip_prefix('\u{feff}').unwrap_or(text), path)
+    read_tree(text.strip_prefix('\u{feff}').unwrap_or(text), path).map(|(node, _)| node)
 }
 
-fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
+/// The tree of `text` and the syntax it was read as.
+fn read_tree(text: &str, path: &Path) -> Result<(Node, Format), Diagnostic> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -169,17 +172,18 @@ fn read_tree(text: &str, path: &Path) -> Result<Node, Diagnostic> {
             "convert it once, with Node.js evaluating it as pm2 does: gen-units import {name} -o ecosystem.yaml"
         )));
     }
+    let yaml = |text| yaml::read(text, path).map(|node| (node, Format::Yaml));
+    let json5 = |text| json5::read(text, path).map(|node| (node, Format::Json5));
     match Format::from_path(path) {
-        Some(Format::Yaml) => yaml::read(text, path),
-        Some(Format::Json5) => json5::read(text, path),
+        Some(Format::Yaml) => yaml(text),
+        Some(Format::Json5) => json5(text),
         None => {
             let start = text.trim_start();
             if start.starts_with(['{', '[']) || start.starts_with("//") || start.starts_with("/*") {
                 // JSON5 first; YAML flow style also starts so, so try it second.
-                json5::read(text, path)
-                    .or_else(|json_error| yaml::read(text, path).map_err(|_| json_error))
+                json5(text).or_else(|json_error| yaml(text).map_err(|_| json_error))
             } else {
-                yaml::read(text, path)
+                yaml(text)
             }
         }
     }
@@ -203,13 +207,11 @@ fn read_document(
     search: &command::SearchPath,
 ) -> Ecosystem {
     // The three shapes PM2 accepts: {apps: [...], ...}, [...], and one app.
-    let (top_entries, apps_node): (&[node::Entry], Option<&Node>) = match &tree.value {
+    let (top_entries, apps_node): (Vec<&node::Entry>, Option<&Node>) = match &tree.value {
         Value::Map(entries) if entries.iter().any(|e| e.key == "apps") => {
-            reader.map(tree, "the top level");
-            (
-                entries,
-                entries.iter().find(|e| e.key == "apps").map(|e| &e.value),
-            )
+            let entries = reader.map(tree, "the top level").unwrap_or_default();
+            let apps = entries.iter().find(|e| e.key == "apps").map(|e| &e.value);
+            (entries, apps)
         }
         // One app: it has a key only apps have (`script`, `name`, ...).
         Value::Map(entries)
@@ -217,20 +219,22 @@ fn read_document(
                 keys::app_key(&e.key).is_some() && !keys::TOP_LEVEL_KEYS.contains(&e.key.as_str())
             }) =>
         {
-            (&[], Some(tree))
+            (Vec::new(), Some(tree))
         }
         Value::Map(entries) => {
-            reader.error_hint(
+            reader.missing(
                 tree.at,
                 "no `apps` list and no app (`script`) found",
                 "write `apps:` with a list of apps, a bare list of apps, or one app with a `script`",
+                "apps",
+                entries,
             );
-            (entries, None)
+            (entries.iter().collect(), None)
         }
-        Value::Seq(_) => (&[], Some(tree)),
+        Value::Seq(_) => (Vec::new(), Some(tree)),
         Value::Null => {
             reader.error(tree.at, "the file is empty");
-            (&[], None)
+            (Vec::new(), None)
         }
         _ => {
             reader.expected(
@@ -238,10 +242,10 @@ fn read_document(
                 "the top level",
                 "a mapping with `apps`, a list of apps, or one app",
             );
-            (&[], None)
+            (Vec::new(), None)
         }
     };
-    let top = settings::read(reader, top_entries, path);
+    let top = settings::read(reader, &top_entries, path);
     let app_nodes: Vec<&Node> = match apps_node.map(|n| &n.value) {
         Some(Value::Seq(items)) => items.iter().collect(),
         Some(Value::Null) => Vec::new(),
@@ -267,18 +271,7 @@ fn read_document(
         systemd: &top.systemd,
         watchdog: &top.watchdog,
     };
-    // Names of every entry, refused ones too, so a dependency on an app with an
-    // error of its own is not reported as missing.
-    let declared: Vec<String> = app_nodes
-        .iter()
-        .filter_map(|node| app::declared_name(node, cx.env_name))
-        .collect();
-    let read_apps: Vec<app::ReadApp> = app_nodes
-        .into_iter()
-        .filter_map(|node| app::read(reader, node, &cx))
-        .collect();
-    check_names(reader, &read_apps);
-    check_dependencies(reader, &read_apps, &declared);
+    let read_apps = read_apps(reader, app_nodes, &cx);
     Ecosystem {
         source: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
@@ -288,26 +281,33 @@ fn read_document(
     }
 }
 
-/// Refuses duplicate names, naming both places.
-fn check_names(reader: &mut Reader<'_>, apps: &[app::ReadApp]) {
-    let mut seen: HashMap<&str, Location> = HashMap::new();
-    for read in apps {
-        match seen.get(read.app.name.as_str()) {
-            Some(first) => reader.error_hint(
-                read.name_at,
-                format!(
-                    "duplicate app name `{}` (first at line {}, column {})",
-                    shown(&read.app.name),
-                    first.line,
-                    first.column
-                ),
-                "every app needs its own name: it becomes its unit's name",
-            ),
-            None => {
-                seen.insert(&read.app.name, read.name_at);
-            }
+/// Reads every app entry (those with errors are left out, their errors recorded),
+/// under the name it runs as: a repeated name is numbered first, so that every
+/// warning names the app as its unit will.
+fn read_apps(
+    reader: &mut Reader<'_>,
+    app_nodes: Vec<&Node>,
+    cx: &app::Context<'_>,
+) -> Vec<app::ReadApp> {
+    // Names of every entry, refused ones too, so a dependency on an app with an
+    // error of its own is not reported as missing.
+    let declared: Vec<Option<String>> = app_nodes
+        .iter()
+        .map(|node| app::declared_name(node, cx.env_name))
+        .collect();
+    let unique = names::make_unique(reader, &app_nodes, &declared);
+    let mut read_apps: Vec<app::ReadApp> = Vec::with_capacity(app_nodes.len());
+    for (node, name) in app_nodes.into_iter().zip(unique) {
+        reader.set_app(name.clone());
+        if let Some(mut read) = app::read(reader, node, cx) {
+            read.app.name = name.unwrap_or(read.app.name);
+            read_apps.push(read);
         }
     }
+    reader.set_app(None);
+    let declared: Vec<String> = declared.into_iter().flatten().collect();
+    check_dependencies(reader, &read_apps, &declared);
+    read_apps
 }
 
 /// Every `depends_on` must name another app of the file (`declared` holds them all).

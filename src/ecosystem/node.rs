@@ -33,7 +33,7 @@ pub enum Value {
     Str(String),
     /// A list.
     Seq(Vec<Node>),
-    /// A mapping, in file order (duplicate keys kept; the schema layer refuses them).
+    /// A mapping, in file order (duplicate keys kept; the schema layer keeps the last, as PM2 does).
     Map(Vec<Entry>),
 }
 

@@ -1,7 +1,7 @@
 //! Typed, located reads from a [`Node`] tree. Every read that fails records a located
 //! error and returns `None`, so one pass reports every problem of a file at once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,8 +16,10 @@ pub struct Reader<'a> {
     pub errors: Vec<Diagnostic>,
     /// Warnings found so far.
     pub warnings: Vec<Diagnostic>,
-    /// Names already warned about, so each is reported once per file.
-    warned_once: HashSet<String>,
+    /// The app being read, named by the warnings recorded meanwhile.
+    app: Option<String>,
+    /// Whether a repeated key is an error (YAML) rather than the last one winning.
+    refuse_repeated_keys: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -27,8 +29,20 @@ impl<'a> Reader<'a> {
             file,
             errors: Vec::new(),
             warnings: Vec::new(),
-            warned_once: HashSet::new(),
+            app: None,
+            refuse_repeated_keys: false,
         }
+    }
+
+    /// Makes a repeated key an error, as PM2's YAML reader (js-yaml) has it; by
+    /// default the last one wins, as when PM2 evaluates JSON as JavaScript.
+    pub fn refuse_repeated_keys(&mut self, refuse: bool) {
+        self.refuse_repeated_keys = refuse;
+    }
+
+    /// Names `app` in the warnings recorded from now on (`None`: about the file).
+    pub fn set_app(&mut self, app: Option<String>) {
+        self.app = app;
     }
 
     /// Records an error at `at`.
@@ -48,21 +62,47 @@ impl<'a> Reader<'a> {
             .push(Diagnostic::error(self.file, Some(at), message).with_hint(hint));
     }
 
-    /// Records a warning at `at`, with an optional hint.
+    /// Records a warning at `at`, with an optional hint, about the current app if any.
+    /// The same warning about several apps is printed once, naming them all
+    /// ([`crate::diagnostic::merge`]).
     pub fn warn(&mut self, at: Location, message: impl Into<String>, hint: Option<String>) {
         let mut warning = Diagnostic::warning(self.file, Some(at), message);
         warning.hint = hint;
+        if let Some(app) = &self.app {
+            warning = warning.for_app(app.clone());
+        }
         self.warnings.push(warning);
     }
 
-    /// Records a warning once per `topic` and file, at its first occurrence.
-    pub fn warn_once(&mut self, topic: &str, at: Location, message: String, hint: Option<String>) {
-        if self.warned_once.insert(topic.to_owned()) {
-            self.warn(at, message, hint);
+    /// Refuses a missing required key `wanted`. When a key of `entries` is a near miss
+    /// of it (dropped as unknown, with a warning), the hint names that key instead.
+    pub fn missing<'e>(
+        &mut self,
+        at: Location,
+        message: &str,
+        hint: &str,
+        wanted: &str,
+        entries: impl IntoIterator<Item = &'e Entry>,
+    ) {
+        let near_miss = entries
+            .into_iter()
+            .find(|entry| entry.key != wanted && suggest::closest(&entry.key, [wanted]).is_some());
+        match near_miss {
+            Some(entry) => self.error_hint(
+                at,
+                message,
+                format!(
+                    "`{}` (line {}) is not a key PM2 knows: did you mean `{wanted}`?",
+                    shown(&entry.key),
+                    entry.key_at.line
+                ),
+            ),
+            None => self.error_hint(at, message, hint),
         }
     }
 
-    /// Refuses an unknown key, with the closest known one as a hint.
+    /// Refuses an unknown key of one of ecosystemd's own sections (PM2 never reads
+    /// them), with the closest known one as a hint.
     pub fn unknown_key<'k>(
         &mut self,
         entry: &Entry,
@@ -76,33 +116,51 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The entries of a mapping; anything else is an error. Repeated keys are errors
-    /// naming both places.
-    pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
-        match &node.value {
-            Value::Map(entries) => {
-                let mut seen: HashMap<&str, Location> = HashMap::new();
-                for entry in entries {
-                    if let Some(first) = seen.get(entry.key.as_str()) {
-                        self.error(
-                            entry.key_at,
-                            format!(
-                                "duplicate key `{}` (first at line {}, column {})",
-                                shown(&entry.key),
-                                first.line,
-                                first.column
-                            ),
-                        );
-                    } else {
-                        seen.insert(&entry.key, entry.key_at);
-                    }
-                }
-                Some(entries)
+    /// The entries of a mapping; anything else is an error. A repeated key is taken
+    /// as PM2 takes it: in JSON (JavaScript) the last one wins, with a warning naming
+    /// both places; in YAML it is an error (js-yaml refuses it). The entries come
+    /// back in file order, each key once (its last occurrence).
+    pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<Vec<&'n Entry>> {
+        let Value::Map(entries) = &node.value else {
+            self.expected(node, what, "a mapping");
+            return None;
+        };
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (index, entry) in entries.iter().enumerate() {
+            if let Some(previous) = last.insert(entry.key.as_str(), index) {
+                self.repeated_key(&entries[previous], entry, what);
             }
-            _ => {
-                self.expected(node, what, "a mapping");
-                None
-            }
+        }
+        Some(
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(index, entry)| last.get(entry.key.as_str()) == Some(index))
+                .map(|(_, entry)| entry)
+                .collect(),
+        )
+    }
+
+    fn repeated_key(&mut self, first: &Entry, again: &Entry, what: &str) {
+        let key = shown(&again.key);
+        if self.refuse_repeated_keys {
+            self.error_hint(
+                again.key_at,
+                format!(
+                    "duplicate key `{key}` in {what} (first at line {}, column {})",
+                    first.key_at.line, first.key_at.column
+                ),
+                "PM2 refuses it too (its YAML reader does); remove all but one",
+            );
+        } else {
+            self.warn(
+                first.key_at,
+                format!(
+                    "`{key}` is repeated in {what} (again at line {}, column {}): PM2 takes the last value, and so does gen-units",
+                    again.key_at.line, again.key_at.column
+                ),
+                Some("remove all but one".to_owned()),
+            );
         }
     }
 
@@ -336,24 +394,45 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_name_both_places() {
+    fn repeated_keys_keep_the_last_value_and_warn_naming_both_places() {
         let mut reader = Reader::new(Path::new("f.yaml"));
-        let entry = |line| Entry {
-            key: "a".into(),
+        let entry = |key: &str, line| Entry {
+            key: key.into(),
             key_at: at(line),
-            value: node(Value::Null),
+            value: node(Value::Int(line as i128)),
         };
-        let map = node(Value::Map(vec![entry(1), entry(2)]));
-        assert!(reader.map(&map, "app").is_some());
-        assert_eq!(reader.errors[0].location, Some(at(2)));
+        let map = node(Value::Map(vec![
+            entry("a", 1),
+            entry("b", 2),
+            entry("a", 3),
+        ]));
+        let entries = reader.map(&map, "app").unwrap();
+        let kept: Vec<(&str, usize)> = entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.key_at.line))
+            .collect();
+        assert_eq!(kept, [("b", 2), ("a", 3)]);
+        assert!(reader.errors.is_empty());
+        assert_eq!(reader.warnings.len(), 1);
+        assert_eq!(reader.warnings[0].location, Some(at(1)));
+        assert!(reader.warnings[0].message.contains("again at line 3"));
+        // YAML: refused, as js-yaml refuses it.
+        let mut reader = Reader::new(Path::new("f.yaml"));
+        reader.refuse_repeated_keys(true);
+        reader.map(&map, "app");
+        assert!(reader.warnings.is_empty());
+        assert_eq!(reader.errors[0].location, Some(at(3)));
         assert!(reader.errors[0].message.contains("first at line 1"));
     }
 
     #[test]
-    fn warn_once_reports_a_topic_once() {
+    fn warnings_name_the_current_app() {
         let mut reader = Reader::new(Path::new("f.yaml"));
-        reader.warn_once("vizion", at(1), "ignored".into(), None);
-        reader.warn_once("vizion", at(5), "ignored".into(), None);
-        assert_eq!(reader.warnings.len(), 1);
+        reader.set_app(Some("api".into()));
+        reader.warn(at(1), "ignored", None);
+        reader.set_app(None);
+        reader.warn(at(2), "file-wide", None);
+        assert_eq!(*reader.warnings[0].apps, ["api"]);
+        assert!(reader.warnings[1].apps.is_empty());
     }
 }

@@ -20,7 +20,7 @@ pub struct TopLevel {
 }
 
 /// Reads the top-level keys other than `apps` (`entries` may be empty).
-pub fn read(reader: &mut Reader<'_>, entries: &[Entry], file: &Path) -> TopLevel {
+pub fn read(reader: &mut Reader<'_>, entries: &[&Entry], file: &Path) -> TopLevel {
     let mut group = None;
     let mut prefix = None;
     let mut target = None;
@@ -57,13 +57,22 @@ pub fn read(reader: &mut Reader<'_>, entries: &[Entry], file: &Path) -> TopLevel
             "hardening" => hardening = systemd_options::read_hardening(reader, value),
             "systemd" => systemd = systemd_options::read_defaults(reader, value, &systemd),
             "watchdog" => watchdog = watchdog_policy::read(reader, value, &watchdog),
-            _ => reader.unknown_key(entry, "the top level", TOP_LEVEL_KEYS.iter().copied()),
+            // PM2 reads `apps` and `deploy` only: anything else there is ignored.
+            _ => {
+                let message = format!(
+                    "unknown field `{}` at the top level: PM2 ignores it, and so does gen-units",
+                    shown(&entry.key)
+                );
+                let hint = super::suggest::closest(&entry.key, TOP_LEVEL_KEYS.iter().copied())
+                    .map(|near| format!("did you mean `{near}`?"));
+                reader.warn(entry.key_at, message, hint);
+            }
         }
     }
     if let Some(hardening) = hardening {
         systemd.hardening = hardening;
     }
-    let group = group.unwrap_or_else(|| default_group(file));
+    let group = group.unwrap_or_else(|| super::project::default_group(file));
     TopLevel {
         settings: Settings {
             prefix: prefix.unwrap_or_else(|| format!("{group}-")),
@@ -107,32 +116,6 @@ fn unit_name_part(
         return None;
     }
     Some(text)
-}
-
-/// The group from the file name: `ecosystem.config.yaml` → `ecosystem`, with
-/// characters a unit name cannot hold replaced by `-`.
-pub fn default_group(file: &Path) -> String {
-    let stem = file
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = stem.split('.').next().unwrap_or_default();
-    let sanitized: String = stem
-        .chars()
-        .map(|c| {
-            if unit_name_char(c) && c != '.' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let trimmed = sanitized.trim_matches('-');
-    if trimmed.is_empty() {
-        "ecosystem".to_owned()
-    } else {
-        trimmed.to_owned()
-    }
 }
 
 const LOG_KEYS: &[&str] = &[
@@ -208,20 +191,6 @@ fn read_logs(reader: &mut Reader<'_>, node: &Node) -> LogSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn default_group_is_the_sanitized_stem() {
-        assert_eq!(
-            default_group(Path::new("/etc/ecosystemd/agents.yaml")),
-            "agents"
-        );
-        assert_eq!(
-            default_group(Path::new("ecosystem.config.json")),
-            "ecosystem"
-        );
-        assert_eq!(default_group(Path::new("my agents!.yml")), "my-agents");
-        assert_eq!(default_group(Path::new("...")), "ecosystem");
-    }
 
     #[test]
     fn unit_name_characters() {

@@ -16,7 +16,7 @@ pub fn read(text: &str, file: &Path) -> Result<Node, Diagnostic> {
         // `y`, `n`, `on`, `off`, `yes`, `no` stay strings here; the schema layer
         // accepts them where a boolean is expected, and nowhere else.
         strict_booleans: true,
-        // Repeated keys reach the schema layer, which names both places.
+        // Repeated keys reach the schema layer, which keeps the last and names both places.
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         with_snippet: false,
         budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
@@ -95,7 +95,7 @@ fn into_node(spanned: Spanned<YamlValue>, text: &str) -> Node {
 }
 
 /// A mapping key as text; complex keys (lists, mappings) become a text that no
-/// schema key matches, so they are refused as unknown fields.
+/// schema key matches, so they are reported as unknown fields.
 fn key_text(key: &Node) -> String {
     key.scalar_text()
         .unwrap_or_else(|| format!("<{}>", key.kind()))

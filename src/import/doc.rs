@@ -69,12 +69,19 @@ impl From<&Node> for Doc {
             Value::Int(_) | Value::Float(_) => Doc::Number(number_text(node)),
             Value::Str(text) => Doc::Str(text.clone()),
             Value::Seq(items) => Doc::Seq(items.iter().map(Doc::from).collect()),
-            Value::Map(entries) => Doc::Map(
-                entries
-                    .iter()
-                    .map(|entry| (entry.key.clone(), Doc::from(&entry.value)))
-                    .collect(),
-            ),
+            // A repeated key holds its last value at its first place, as in a
+            // JavaScript object (how PM2 reads a JSON file).
+            Value::Map(entries) => {
+                let mut map: Vec<(String, Doc)> = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    let value = Doc::from(&entry.value);
+                    match map.iter_mut().find(|(key, _)| *key == entry.key) {
+                        Some(slot) => slot.1 = value,
+                        None => map.push((entry.key.clone(), value)),
+                    }
+                }
+                Doc::Map(map)
+            }
         }
     }
 }
@@ -221,6 +228,20 @@ mod tests {
                     Doc::Seq(vec![Doc::Bool(true), Doc::Null, Doc::Str("x".into())])
                 ),
                 ("m".into(), Doc::Number("1.5".into())),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_repeated_json_key_keeps_its_last_value_at_its_first_place() {
+        let tree =
+            crate::ecosystem::syntax_tree("{a: 1, b: 2, a: 3}", std::path::Path::new("pm2.json"))
+                .expect("valid JSON5");
+        assert_eq!(
+            Doc::from(&tree),
+            Doc::Map(vec![
+                ("a".into(), Doc::Number("3".into())),
+                ("b".into(), Doc::Number("2".into())),
             ])
         );
     }

@@ -13,7 +13,10 @@ use super::{InstallError, Options, Outcome};
 /// Runs `gen-units install`; returns the exit status.
 pub fn install(args: &InstallArgs) -> i32 {
     let options = match options(&args.destination, args.now, args.dry_run) {
-        Ok(options) => options,
+        Ok(options) => Options {
+            replace: args.replace,
+            ..options
+        },
         Err(error) => return report_error(&error),
     };
     let (source, text) = match read_input(args) {
@@ -62,6 +65,7 @@ fn options(args: &DestinationArgs, now: bool, dry_run: bool) -> Result<Options, 
         bus,
         now,
         dry_run,
+        replace: false,
     })
 }
 

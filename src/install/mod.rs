@@ -10,6 +10,7 @@ pub mod command;
 pub mod destination;
 pub mod diff;
 pub mod generation;
+pub mod origin;
 pub mod ownership;
 
 use anyhow::Context as _;
@@ -36,6 +37,8 @@ pub struct Options {
     pub now: bool,
     /// Print the diff, write nothing.
     pub dry_run: bool,
+    /// Replace the group even when it was installed from another ecosystem file.
+    pub replace: bool,
 }
 
 /// Why an install or uninstall failed.
@@ -94,6 +97,15 @@ pub async fn install(bundle: &Bundle, options: &Options) -> Result<Outcome, Inst
             bundle.ecosystem, bundle.ecosystem
         )));
     }
+    let layout = Layout::new(&options.destination);
+    let installed = origin::installed_source(&layout, &bundle.ecosystem)?;
+    origin::check(
+        &bundle.ecosystem,
+        installed.as_deref(),
+        origin::bundle_source(bundle).as_deref(),
+        options.replace,
+    )
+    .map_err(InstallError::BadInput)?;
     apply(&bundle.ecosystem, &bundle.files, options).await
 }
 
@@ -207,6 +219,7 @@ mod tests {
                 bus: BusTarget::System,
                 now: false,
                 dry_run: false,
+                replace: false,
             }
         }
 
@@ -222,9 +235,13 @@ mod tests {
     }
 
     fn unit(name: &str, body: &str) -> BundleFile {
+        unit_from("/srv/ecosystem.yaml", name, body)
+    }
+
+    fn unit_from(source: &str, name: &str, body: &str) -> BundleFile {
         let marker = Marker {
             ecosystem: "agents".into(),
-            source: "/srv/ecosystem.yaml".into(),
+            source: source.into(),
         };
         BundleFile {
             kind: FileKind::Unit,
@@ -286,6 +303,35 @@ mod tests {
             .filter(|n| n.parse::<u64>().is_ok())
             .collect();
         assert_eq!(generations, ["2"]);
+    }
+
+    #[test]
+    fn a_group_installed_from_another_file_is_kept_unless_replaced() {
+        let root = TempRoot::new("origin");
+        let shop = bundle(vec![unit_from("/srv/shop/pm2.json", "a.service", "shop")]);
+        block(install(&shop, &root.options())).unwrap();
+        let blog = bundle(vec![unit_from("/srv/blog/pm2.json", "b.service", "blog")]);
+        let error = block(install(&blog, &root.options())).unwrap_err();
+        assert_eq!(error.exit_code(), EXIT_BAD_INPUT);
+        let message = error.to_string();
+        assert!(
+            message.contains("installed from /srv/shop/pm2.json"),
+            "{message}"
+        );
+        assert!(
+            message.contains("rendered from /srv/blog/pm2.json"),
+            "{message}"
+        );
+        assert!(read(&root.unit("a.service"), &root.0).ends_with("shop\n"));
+        assert!(fs::symlink_metadata(root.unit("b.service")).is_err());
+        // The same file again is an update.
+        let shop = bundle(vec![unit_from("/srv/shop/pm2.json", "a.service", "shop 2")]);
+        block(install(&shop, &root.options())).unwrap();
+        let mut replace = root.options();
+        replace.replace = true;
+        block(install(&blog, &replace)).unwrap();
+        assert!(fs::symlink_metadata(root.unit("a.service")).is_err());
+        assert!(read(&root.unit("b.service"), &root.0).ends_with("blog\n"));
     }
 
     #[test]

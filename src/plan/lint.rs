@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
-use crate::ecosystem::Ecosystem;
+use crate::ecosystem::{App, Ecosystem};
 
 use super::cluster::Instance;
 use super::{PlanOptions, Unit, app_warning};
@@ -100,44 +100,54 @@ pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Di
         }
         let needed = delay.saturating_mul(burst);
         if interval < needed {
-            warnings.push(
-                Diagnostic::warning(
-                    &ecosystem.source,
-                    unit.origin,
-                    format!(
-                        "{}: StartLimitIntervalSec={}s is shorter than StartLimitBurst={burst} x RestartSec={}ms = {}ms, so the start limit can never trip and a crash loop never stops",
-                        unit.name,
-                        interval.as_secs_f64(),
-                        delay.as_millis(),
-                        needed.as_millis()
-                    ),
-                )
-                .with_hint("raise StartLimitIntervalSec= or lower RestartSec=/StartLimitBurst="),
-            );
+            let mut warning = Diagnostic::warning(
+                &ecosystem.source,
+                unit.origin,
+                format!(
+                    "StartLimitIntervalSec={}s is shorter than StartLimitBurst={burst} x RestartSec={}ms = {}ms, so the start limit can never trip and a crash loop never stops",
+                    interval.as_secs_f64(),
+                    delay.as_millis(),
+                    needed.as_millis()
+                ),
+            )
+            .with_hint("raise StartLimitIntervalSec= or lower RestartSec=/StartLimitBurst=");
+            // Named by its app: the instances of one app (and apps alike) share a line.
+            let app = ecosystem
+                .apps
+                .iter()
+                .find(|app| Some(app.location) == unit.origin);
+            warning = match app {
+                Some(app) => warning.for_app(app.name.clone()),
+                None => warning.for_app(unit.name.clone()),
+            };
+            warnings.push(warning);
         }
     }
 }
 
-/// Warns about two processes set to listen on one port.
+/// Warns about apps set to listen on one port: one warning per port, naming every
+/// app on it (several instances of one app are the cluster lint's business).
 pub fn duplicate_ports(
     ecosystem: &Ecosystem,
     instances: &[Vec<Instance>],
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let mut seen: BTreeMap<u16, &str> = BTreeMap::new();
+    let mut apps_on: BTreeMap<u16, Vec<&App>> = BTreeMap::new();
     for (app, app_instances) in ecosystem.apps.iter().zip(instances) {
-        for instance in app_instances {
-            let Some(port) = instance.port else { continue };
-            if let Some(other) = seen.insert(port, &instance.stem) {
-                if other == instance.stem {
-                    continue;
-                }
-                warnings.push(app_warning(
-                    ecosystem,
-                    app,
-                    format!("port {port} is used by both {other} and {}", instance.stem),
-                ));
+        for port in app_instances.iter().filter_map(|instance| instance.port) {
+            let apps = apps_on.entry(port).or_default();
+            if !apps.iter().any(|other| std::ptr::eq(*other, app)) {
+                apps.push(app);
             }
+        }
+    }
+    for (port, apps) in apps_on.into_iter().filter(|(_, apps)| apps.len() > 1) {
+        for app in apps {
+            warnings.push(app_warning(
+                ecosystem,
+                app,
+                format!("port {port} is used by more than one app"),
+            ));
         }
     }
 }
@@ -153,17 +163,6 @@ pub fn missing_scripts(ecosystem: &Ecosystem, warnings: &mut Vec<Diagnostic>) {
             ));
         }
     }
-}
-
-/// The ecosystem's own warnings (ignored PM2 attributes, near misses), each once.
-pub fn parse_warnings(ecosystem: &Ecosystem) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = Vec::new();
-    for warning in &ecosystem.warnings {
-        if !out.iter().any(|w| w.message == warning.message) {
-            out.push(warning.clone());
-        }
-    }
-    out
 }
 
 /// The group's memory arithmetic: the sum of the agents' ceilings against the slice
@@ -313,6 +312,16 @@ mod tests {
         start_limits(&eco, &[service("10s", "5", "3s")], &mut w);
         assert_eq!(w.len(), 1);
         assert!(w[0].message.contains("never trip"), "{}", w[0].message);
+        assert_eq!(*w[0].apps, ["agents-a.service"]);
+        // Named by the app written at the unit's origin: its instances share one line.
+        let mut a = app("a");
+        a.location = Location::new(4, 3);
+        let mut w = Vec::new();
+        let units = [service("10s", "5", "3s"), service("10s", "5", "3s")];
+        start_limits(&ecosystem(vec![a]), &units, &mut w);
+        let w = crate::diagnostic::merge(w);
+        assert_eq!(w.len(), 1);
+        assert_eq!(*w[0].apps, ["a"]);
         let mut w = Vec::new();
         start_limits(&eco, &[service("20s", "5", "3s")], &mut w);
         start_limits(&eco, &[service("0", "5", "3s")], &mut w);
@@ -340,12 +349,18 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_ports_are_linted() {
-        let mut a = app("a");
-        a.port = Some(3000);
-        let mut b = app("b");
-        b.port = Some(3000);
-        let eco = ecosystem(vec![a, b]);
+    fn duplicate_ports_are_linted_once_per_port_naming_every_app() {
+        let on = |name: &str, port| {
+            let mut a = app(name);
+            a.port = Some(port);
+            a
+        };
+        let eco = ecosystem(vec![
+            on("a", 3000),
+            on("b", 3000),
+            on("c", 4000),
+            on("d", 3000),
+        ]);
         let mut errors = Vec::new();
         let instances = super::super::cluster::expand_all(
             &eco,
@@ -355,8 +370,10 @@ mod tests {
         );
         let mut w = Vec::new();
         duplicate_ports(&eco, &instances, &mut w);
-        assert_eq!(w.len(), 1);
+        let w = crate::diagnostic::merge(w);
+        assert_eq!(w.len(), 1, "{w:#?}");
         assert!(w[0].message.contains("port 3000"));
+        assert_eq!(*w[0].apps, ["a", "b", "d"]);
     }
 
     #[test]

@@ -58,7 +58,8 @@ impl Default for PlanOptions {
 pub struct UnitSet {
     /// The ecosystem's group name (the marker's and the bundle's).
     pub ecosystem: String,
-    /// The ecosystem file as given (for the marker).
+    /// The ecosystem file, as an absolute path (for the marker: `install` tells by it
+    /// whether an installed group came from the same file).
     pub source: String,
     /// The manager the units are for.
     pub scope: Scope,
@@ -154,7 +155,8 @@ pub struct JournaldFile {
 pub struct Plan {
     /// The units and files.
     pub units: UnitSet,
-    /// Warnings (lints, fallbacks, ignored attributes), each once.
+    /// Warnings (lints, fallbacks, ignored attributes), one per cause
+    /// ([`crate::diagnostic::merge`]).
     pub warnings: Vec<Diagnostic>,
     /// The memory arithmetic of the group.
     pub memory: lint::MemoryMath,
@@ -240,13 +242,14 @@ pub(crate) fn app_error(
     Diagnostic::error(&ecosystem.source, Some(app.location), message)
 }
 
-/// A warning about `app` in the ecosystem file.
+/// A warning about `app` in the ecosystem file (naming it: the same warning about
+/// several apps is printed once, naming them all).
 pub(crate) fn app_warning(
     ecosystem: &Ecosystem,
     app: &App,
     message: impl Into<String>,
 ) -> Diagnostic {
-    Diagnostic::warning(&ecosystem.source, Some(app.location), message)
+    Diagnostic::warning(&ecosystem.source, Some(app.location), message).for_app(app.name.clone())
 }
 
 /// The ecosystem file as an absolute path (for `SourcePath=`).
@@ -320,21 +323,58 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
     lint::missing_scripts(ecosystem, &mut warnings);
     let memory = lint::memory_math(ecosystem, &instances, options);
     warnings.extend(memory.warning(ecosystem));
-    let mut all = lint::parse_warnings(ecosystem);
+    let mut all = ecosystem.warnings.clone();
     all.extend(warnings);
     Ok(Plan {
         units: UnitSet {
             ecosystem: ecosystem.settings.group.clone(),
-            source: ecosystem.source.display().to_string(),
+            source: absolute_source(ecosystem),
             scope: options.scope,
             units,
             env_files,
             journald,
         },
-        warnings: all,
+        warnings: crate::diagnostic::merge(all),
         memory,
     })
 }
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{app, ecosystem};
+    use super::*;
+    use crate::ecosystem::{Instances, Watch};
+
+    #[test]
+    fn warnings_come_once_per_cause_naming_every_app() {
+        let watched = |name: &str| {
+            let mut a = app(name);
+            a.watch = Some(Watch {
+                paths: vec!["/srv/agents".into()],
+                ignore: vec!["node_modules".into()],
+                delay: None,
+            });
+            a
+        };
+        let mut ready = app("ready");
+        ready.wait_ready = true;
+        ready.instances = Instances::Fixed(3);
+        let apps = vec![watched("a"), watched("b"), watched("c"), ready];
+        let plan = plan(&ecosystem(apps), &PlanOptions::default()).unwrap();
+        let about = |word: &str| -> Vec<&Diagnostic> {
+            plan.warnings
+                .iter()
+                .filter(|w| w.message.contains(word))
+                .collect()
+        };
+        let ignore = about("ignore_watch");
+        assert_eq!(ignore.len(), 1, "{:#?}", plan.warnings);
+        assert_eq!(*ignore[0].apps, ["a", "b", "c"]);
+        let wait_ready = about("wait_ready");
+        assert_eq!(wait_ready.len(), 1, "{:#?}", plan.warnings);
+        assert_eq!(*wait_ready[0].apps, ["ready"]);
+    }
+}

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -27,6 +27,7 @@ use ecosystemd::render::{RenderOptions, Rendered, render_bundle};
 const SERVER: &str = r#"
 const http = require('http');
 const server = http.createServer((req, res) => {
+  if (req.url === '/grow') globalThis.hog = Buffer.alloc(400 << 20, 1);
   res.setHeader('Connection', 'close');
   res.end(`pid=${process.pid} instance=${process.env.NODE_APP_INSTANCE}\n`);
 });
@@ -108,6 +109,10 @@ fn assert_free(ports: &[u16]) {
 
 /// One request; the error kind tells a refused connection from other failures.
 fn get(port: u16) -> Result<String, ErrorKind> {
+    request(port, "/")
+}
+
+fn request(port: u16, path: &str) -> Result<String, ErrorKind> {
     let mut stream =
         TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(5))
             .map_err(|e| e.kind())?;
@@ -115,7 +120,7 @@ fn get(port: u16) -> Result<String, ErrorKind> {
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.kind())?;
     stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
         .map_err(|e| e.kind())?;
     let mut response = String::new();
     stream.read_to_string(&mut response).map_err(|e| e.kind())?;
@@ -139,11 +144,15 @@ fn serving(sandbox: &Sandbox, port: u16) -> String {
     )
 }
 
-/// The distinct answers (pid and instance) of `count` sequential requests.
-fn answers(port: u16, count: usize) -> BTreeSet<String> {
-    (0..count)
-        .map(|_| get(port).unwrap_or_else(|e| panic!("request to {port}: {e:?}")))
-        .collect()
+/// The distinct answers (pid and instance) of `count` sequential requests, with how
+/// many requests each answered.
+fn answers(port: u16, count: usize) -> BTreeMap<String, u32> {
+    let mut seen = BTreeMap::new();
+    for _ in 0..count {
+        let answer = get(port).unwrap_or_else(|e| panic!("request to {port}: {e:?}"));
+        *seen.entry(answer).or_insert(0) += 1;
+    }
+    seen
 }
 
 fn wait_active(sandbox: &Sandbox, unit: &str) {
@@ -183,8 +192,9 @@ fn cluster_instances_share_one_port_through_port_and_http_port() {
     for port in ports {
         serving(&sandbox, port);
         let seen = answers(port, 200);
+        eprintln!("port {port}: {:?}", seen.values().collect::<Vec<_>>());
         let instances: BTreeSet<&str> = seen
-            .iter()
+            .keys()
             .filter_map(|a| a.split_whitespace().nth(1))
             .collect();
         assert_eq!(instances.len(), 4, "port {port}: {seen:?}");
@@ -329,7 +339,7 @@ fn under_load(port: u16, during: impl FnOnce()) -> (u32, u32, u32) {
 
 #[test]
 fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
-    let ports = [39431, 39432, 39433];
+    let ports = [39431, 39432, 39433, 39434];
     assert_free(&ports);
     let dir = AppDir::new("restart");
     dir.write("server.js", SERVER);
@@ -342,8 +352,9 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
         "group: sockrestart\napps:\n\
          \x20 - name: api\n    script: server.js\n    instances: 4\n    env: {{PORT: {}}}\n\
          \x20 - name: solo\n    script: server.js\n    env: {{PORT: {}}}\n\
-         \x20 - name: flaky\n    script: flaky.js\n    instances: 3\n    max_restarts: 2\n    restart_delay: 200\n    env: {{PORT: {}}}\n",
-        ports[0], ports[1], ports[2]
+         \x20 - name: flaky\n    script: flaky.js\n    instances: 3\n    max_restarts: 2\n    restart_delay: 200\n    env: {{PORT: {}}}\n\
+         \x20 - name: hog\n    script: server.js\n    instances: 2\n    max_memory_restart: 150M\n    env: {{PORT: {}}}\n",
+        ports[0], ports[1], ports[2], ports[3]
     ));
     let Some(sandbox) = Sandbox::boot() else {
         return;
@@ -381,6 +392,29 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
     assert_eq!(refused, 0);
     assert!(ok > 0);
 
+    // The kernel kills an instance at its MemoryMax=; the other one serves meanwhile.
+    let hogs = ["sockrestart-hog-0.service", "sockrestart-hog-1.service"];
+    let (ok, refused, failed) = under_load(ports[3], || {
+        let _ = request(ports[3], "/grow");
+        sandbox.wait_for("an instance to be killed", Duration::from_secs(30), || {
+            let restarts: Vec<String> = hogs
+                .iter()
+                .map(|u| sandbox.property(u, "NRestarts"))
+                .collect();
+            if restarts.iter().any(|n| n == "1") {
+                Ok(())
+            } else {
+                Err(format!("NRestarts {restarts:?}"))
+            }
+        });
+        for unit in hogs {
+            wait_active(&sandbox, unit);
+        }
+    });
+    eprintln!("memory-limit kill of one instance: {ok} ok, {refused} refused, {failed} failed");
+    assert_eq!(refused, 0);
+    assert!(ok > 0);
+
     // The crash loop ends at the start limit and takes only its own socket down.
     sandbox.wait_for(
         "the crashing instance to fail",
@@ -409,7 +443,7 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
     );
     let seen = answers(ports[2], 100);
     let instances: BTreeSet<&str> = seen
-        .iter()
+        .keys()
         .filter_map(|a| a.split_whitespace().nth(1))
         .collect();
     assert_eq!(

@@ -134,6 +134,11 @@ pub fn listen_ports(app: &App, env: &BTreeMap<String, String>) -> Vec<Listen> {
     ports
 }
 
+/// Whether the variable `name` may hold a port the app listens on (`PORT`, `*_PORT`).
+pub fn is_port_variable(name: &str) -> bool {
+    port_prefix(name).is_some()
+}
+
 /// `Some("")` for `PORT`, `Some("HTTP_")` for `HTTP_PORT`, `None` for other names.
 fn port_prefix(name: &str) -> Option<&str> {
     let upper = name.to_ascii_uppercase();

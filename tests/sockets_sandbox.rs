@@ -496,3 +496,54 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
         "active"
     );
 }
+
+#[test]
+fn a_user_manager_gets_the_socket_and_the_preload_from_install() {
+    let port = 39451;
+    assert_free(&[port]);
+    let dir = AppDir::new("user");
+    dir.write("server.js", SERVER);
+    dir.write(
+        "ecosystem.yaml",
+        &format!(
+            "group: sockuser\napps:\n  - name: web\n    script: server.js\n    instances: 2\n    env: {{PORT: {port}}}\n"
+        ),
+    );
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    // The user manager's configuration (%E) in the sandbox's private /run, outside
+    // the services' private /tmp.
+    let config = "/run/sockuser-config";
+    let dropin = sandbox.path("/etc/systemd/system/user@0.service.d");
+    fs::create_dir_all(&dropin).unwrap();
+    fs::write(
+        dropin.join("config.conf"),
+        format!("[Service]\nEnvironment=XDG_CONFIG_HOME={config}\n"),
+    )
+    .unwrap();
+    sandbox.systemctl(&["daemon-reload"]);
+    sandbox.systemctl(&["start", "user@0.service"]);
+    wait_active(&sandbox, "user@0.service");
+    let gen_units = env!("CARGO_BIN_EXE_gen-units");
+    let file = dir.0.join("ecosystem.yaml").display().to_string();
+    let pipeline = format!("{gen_units} --user {file} | {gen_units} install --user --now");
+    let output = sandbox.exec(&[
+        "/usr/bin/env",
+        &format!("XDG_CONFIG_HOME={config}"),
+        "XDG_RUNTIME_DIR=/run/user/0",
+        "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/0/bus",
+        "/bin/sh",
+        "-c",
+        &pipeline,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let preload = sandbox.exec(&[
+        "cat",
+        &format!("{config}/ecosystemd/lib/sockuser.preload.cjs"),
+    ]);
+    assert!(preload.status.success(), "{preload:?}");
+    serving(&sandbox, port);
+    let seen = answers(port, 100);
+    assert_eq!(seen.len(), 2, "both instances answer: {seen:?}");
+}

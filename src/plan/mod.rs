@@ -310,7 +310,9 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
                     env_files.extend(env);
                     if instance.sockets {
                         let sockets = sockets::units(ecosystem, app, instance);
-                        wanted.extend(sockets.iter().map(|u| u.name.clone()));
+                        if app.autostart {
+                            wanted.extend(sockets.iter().map(|u| u.name.clone()));
+                        }
                         units.extend(sockets);
                     }
                 }

@@ -300,18 +300,29 @@ pub fn units(ecosystem: &Ecosystem, app: &App, instance: &Instance) -> Vec<Unit>
             unit.plain("PartOf", target.clone());
             let mut socket = Section::new("Socket");
             socket.plain("ListenStream", listen.listen_stream());
+            if listen.address.is_some_and(|ip| !ip.is_loopback()) {
+                // The address may come up after the socket (DHCP, a VPN).
+                socket.plain("FreeBind", "yes");
+            }
             socket.plain("ReusePort", "yes");
             socket.plain("FileDescriptorName", listen.fd_name());
             socket.plain("Service", instance.service_name());
-            let mut install = Section::new("Install");
-            install.plain("WantedBy", target.clone());
+            let mut notes = vec![
+                "systemd holds this port: the service inherits it (the ecosystemd preload maps listen() onto it), so a restart refuses no connection. Restarting this socket would.".into(),
+            ];
+            let mut sections = vec![unit, socket];
+            if app.autostart {
+                let mut install = Section::new("Install");
+                install.plain("WantedBy", target.clone());
+                sections.push(install);
+            } else {
+                notes.push("autostart: false, so the group does not start this socket (a connection to it would start the app); the service starts it with itself.".into());
+            }
             Unit {
                 name: socket_name(instance, position, listen),
                 origin: Some(app.location),
-                notes: vec![
-                    "systemd holds this port: the service inherits it (the ecosystemd preload maps listen() onto it), so a restart refuses no connection. Restarting this socket would.".into(),
-                ],
-                sections: vec![unit, socket, install],
+                notes,
+                sections,
             }
         })
         .collect()
@@ -446,6 +457,35 @@ mod tests {
             wants.contains(&"agents-api-1-39100.socket".to_owned()),
             "{wants:?}"
         );
+    }
+
+    #[test]
+    fn an_app_that_does_not_autostart_has_a_socket_the_group_does_not_start() {
+        let mut a = app("api");
+        a.autostart = false;
+        a.env.insert("HOST".into(), "10.0.0.5".into());
+        a.env.insert("PORT".into(), "39100".into());
+        let eco = crate::plan::testing::ecosystem(vec![a]);
+        let plan = crate::plan::plan(&eco, &crate::plan::PlanOptions::default()).unwrap();
+        let socket = plan
+            .units
+            .units
+            .iter()
+            .find(|u| u.name == "agents-api.socket")
+            .unwrap();
+        assert!(socket.section("Install").is_none());
+        assert_eq!(
+            socket.value("Socket", "ListenStream").as_deref(),
+            Some("10.0.0.5:39100")
+        );
+        assert_eq!(socket.value("Socket", "FreeBind").as_deref(), Some("yes"));
+        let target = plan
+            .units
+            .units
+            .iter()
+            .find(|u| u.name == "agents.target")
+            .unwrap();
+        assert!(target.value("Unit", "Wants").is_none());
     }
 
     #[test]

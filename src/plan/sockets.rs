@@ -194,23 +194,31 @@ pub enum Unreachable {
 }
 
 impl Unreachable {
-    fn describe(self) -> &'static str {
-        match self {
-            Self::PackageManager => {
-                "started through a package manager (npm, yarn, pnpm) that runs node as a child"
+    fn describe(self, plural: bool) -> &'static str {
+        match (self, plural) {
+            (Self::PackageManager, false) => {
+                "is started through npm, yarn or pnpm, which runs node as a child process"
             }
-            Self::OtherInterpreter => "not run by node",
-            Self::NoInterpreter => "run by itself, not through node",
+            (Self::PackageManager, true) => {
+                "are started through npm, yarn or pnpm, which run node as a child process"
+            }
+            (Self::OtherInterpreter, false) => "is not run by node",
+            (Self::OtherInterpreter, true) => "are not run by node",
+            (Self::NoInterpreter, false) => "runs by itself, not through node",
+            (Self::NoInterpreter, true) => "run by themselves, not through node",
         }
     }
 
     fn hint(self) -> &'static str {
         match self {
             Self::PackageManager => {
-                "set `script` to the file the start script runs (e.g. dist/server.js) so that node runs it directly"
+                "set `script` to the file the start script runs (e.g. dist/server.js), so that node runs it and takes the socket"
             }
-            Self::OtherInterpreter | Self::NoInterpreter => {
-                "run a Node.js server with node (the default interpreter for .js files)"
+            Self::OtherInterpreter => {
+                "nothing to do for a server in another language; a Node.js app takes the socket when node runs it (leave out `interpreter`)"
+            }
+            Self::NoInterpreter => {
+                "for a Node.js app, let node run the script (leave out `interpreter: none`) so that it takes the socket"
             }
         }
     }
@@ -253,15 +261,16 @@ pub fn unreachable_warnings(
     }
     for (cause, apps) in by_cause {
         let names: Vec<String> = apps.iter().map(|a| format!("`{}`", a.name)).collect();
-        let (subject, object, binds) = if apps.len() == 1 {
-            ("app", "it", "it binds")
+        let plural = apps.len() > 1;
+        let (subject, object, binds) = if plural {
+            ("apps", "them", "each binds its")
         } else {
-            ("apps", "them", "each binds")
+            ("app", "it", "it binds its")
         };
         let message = format!(
-            "{subject} {} ({}): systemd cannot hand {object} a listening socket, so {binds} its port itself as under PM2 (a restart refuses connections until it listens again; cluster instances cannot share a port)",
+            "{subject} {} {}: systemd cannot hand {object} a listening socket, so {binds} port itself as under PM2 (a restart refuses connections until it listens again; cluster instances cannot share a port)",
             names.join(", "),
-            cause.describe(),
+            cause.describe(plural),
         );
         warnings.push(app_warning(ecosystem, apps[0], message).with_hint(cause.hint()));
     }
@@ -515,7 +524,13 @@ mod tests {
             .collect();
         assert_eq!(socket_warnings.len(), 1, "{:?}", plan.warnings);
         assert!(socket_warnings[0].message.contains("`web`, `admin`"));
-        assert!(socket_warnings[0].message.contains("package manager"));
+        assert!(
+            socket_warnings[0]
+                .message
+                .starts_with("apps `web`, `admin` are started through npm"),
+            "{}",
+            socket_warnings[0].message
+        );
     }
 
     #[test]

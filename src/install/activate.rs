@@ -79,16 +79,16 @@ pub async fn activate(
         manager_calls::reload(&manager),
     )
     .await?;
-    let restart = diff.units_to_restart(files);
-    failures.extend(
-        jobs(
-            &manager,
-            UnitCall::TryRestart,
-            &restart,
-            "restarting changed units",
-        )
-        .await?,
-    );
+    // Changed sockets first: a service restarted at the same time could still be
+    // handed the old socket.
+    let (sockets, others): (Vec<String>, Vec<String>) = diff
+        .units_to_restart(files)
+        .into_iter()
+        .partition(|unit| unit.ends_with(".socket"));
+    for restart in [sockets, others] {
+        let what = "restarting changed units";
+        failures.extend(jobs(&manager, UnitCall::TryRestart, &restart, what).await?);
+    }
     let targets: Vec<String> = files
         .iter()
         .filter(|f| f.kind == FileKind::Unit && f.name.ends_with(".target"))

@@ -125,29 +125,56 @@ pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Di
     }
 }
 
-/// Warns about apps set to listen on one port: one warning per port, naming every
-/// app on it (several instances of one app are the cluster lint's business).
+/// Warns about apps set to listen on one port (one warning per port, naming every app
+/// on it), and about the instances of one app that would contend for a port systemd does
+/// not hold for them.
 pub fn duplicate_ports(
     ecosystem: &Ecosystem,
     instances: &[Vec<Instance>],
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let mut apps_on: BTreeMap<u16, Vec<&App>> = BTreeMap::new();
+    let mut apps_on: BTreeMap<u16, Vec<(&App, bool)>> = BTreeMap::new();
     for (app, app_instances) in ecosystem.apps.iter().zip(instances) {
-        for port in app_instances.iter().filter_map(|instance| instance.port) {
-            let apps = apps_on.entry(port).or_default();
-            if !apps.iter().any(|other| std::ptr::eq(*other, app)) {
-                apps.push(app);
+        let mut contended = BTreeMap::new();
+        for instance in app_instances {
+            for listen in &instance.listen {
+                if !instance.sockets {
+                    *contended.entry(listen.port).or_insert(0_u32) += 1;
+                }
+                let apps = apps_on.entry(listen.port).or_default();
+                if !apps.iter().any(|(other, _)| std::ptr::eq(*other, app)) {
+                    apps.push((app, instance.sockets));
+                }
             }
+        }
+        for (port, count) in contended.into_iter().filter(|(_, count)| *count > 1) {
+            warnings.push(
+                app_warning(
+                    ecosystem,
+                    app,
+                    format!(
+                        "{count} instances would all bind port {port} themselves: one wins, the others fail with EADDRINUSE (PM2 shared it through Node's cluster module)"
+                    ),
+                )
+                .with_hint("run the app with node directly so that systemd holds the port for every instance, or set `increment_var` to give each instance its own port"),
+            );
         }
     }
     for (port, apps) in apps_on.into_iter().filter(|(_, apps)| apps.len() > 1) {
-        for app in apps {
-            warnings.push(app_warning(
-                ecosystem,
-                app,
-                format!("port {port} is used by more than one app"),
-            ));
+        let outcome = if apps.iter().all(|(_, sockets)| *sockets) {
+            "systemd would bind it for each (ReusePort=yes) and split the connections between the apps"
+        } else {
+            "only one of them can listen"
+        };
+        for (app, _) in apps {
+            warnings.push(
+                app_warning(
+                    ecosystem,
+                    app,
+                    format!("port {port} is used by more than one app: {outcome}"),
+                )
+                .with_hint("give each app its own port"),
+            );
         }
     }
 }
@@ -374,6 +401,26 @@ mod tests {
         assert_eq!(w.len(), 1, "{w:#?}");
         assert!(w[0].message.contains("port 3000"));
         assert_eq!(*w[0].apps, ["a", "b", "d"]);
+        assert!(w[0].message.contains("split the connections"), "{}", w[0]);
+    }
+
+    #[test]
+    fn instances_contend_for_a_port_only_without_sockets() {
+        let mut a = app("a");
+        a.instances = crate::ecosystem::Instances::Fixed(3);
+        a.env.insert("HTTP_PORT".into(), "3000".into());
+        let eco = ecosystem(vec![a]);
+        for (preload, expected) in [(true, 0), (false, 1)] {
+            let options = PlanOptions {
+                preload,
+                ..PlanOptions::default()
+            };
+            let instances =
+                super::super::cluster::expand_all(&eco, &options, &mut Vec::new(), &mut Vec::new());
+            let mut w = Vec::new();
+            duplicate_ports(&eco, &instances, &mut w);
+            assert_eq!(w.len(), expected, "{w:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 // It lets an unchanged PM2 app run under systemd as it ran under PM2:
 //
 // - listen(PORT), in any of its forms, takes the socket systemd holds for PORT
-//   (LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, the names being `port-<PORT>`);
+//   (LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, the names being `port-<PORT>`); a
+//   listen on one address (127.0.0.1, localhost) serves only connections made to it;
 //   every other listen is left alone, and LISTEN_* are removed from the environment
 //   so that child processes do not see them;
 // - process.send() exists without an IPC channel, and process.send('ready')
@@ -123,15 +124,33 @@ function socketFor(args) {
   if (!socket || socket.used) return undefined;
   const host = wanted.host === undefined || wanted.host === null ? '' : String(wanted.host);
   if (!WILDCARDS.has(host) && !socket.bound) {
-    log(
-      `listen(${wanted.port}, ${JSON.stringify(host)}): systemd holds port ${wanted.port} on ` +
-        'every address; set HOST (or the variable beside the port) in the env of the ' +
-        'ecosystem file so that it binds only this one',
-    );
-    return undefined;
+    // systemd holds the port on every address, the app asked for one: it takes the
+    // socket and serves only connections made to that address (others are closed at
+    // once), as it would have bound it.
+    const only = addressesOf(host);
+    if (!only) {
+      log(
+        `listen(${wanted.port}, ${JSON.stringify(host)}): systemd holds port ${wanted.port} on ` +
+          'every address; set HOST (or the variable beside the port) in the env of the ' +
+          'ecosystem file so that it binds only this one',
+      );
+      return undefined;
+    }
+    socket.only = only;
   }
   socket.used = true;
   return socket;
+}
+
+/** The addresses a host names without a lookup: an IP address, or localhost. */
+function addressesOf(host) {
+  if (host === 'localhost') return ['127.0.0.1', '::1'];
+  return net.isIP(host) ? [unmapped(host)] : undefined;
+}
+
+/** An IPv4 address as an IPv6 socket shows it (::ffff:127.0.0.1), as plain IPv4. */
+function unmapped(address) {
+  return typeof address === 'string' && address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 const originalListen = net.Server.prototype.listen;
@@ -140,6 +159,12 @@ net.Server.prototype.listen = function listen(...args) {
   if (readyOn === 'listen') this.once('listening', ready);
   const socket = socketFor(args);
   if (!socket) return originalListen.apply(this, args);
+  if (socket.only) {
+    const only = socket.only;
+    this.prependListener('connection', (connection) => {
+      if (!only.includes(unmapped(connection.localAddress))) connection.destroy();
+    });
+  }
   const options = { fd: socket.fd };
   const first = args[0];
   if (first !== null && typeof first === 'object' && first.signal) options.signal = first.signal;

@@ -18,12 +18,24 @@ use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::host::Access;
 use super::model::Command;
 
-/// Directories searched for bare program names.
+/// Directories searched for bare program names, each with where it comes from, and
+/// optionally whose permissions a file must grant.
 #[derive(Debug, Clone, Default)]
 pub struct SearchPath {
-    dirs: Vec<PathBuf>,
+    dirs: Vec<(PathBuf, String)>,
+    access: Option<Access>,
+}
+
+/// A program found in a search path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// Where its folder came from (`PATH`, `nvm's node v20.11.1`, `/usr/bin`).
+    pub origin: String,
 }
 
 impl SearchPath {
@@ -31,19 +43,43 @@ impl SearchPath {
     pub fn new(path: &OsStr) -> Self {
         let dirs = std::env::split_paths(path)
             .filter(|dir| dir.is_absolute())
+            .map(|dir| (dir, "PATH".to_owned()))
             .collect();
-        Self { dirs }
+        Self { dirs, access: None }
+    }
+
+    /// These directories, in order; with `access`, a file counts only if that user
+    /// may execute it.
+    pub fn with_origins(dirs: Vec<(PathBuf, String)>, access: Option<Access>) -> Self {
+        Self { dirs, access }
+    }
+
+    /// The directories searched, in order.
+    pub fn dirs(&self) -> impl Iterator<Item = &Path> {
+        self.dirs.iter().map(|(dir, _)| dir.as_path())
     }
 
     /// The first executable file called `name` in the search path.
     pub fn find(&self, name: &str) -> Option<PathBuf> {
+        self.find_with_origin(name).map(|found| found.path)
+    }
+
+    /// Like [`SearchPath::find`], saying where the folder came from.
+    pub fn find_with_origin(&self, name: &str) -> Option<Found> {
         if name.is_empty() || name.contains('/') {
             return None;
         }
-        self.dirs
-            .iter()
-            .map(|dir| dir.join(name))
-            .find(|candidate| is_executable(candidate))
+        self.dirs.iter().find_map(|(dir, origin)| {
+            let candidate = dir.join(name);
+            let usable = match &self.access {
+                Some(access) => access.may_execute(&candidate),
+                None => is_executable(&candidate),
+            };
+            usable.then(|| Found {
+                path: candidate,
+                origin: origin.clone(),
+            })
+        })
     }
 }
 
@@ -91,6 +127,15 @@ pub struct Resolved {
     pub notes: Vec<(String, Option<String>)>,
     /// Program names not found in the search path, kept bare.
     pub not_found: Vec<String>,
+    /// Program names found, with where.
+    pub found: Vec<(String, Found)>,
+}
+
+/// The programs looked up while resolving one command.
+#[derive(Debug, Default)]
+struct Trace {
+    found: Vec<(String, Found)>,
+    not_found: Vec<String>,
 }
 
 /// What a file looks like from its first bytes.
@@ -98,7 +143,10 @@ pub struct Resolved {
 enum Probe {
     Missing,
     Binary,
-    Shebang,
+    /// A `#!` line naming node (`#!/usr/bin/env node`) or not.
+    Shebang {
+        node: bool,
+    },
     Text,
 }
 
@@ -113,8 +161,13 @@ fn probe(path: &Path) -> Probe {
     let mut head = [0_u8; 512];
     let length = file.read(&mut head).unwrap_or(0);
     let head = &head[..length];
-    if head.starts_with(b"#!") {
-        Probe::Shebang
+    if let Some(line) = head.strip_prefix(b"#!") {
+        let line = line.split(|b| *b == b'\n').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        let node = line
+            .split_whitespace()
+            .any(|word| word.rsplit('/').next() == Some("node"));
+        Probe::Shebang { node }
     } else if head.starts_with(b"\x7fELF") || head.contains(&0) {
         Probe::Binary
     } else {
@@ -149,7 +202,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         return Err("`script` is empty".to_owned());
     }
     let mut notes = Vec::new();
-    let mut not_found = Vec::new();
+    let mut trace = Trace::default();
     let mut args = spec.args.clone();
 
     // A whole command line given as the script.
@@ -165,7 +218,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         words.append(&mut args);
         args = words;
         if spec.interpreter == Interpreter::Default {
-            let program = resolve_program(&program, spec.cwd, search, &mut not_found);
+            let program = resolve_program(&program, spec.cwd, search, &mut trace);
             return Ok(Resolved {
                 command: Command {
                     program,
@@ -174,7 +227,8 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
                 },
                 interpreter: None,
                 notes: with_unused_interpreter_args(notes, spec),
-                not_found,
+                not_found: trace.not_found,
+                found: trace.found,
             });
         }
         program
@@ -184,8 +238,12 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
     // The script: a file under cwd, else (a bare name) a program in PATH.
     let under_cwd = absolute(spec.cwd, &script_word);
     let bare = !script_word.contains('/');
-    let (script_file, from_path) = match search.find(&script_word) {
-        Some(found) if bare && probe(&under_cwd) == Probe::Missing => (found, true),
+    let (script_file, from_path) = match search.find_with_origin(&script_word) {
+        Some(found) if bare && probe(&under_cwd) == Probe::Missing => {
+            let path = found.path.clone();
+            trace.found.push((script_word.clone(), found));
+            (path, true)
+        }
         _ => (under_cwd, false),
     };
     let kind = probe(&script_file);
@@ -197,7 +255,11 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
             Some("python") if search.find("python").is_none() => Some("python3".to_owned()),
             Some(by_extension) => Some(by_extension.to_owned()),
             None => match kind {
-                Probe::Binary | Probe::Shebang => None,
+                // PM2 runs every file that is not binary with node (its `#!` line
+                // is a comment to node); a `#!` naming another program runs that
+                // program here, where node would fail on it.
+                Probe::Binary | Probe::Shebang { node: false } => None,
+                Probe::Shebang { node: true } => Some("node".to_owned()),
                 Probe::Text => Some("node".to_owned()),
                 // Not there (yet): a file name means node, as in PM2; a bare word
                 // is a command.
@@ -209,7 +271,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
 
     let command = match &interpreter {
         Some(name) => {
-            let program = resolve_program(name, spec.cwd, search, &mut not_found);
+            let program = resolve_program(name, spec.cwd, search, &mut trace);
             let mut all_args = spec.interpreter_args.clone();
             all_args.push(script_file.to_string_lossy().into_owned());
             all_args.extend(args);
@@ -229,7 +291,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
                 }
             } else if kind == Probe::Missing && bare && !script_word.contains('.') {
                 Command {
-                    program: resolve_program(&script_word, spec.cwd, search, &mut not_found),
+                    program: resolve_program(&script_word, spec.cwd, search, &mut trace),
                     args,
                     script: None,
                 }
@@ -246,7 +308,8 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         command,
         interpreter,
         notes,
-        not_found,
+        not_found: trace.not_found,
+        found: trace.found,
     })
 }
 
@@ -265,20 +328,27 @@ fn with_unused_interpreter_args(
 }
 
 /// A program as an absolute path: paths resolve against `cwd`, bare names through
-/// the search path; a name not found stays bare and is added to `not_found`.
-fn resolve_program(
-    name: &str,
-    cwd: &Path,
-    search: &SearchPath,
-    not_found: &mut Vec<String>,
-) -> String {
+/// the search path, then the project's `node_modules/.bin` (as `npm run` would find
+/// them); a name not found stays bare and is added to the trace's `not_found`.
+fn resolve_program(name: &str, cwd: &Path, search: &SearchPath, trace: &mut Trace) -> String {
     if name.contains('/') {
         return absolute(cwd, name).to_string_lossy().into_owned();
     }
-    match search.find(name) {
-        Some(found) => found.to_string_lossy().into_owned(),
+    let local = cwd.join("node_modules/.bin").join(name);
+    let found = search.find_with_origin(name).or_else(|| {
+        is_executable(&local).then(|| Found {
+            path: local,
+            origin: "the project's node_modules/.bin".to_owned(),
+        })
+    });
+    match found {
+        Some(found) => {
+            let path = found.path.to_string_lossy().into_owned();
+            trace.found.push((name.to_owned(), found));
+            path
+        }
         None => {
-            not_found.push(name.to_owned());
+            trace.not_found.push(name.to_owned());
             name.to_owned()
         }
     }

@@ -142,19 +142,6 @@ pub fn duplicate_ports(
     }
 }
 
-/// Warns about scripts that do not exist (yet) on this host.
-pub fn missing_scripts(ecosystem: &Ecosystem, warnings: &mut Vec<Diagnostic>) {
-    for app in &ecosystem.apps {
-        if let Some(script) = app.command.script.as_ref().filter(|s| !s.exists()) {
-            warnings.push(app_warning(
-                ecosystem,
-                app,
-                format!("script {} does not exist on this host", script.display()),
-            ));
-        }
-    }
-}
-
 /// The ecosystem's own warnings (ignored PM2 attributes, near misses), each once.
 pub fn parse_warnings(ecosystem: &Ecosystem) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
@@ -389,13 +376,5 @@ mod tests {
             Some(16_384_000 * 1024)
         );
         assert_eq!(parse_meminfo("nothing"), None);
-    }
-
-    #[test]
-    fn missing_scripts_are_linted() {
-        let eco = ecosystem(vec![app("ghost")]);
-        let mut w = Vec::new();
-        missing_scripts(&eco, &mut w);
-        assert_eq!(w.len(), 1);
     }
 }

@@ -1,0 +1,192 @@
+//! Where an app's script and working folder are, and with which programs it runs:
+//! relative paths tried against each base folder (see [`super::project`]), bare
+//! program names through the app user's search path (see [`super::host`]).
+//!
+//! Under [`Lookups::Host`] a script found nowhere, or a program not found, is an
+//! error naming every place looked at; under the library's default it is a warning;
+//! under [`Lookups::Portable`] nothing is checked.
+
+use std::path::{Path, PathBuf};
+
+use super::command::{self, CommandSpec, Interpreter, Resolved};
+use super::host::{Access, Lookups, NOBODY, Who};
+use super::reader::Reader;
+use crate::diagnostic::Location;
+
+/// What to run, as written in the app.
+pub struct Written<'a> {
+    /// `script`.
+    pub script: &'a str,
+    /// `cwd`, if written.
+    pub cwd: Option<&'a str>,
+    /// `interpreter`.
+    pub interpreter: Interpreter,
+    /// `node_args`.
+    pub interpreter_args: Vec<String>,
+    /// `args`.
+    pub args: Vec<String>,
+}
+
+/// The resolved command, its working folder and what was found where.
+pub struct Placed {
+    /// The command.
+    pub resolved: Resolved,
+    /// The absolute working folder.
+    pub cwd: PathBuf,
+    /// One line per program found (`node: /usr/bin/node (/usr/bin)`).
+    pub found: Vec<String>,
+    /// The first folder above the working folder or script that a dynamic user (only
+    /// "others" permission bits) cannot enter, when looked up.
+    pub hidden_from_others: Option<PathBuf>,
+}
+
+/// Places one app: tries each base folder in turn; reports problems at `at`.
+pub fn place(
+    reader: &mut Reader<'_>,
+    bases: &[PathBuf],
+    lookups: &Lookups,
+    who: &Who,
+    written: &Written<'_>,
+    at: Location,
+) -> Option<Placed> {
+    let mut tried: Vec<PathBuf> = Vec::new();
+    let mut first: Option<(Resolved, PathBuf)> = None;
+    for base in bases {
+        let cwd = written
+            .cwd
+            .map_or_else(|| base.clone(), |cwd| command::absolute(base, cwd));
+        let spec = CommandSpec {
+            script: written.script,
+            interpreter: written.interpreter.clone(),
+            interpreter_args: written.interpreter_args.clone(),
+            args: written.args.clone(),
+            cwd: &cwd,
+        };
+        let resolved = match command::resolve(&spec, &who.search) {
+            Ok(resolved) => resolved,
+            Err(message) => {
+                reader.error(at, message);
+                return None;
+            }
+        };
+        match resolved.command.script.as_ref().filter(|s| !s.exists()) {
+            None => return finish(reader, lookups, who, resolved, cwd, at),
+            Some(missing) if !tried.contains(missing) => tried.push(missing.clone()),
+            Some(_) => {}
+        }
+        first.get_or_insert((resolved, cwd));
+    }
+    let (resolved, cwd) = first?;
+    match lookups {
+        Lookups::Host => {
+            reader.error_hint(
+                at,
+                format!(
+                    "script `{}` not found: looked for {}",
+                    written.script,
+                    list(&tried)
+                ),
+                "fix `script` or `cwd`, or give `--base-dir DIR` (the folder `pm2 start` ran in)"
+                    .to_owned(),
+            );
+            None
+        }
+        Lookups::SearchPath(_) => {
+            for missing in &tried[..1] {
+                reader.warn(
+                    at,
+                    format!("script {} does not exist on this host", missing.display()),
+                    Some("create it before starting the app, or fix `script` or `cwd`".to_owned()),
+                );
+            }
+            finish(reader, lookups, who, resolved, cwd, at)
+        }
+        Lookups::Portable => finish(reader, lookups, who, resolved, cwd, at),
+    }
+}
+
+fn finish(
+    reader: &mut Reader<'_>,
+    lookups: &Lookups,
+    who: &Who,
+    resolved: Resolved,
+    cwd: PathBuf,
+    at: Location,
+) -> Option<Placed> {
+    for (message, hint) in &resolved.notes {
+        reader.warn(at, message.clone(), hint.clone());
+    }
+    for program in &resolved.not_found {
+        match lookups {
+            Lookups::Host => {
+                let looked: Vec<PathBuf> = who.search.dirs().map(Path::to_path_buf).collect();
+                reader.error_hint(
+                    at,
+                    format!(
+                        "program `{program}` not found for user {}: looked in {}",
+                        who.user.as_deref().unwrap_or("(dynamic)"),
+                        list(&looked)
+                    ),
+                    "install it, give its absolute path, or make it executable for that user"
+                        .to_owned(),
+                );
+            }
+            Lookups::SearchPath(_) => reader.warn_once(
+                &format!("program {program}"),
+                at,
+                format!("program `{program}` was not found in PATH"),
+                Some(command::NOT_IN_PATH.to_owned()),
+            ),
+            Lookups::Portable => {}
+        }
+    }
+    if *lookups == Lookups::Host
+        && let Some(account) = &who.account
+    {
+        let target = resolved
+            .command
+            .script
+            .clone()
+            .unwrap_or_else(|| cwd.join("."));
+        if let Err(folder) = Access::of(account).reach(&target) {
+            reader.warn(
+                at,
+                format!("user {} cannot enter {}", account.name, folder.display()),
+                Some(format!(
+                    "let them in (chmod o+x {}), or set `user:` to its owner",
+                    folder.display()
+                )),
+            );
+        }
+    }
+    let hidden_from_others = (*lookups == Lookups::Host)
+        .then(|| {
+            let nobody = Access {
+                uid: NOBODY,
+                gids: Vec::new(),
+            };
+            let target = resolved
+                .command
+                .script
+                .clone()
+                .unwrap_or_else(|| cwd.join("."));
+            nobody.reach(&target).err()
+        })
+        .flatten();
+    let found = resolved
+        .found
+        .iter()
+        .map(|(name, found)| format!("{name}: {} ({})", found.path.display(), found.origin))
+        .collect();
+    Some(Placed {
+        resolved,
+        cwd,
+        found,
+        hidden_from_others,
+    })
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    shown.join(", ")
+}

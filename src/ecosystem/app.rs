@@ -723,6 +723,38 @@ mod tests {
     }
 
     #[test]
+    fn cluster_mode_runs_node_whatever_the_interpreter_says() {
+        let text = "apps:\n  - name: api\n    script: /srv/api/main.ts\n    interpreter: ts-node\n    node_args: [--require, ts-node/register]\n    exec_mode: cluster\n    instances: 2\n";
+        let eco = crate::ecosystem::parse_with_search_path(
+            text,
+            Path::new("/srv/api/ecosystem.yaml"),
+            &crate::ecosystem::LoadOptions::default(),
+            "/usr/bin:/bin".as_ref(),
+        )
+        .unwrap();
+        let app = &eco.apps[0];
+        assert_eq!(app.exec_mode, ExecMode::Cluster);
+        assert!(
+            app.command.program.ends_with("node"),
+            "{}",
+            app.command.program
+        );
+        assert!(!app.command.program.ends_with("ts-node"));
+        assert_eq!(
+            app.command.args,
+            ["--require", "ts-node/register", "/srv/api/main.ts"]
+        );
+        assert!(
+            eco.warnings
+                .iter()
+                .any(|w| w.message.contains("`interpreter: ts-node` is ignored")),
+            "{:?}",
+            eco.warnings
+        );
+        assert!(is_plain_node("/usr/bin/node") && !is_plain_node("ts-node"));
+    }
+
+    #[test]
     fn variable_names() {
         assert!(is_var_name("PORT"));
         assert!(is_var_name("_x1"));

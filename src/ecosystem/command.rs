@@ -524,6 +524,48 @@ mod tests {
     }
 
     #[test]
+    fn node_shebangs_and_unknown_extensions_run_with_node_and_node_args_as_in_pm2() {
+        let scratch = Scratch::new("www");
+        let node = scratch.file("bin/node", b"\x7fELF", true);
+        fs::create_dir_all(scratch.0.join("app/bin")).unwrap();
+        let www = scratch.file(
+            "app/bin/www",
+            b"#!/usr/bin/env node\nrequire('../app')\n",
+            true,
+        );
+        scratch.file("app/server.es6", b"console.log(1)\n", false);
+        for script in ["app/bin/www", "app/server.es6"] {
+            let mut spec = spec(script, &scratch.0);
+            spec.interpreter_args = vec!["--inspect".into()];
+            let resolved = resolve(&spec, &scratch.search()).unwrap();
+            assert_eq!(resolved.command.program, node.to_string_lossy(), "{script}");
+            assert_eq!(resolved.command.args[0], "--inspect", "{script}");
+            assert!(resolved.notes.is_empty(), "{script}");
+        }
+        let resolved = resolve(&spec("app/bin/www", &scratch.0), &scratch.search()).unwrap();
+        assert_eq!(resolved.command.args, [www.to_string_lossy()]);
+        assert_eq!(resolved.found[0].0, "node");
+        assert_eq!(resolved.found[0].1.origin, "PATH");
+    }
+
+    #[test]
+    fn project_commands_are_found_in_node_modules_bin() {
+        let scratch = Scratch::new("localbin");
+        fs::create_dir_all(scratch.0.join("node_modules/.bin")).unwrap();
+        let ts_node = scratch.file("node_modules/.bin/ts-node", b"#!/usr/bin/env node\n", true);
+        scratch.file("main.ts", b"let a = 1\n", false);
+        let mut spec = spec("main.ts", &scratch.0);
+        spec.interpreter = Interpreter::Named("ts-node".into());
+        let resolved = resolve(&spec, &scratch.search()).unwrap();
+        assert_eq!(resolved.command.program, ts_node.to_string_lossy());
+        assert_eq!(
+            resolved.found[0].1.origin,
+            "the project's node_modules/.bin"
+        );
+        assert!(resolved.not_found.is_empty());
+    }
+
+    #[test]
     fn text_without_extension_runs_with_node_as_in_pm2() {
         let scratch = Scratch::new("text");
         scratch.file("app", b"console.log(1)\n", false);

@@ -327,6 +327,35 @@ mod tests {
     }
 
     #[test]
+    fn the_user_is_the_explicit_one_else_the_owner_unless_root() {
+        let owner = |uid| Account {
+            name: if uid == 0 {
+                "root".into()
+            } else {
+                "ana".into()
+            },
+            uid,
+            gid: uid,
+            groups: vec![uid],
+            home: PathBuf::from("/home/ana"),
+        };
+        assert_eq!(
+            choose_user(Some("web"), Some(&owner(1000))).as_deref(),
+            Some("web")
+        );
+        assert_eq!(
+            choose_user(None, Some(&owner(1000))).as_deref(),
+            Some("ana")
+        );
+        assert_eq!(choose_user(None, Some(&owner(0))), None);
+        assert_eq!(
+            choose_user(Some("root"), Some(&owner(0))).as_deref(),
+            Some("root")
+        );
+        assert_eq!(choose_user(None, None), None);
+    }
+
+    #[test]
     fn permission_bits_are_read_for_owner_group_and_others() {
         let user = Access {
             uid: 1000,

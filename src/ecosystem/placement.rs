@@ -190,3 +190,150 @@ fn list(paths: &[PathBuf]) -> String {
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     shown.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    struct Project(PathBuf);
+
+    impl Project {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "ecosystemd-placement-{name}-{}",
+                std::process::id()
+            ));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(dir.join("config")).unwrap();
+            Self(dir)
+        }
+    }
+
+    impl Drop for Project {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn who() -> Who {
+        Who {
+            user: Some("ana".into()),
+            account: None,
+            search: SearchPath::default(),
+        }
+    }
+
+    fn written(script: &str) -> Written<'_> {
+        Written {
+            script,
+            cwd: None,
+            interpreter: Interpreter::Named("/usr/bin/node".into()),
+            interpreter_args: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    fn run(
+        project: &Project,
+        lookups: &Lookups,
+        script: &str,
+    ) -> (Option<Placed>, Reader<'static>) {
+        let mut reader = Reader::new(Path::new("ecosystem.yaml"));
+        let bases = [project.0.join("config"), project.0.clone()];
+        let placed = place(
+            &mut reader,
+            &bases,
+            lookups,
+            &who(),
+            &written(script),
+            Location::new(1, 1),
+        );
+        (placed, reader)
+    }
+
+    use super::super::command::SearchPath;
+
+    #[test]
+    fn a_script_missing_beside_the_file_is_found_at_the_project_root() {
+        let project = Project::new("root");
+        fs::write(project.0.join("server.js"), "").unwrap();
+        let (placed, reader) = run(&project, &Lookups::Host, "server.js");
+        let placed = placed.unwrap();
+        assert_eq!(placed.cwd, project.0);
+        assert_eq!(
+            placed.resolved.command.script,
+            Some(project.0.join("server.js"))
+        );
+        assert!(reader.errors.is_empty() && reader.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_file_folder_wins_when_the_script_is_there() {
+        let project = Project::new("beside");
+        fs::write(project.0.join("server.js"), "").unwrap();
+        fs::write(project.0.join("config/server.js"), "").unwrap();
+        let (placed, _) = run(&project, &Lookups::Host, "server.js");
+        assert_eq!(placed.unwrap().cwd, project.0.join("config"));
+    }
+
+    #[test]
+    fn a_script_found_nowhere_names_every_place_looked_at() {
+        let project = Project::new("missing");
+        let (placed, reader) = run(&project, &Lookups::Host, "ghost.js");
+        assert!(placed.is_none());
+        let message = &reader.errors[0].message;
+        assert!(
+            message.contains(&project.0.join("config/ghost.js").display().to_string()),
+            "{message}"
+        );
+        assert!(
+            message.contains(&project.0.join("ghost.js").display().to_string()),
+            "{message}"
+        );
+        // The library's default warns; a portable render says nothing per app.
+        let path = Lookups::SearchPath(Default::default());
+        let (placed, reader) = run(&project, &path, "ghost.js");
+        assert!(placed.is_some() && reader.errors.is_empty());
+        assert_eq!(reader.warnings.len(), 1);
+        let (placed, reader) = run(&project, &Lookups::Portable, "ghost.js");
+        assert!(placed.is_some() && reader.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_program_not_found_for_the_user_is_an_error_on_this_host_only() {
+        let project = Project::new("program");
+        let mut reader = Reader::new(Path::new("ecosystem.yaml"));
+        let w = Written {
+            interpreter: Interpreter::Default,
+            ..written("no-such-tool-here --flag")
+        };
+        let bases = [project.0.clone()];
+        assert!(
+            place(
+                &mut reader,
+                &bases,
+                &Lookups::Host,
+                &who(),
+                &w,
+                Location::new(1, 1)
+            )
+            .is_some()
+        );
+        assert!(
+            reader.errors[0]
+                .message
+                .contains("program `no-such-tool-here` not found for user ana")
+        );
+        let mut reader = Reader::new(Path::new("ecosystem.yaml"));
+        place(
+            &mut reader,
+            &bases,
+            &Lookups::Portable,
+            &who(),
+            &w,
+            Location::new(1, 1),
+        );
+        assert!(reader.errors.is_empty() && reader.warnings.is_empty());
+    }
+}

@@ -8,7 +8,7 @@ use super::host::{self, Lookups, Resolver};
 use super::keys::{self, APP_KEYS, AppKey, LOG_FILES_REASON};
 use super::model::{
     App, DEFAULT_INSTANCE_VAR, DEFAULT_KILL_TIMEOUT, DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME,
-    ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
+    ExecMode, Hardening, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
 };
 use super::node::{Entry, Node, Value, shown};
 use super::placement::{self, Placed, Written};
@@ -116,12 +116,8 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
 
     let written_cwd = get(AppKey::Cwd).and_then(|cwd| reader.optional_string(cwd, "cwd"));
     let user = get(AppKey::User).and_then(|n| reader.optional_string(n, "user"));
-    let who = identity(
-        reader,
-        cx,
-        user.as_deref(),
-        get(AppKey::User).map_or(node.at, |n| n.at),
-    );
+    let user_at = get(AppKey::User).map_or(node.at, |n| n.at);
+    let who = identity(reader, cx, user.as_deref(), user_at);
     let interpreter = match get(AppKey::Interpreter) {
         None => Interpreter::Default,
         Some(node) => match &node.value {
@@ -354,6 +350,17 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         found,
         hidden_from_others,
     } = placed;
+    identity_warnings(reader, cx, &who, systemd.hardening, user_at);
+    // `strict` runs under a dynamic user unless `user:` names one.
+    let who = if systemd.hardening == Hardening::Strict && user.is_none() {
+        host::Who {
+            user: None,
+            account: None,
+            ..who
+        }
+    } else {
+        who
+    };
     Some(ReadApp {
         app: App {
             name,
@@ -409,7 +416,19 @@ fn identity(
             return None;
         }
     };
-    if who.user.is_none() {
+    Some(who)
+}
+
+/// The warnings an app's identity deserves: none under `strict`, which asks for a
+/// dynamic user; else once when the owner is root or unknown.
+fn identity_warnings(
+    reader: &mut Reader<'_>,
+    cx: &Context<'_>,
+    who: &host::Who,
+    hardening: Hardening,
+    at: Location,
+) {
+    if who.user.is_none() && matches!(hardening, Hardening::Standard) {
         match (cx.host.lookups(), cx.host.owner()) {
             (Lookups::Host, Some(owner)) if owner.uid == 0 => reader.warn_once(
                 "root owner",
@@ -426,7 +445,6 @@ fn identity(
             _ => {}
         }
     }
-    Some(who)
 }
 
 /// Whether `interpreter` is node itself (a path or name ending in `node`, not

@@ -235,6 +235,16 @@ pub fn apply(target: &Target<'_>, service: &mut Section, notes: &mut Vec<String>
     }
 }
 
+/// A path as one word of a space-separated list directive (`ReadWritePaths=`): in
+/// double quotes when it holds white space.
+fn list_path(path: &str) -> Value {
+    if path.contains(char::is_whitespace) {
+        Value::Text(format!("\"{path}\""))
+    } else {
+        Value::Path(path.to_owned())
+    }
+}
+
 /// Render-time warnings where the profile will break the app, each with its fix.
 pub fn check(
     ecosystem: &Ecosystem,
@@ -276,7 +286,7 @@ fn bind_capability(service: &mut Section, notes: &mut Vec<String>, port: u16) {
 /// `standard`'s paths: the owner's home visible and writable, other homes hidden, the
 /// project and the working folder writable.
 fn standard_paths(target: &Target<'_>, service: &mut Section) {
-    let path = |p: &Path| Value::Path(p.display().to_string());
+    let path = |p: &Path| list_path(&p.display().to_string());
     if target.scope == Scope::User {
         service.plain("ProtectHome", "read-only");
         service.plain("ReadWritePaths", "%h");
@@ -375,6 +385,12 @@ mod tests {
             values(&s, "ReadWritePaths"),
             ["/home/www", "/srv/shop", "/opt/shop-worker"]
         );
+    }
+
+    #[test]
+    fn paths_with_spaces_stay_one_word() {
+        assert_eq!(list_path("/srv/my shop").display(), "\"/srv/my shop\"");
+        assert_eq!(list_path("/srv/shop"), Value::Path("/srv/shop".into()));
     }
 
     #[test]

@@ -137,8 +137,16 @@ fn finish(
                 format!("program `{program}` was not found in PATH"),
                 Some(command::NOT_IN_PATH.to_owned()),
             ),
-            Lookups::Portable => {}
+            Lookups::Portable => reader.warn_once(
+                &format!("program {program}"),
+                at,
+                format!("`{program}` is left for the target host's systemd to find (--portable)"),
+                Some(command::NOT_IN_PATH.to_owned()),
+            ),
         }
+    }
+    if *lookups == Lookups::Host {
+        check_program(reader, who, &resolved.command.program, at);
     }
     if *lookups == Lookups::Host
         && let Some(account) = &who.account
@@ -184,6 +192,30 @@ fn finish(
         found,
         hidden_from_others,
     })
+}
+
+/// On this host, an absolute program must exist (PM2 refuses an interpreter it cannot
+/// find) and should be executable by the app's user.
+fn check_program(reader: &mut Reader<'_>, who: &Who, program: &str, at: Location) {
+    let path = Path::new(program);
+    if !path.is_absolute() {
+        return;
+    }
+    if !path.exists() {
+        reader.error_hint(
+            at,
+            format!("program {program} does not exist"),
+            "install it, or fix `interpreter` or `script`".to_owned(),
+        );
+    } else if let Some(account) = &who.account
+        && !Access::of(account).may_execute(path)
+    {
+        reader.warn(
+            at,
+            format!("user {} cannot execute {program}", account.name),
+            Some("make it executable for that user, with every folder above it".to_owned()),
+        );
+    }
 }
 
 fn list(paths: &[PathBuf]) -> String {
@@ -334,6 +366,36 @@ mod tests {
             &w,
             Location::new(1, 1),
         );
-        assert!(reader.errors.is_empty() && reader.warnings.is_empty());
+        assert!(reader.errors.is_empty());
+        assert!(
+            reader.warnings[0]
+                .message
+                .contains("`no-such-tool-here` is left for the target host")
+        );
+    }
+
+    #[test]
+    fn an_absolute_interpreter_must_exist_on_this_host() {
+        let project = Project::new("absolute");
+        fs::write(project.0.join("server.js"), "").unwrap();
+        let mut reader = Reader::new(Path::new("ecosystem.yaml"));
+        let w = Written {
+            interpreter: Interpreter::Named("/opt/no-such-node/bin/node".into()),
+            ..written("server.js")
+        };
+        let bases = [project.0.clone()];
+        place(
+            &mut reader,
+            &bases,
+            &Lookups::Host,
+            &who(),
+            &w,
+            Location::new(1, 1),
+        );
+        assert!(
+            reader.errors[0]
+                .message
+                .contains("/opt/no-such-node/bin/node does not exist")
+        );
     }
 }

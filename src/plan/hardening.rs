@@ -166,7 +166,12 @@ pub struct Target<'a> {
     pub cwd: &'a Path,
     /// A known port below 1024.
     pub low_port: Option<u16>,
+    /// The systemd version rendered for.
+    pub systemd_version: u32,
 }
+
+/// The first systemd version with `ProtectHome=tmpfs`; older ones get `read-only`.
+pub const PROTECT_HOME_TMPFS_VERSION: u32 = 242;
 
 impl Target<'_> {
     /// Whether the service runs under `DynamicUser=yes`: `strict`, or `standard`
@@ -290,6 +295,11 @@ fn standard_paths(target: &Target<'_>, service: &mut Section) {
     if target.scope == Scope::User {
         service.plain("ProtectHome", "read-only");
         service.plain("ReadWritePaths", "%h");
+    } else if target.systemd_version < PROTECT_HOME_TMPFS_VERSION {
+        service.plain("ProtectHome", "read-only");
+        if let Some(home) = target.home {
+            service.push("ReadWritePaths", path(home));
+        }
     } else {
         service.plain("ProtectHome", "tmpfs");
         if let Some(home) = target.home {
@@ -330,6 +340,7 @@ mod tests {
             root: Path::new("/home/ana/shop"),
             cwd: Path::new("/home/ana/shop"),
             low_port,
+            systemd_version: 252,
         };
         apply(&target, &mut s, &mut Vec::new());
         s
@@ -369,6 +380,25 @@ mod tests {
     }
 
     #[test]
+    fn systemd_before_242_gets_a_read_only_home_instead_of_a_tmpfs() {
+        let mut s = Section::new("Service");
+        let target = Target {
+            profile: Hardening::Standard,
+            scope: Scope::System,
+            user: Some("ana"),
+            home: Some(Path::new("/home/ana")),
+            root: Path::new("/home/ana/shop"),
+            cwd: Path::new("/home/ana/shop"),
+            low_port: None,
+            systemd_version: 241,
+        };
+        apply(&target, &mut s, &mut Vec::new());
+        assert_eq!(value(&s, "ProtectHome").as_deref(), Some("read-only"));
+        assert!(s.get("BindPaths").is_none());
+        assert_eq!(values(&s, "ReadWritePaths"), ["/home/ana"]);
+    }
+
+    #[test]
     fn a_project_outside_the_home_is_writable_too() {
         let mut s = Section::new("Service");
         let target = Target {
@@ -379,6 +409,7 @@ mod tests {
             root: Path::new("/srv/shop"),
             cwd: Path::new("/opt/shop-worker"),
             low_port: None,
+            systemd_version: 252,
         };
         apply(&target, &mut s, &mut Vec::new());
         assert_eq!(
@@ -462,6 +493,7 @@ mod tests {
             root: Path::new("/home/ana/shop"),
             cwd: Path::new("/home/ana/shop"),
             low_port: None,
+            systemd_version: 252,
         };
         let mut warnings = Vec::new();
         check(&eco, &app, &target, &mut warnings);

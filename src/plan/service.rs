@@ -197,12 +197,10 @@ pub fn service(
         root: &ecosystem.base_dir,
         cwd: &app.cwd,
         low_port: hardening::low_port(app),
+        systemd_version: options.systemd_version,
     };
     hardening::apply(&profile, &mut service, &mut notes);
     hardening::check(ecosystem, app, &profile, warnings);
-    for found in &app.found_programs {
-        notes.push(format!("Found {found}."));
-    }
     if let Some(index) = instance.index {
         notes.push(format!(
             "Cluster instance {index}: PM2's cluster workers become one unit each, with their own memory limit and restarts."

@@ -1,18 +1,22 @@
 //! What to run: `script`, `interpreter`, `node_args` and `args` resolved the way PM2
-//! resolves them, into a program and its arguments.
+//! resolves them (lib/Common.js `prepareAppConf` and `resolveInterpreter`, with
+//! lib/API/interpreter.json), into a program and its arguments.
 //!
 //! - The interpreter comes from the script's extension (PM2's map: `.js`, `.cjs`,
 //!   `.mjs` → node, `.ts`/`.tsx` → bun, `.py` → python (python3 where there is no
 //!   `python`), `.sh` → bash, `.rb` → ruby, `.php` → php, `.pl` → perl, `.coffee` →
 //!   coffee, `.ls` → lsc). `interpreter: none` (or null) runs the script itself.
-//! - Without an extension PM2 runs native binaries directly and everything else with
-//!   node; a file starting with `#!` is run directly too (its own interpreter line
-//!   says what runs it; node would fail on anything but JavaScript).
-//! - A script that is not a file under `cwd` but a whole command line (`npm run
-//!   start:prod`, `dotnet run`) is split like a shell: the first word is the program,
-//!   the rest are arguments; a bare program name is looked up in `PATH`.
-//! - Programs are resolved to absolute paths through `PATH` when the units are
-//!   generated: systemd itself only looks bare names up in a fixed search path.
+//! - Without an extension, or with one PM2 does not know, PM2 runs native binaries
+//!   directly (its `isBinaryFile` test of the first bytes) and everything else with
+//!   node, `node_args` included: so does this, `#!/usr/bin/env node` scripts such as
+//!   `bin/www` too. A `#!` line naming another program runs that program (node would
+//!   fail on it).
+//! - PM2 resolves `script` against `cwd`; a script that is no file there is looked up
+//!   in `PATH` (`which`). A whole command line (`npm run start:prod`, `dotnet run`) is
+//!   split like a shell: the first word is the program, the rest are arguments.
+//! - Programs are resolved to absolute paths when the units are generated, through a
+//!   [`SearchPath`] (see `host` for the app user's), then the project's
+//!   `node_modules/.bin`: systemd itself only looks bare names up in a fixed path.
 
 use std::ffi::OsStr;
 use std::io::Read;

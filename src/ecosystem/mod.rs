@@ -5,7 +5,10 @@
 //! becomes a located tree (`node`; YAML through serde-saphyr in `yaml`, JSON5 in
 //! `json5`), then the schema layer (`app`, `settings`, `systemd_options`,
 //! `watchdog_policy`) reads the tree into the model, resolving PM2's aliases and
-//! defaults.
+//! defaults. What `pm2 start` found on its host is found again while reading (see
+//! [`Lookups`]): the project root (`project`), who the apps run as and the commands
+//! that user's shell finds (`host`, `account`), and where each script is
+//! (`placement`).
 
 mod account;
 mod app;

@@ -16,7 +16,9 @@ use crate::diagnostic::{Diagnostic, Location};
 pub struct Ecosystem {
     /// The file as given on the command line (used in markers and `SourcePath=`).
     pub source: PathBuf,
-    /// The absolute folder of the file: relative `cwd` and `script` resolve against it.
+    /// The project root (see [`crate::ecosystem::project`]): the folder relative `cwd`
+    /// and `script` resolve against (the file's own folder is tried first), whose
+    /// owner the apps run as, and which the `standard` profile keeps writable.
     pub base_dir: PathBuf,
     /// Group-wide, systemd-only settings.
     pub settings: Settings,

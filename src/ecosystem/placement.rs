@@ -51,13 +51,14 @@ pub fn place(
 ) -> Option<Placed> {
     let mut tried: Vec<PathBuf> = Vec::new();
     let mut first: Option<(Resolved, PathBuf)> = None;
+    let interpreter = nvm_interpreter(&written.interpreter, who);
     for base in bases {
         let cwd = written
             .cwd
             .map_or_else(|| base.clone(), |cwd| command::absolute(base, cwd));
         let spec = CommandSpec {
             script: written.script,
-            interpreter: written.interpreter.clone(),
+            interpreter: interpreter.clone(),
             interpreter_args: written.interpreter_args.clone(),
             args: written.args.clone(),
             cwd: &cwd,
@@ -102,6 +103,28 @@ pub fn place(
             finish(reader, lookups, who, resolved, cwd, at)
         }
         Lookups::Portable => finish(reader, lookups, who, resolved, cwd, at),
+    }
+}
+
+/// PM2's `interpreter: node@VERSION`: nvm's `~/.nvm/versions/node/vVERSION/bin/node`
+/// (lib/Common.js `resolveNodeInterpreter`) of the app's user; plain `node` when no
+/// home is known. Any other interpreter is kept.
+fn nvm_interpreter(interpreter: &Interpreter, who: &Who) -> Interpreter {
+    let Interpreter::Named(name) = interpreter else {
+        return interpreter.clone();
+    };
+    let Some(version) = name.strip_prefix("node@") else {
+        return interpreter.clone();
+    };
+    match &who.account {
+        Some(account) => {
+            let version = version.trim_start_matches('v');
+            let node = account
+                .home
+                .join(format!(".nvm/versions/node/v{version}/bin/node"));
+            Interpreter::Named(node.display().to_string())
+        }
+        None => Interpreter::Named("node".to_owned()),
     }
 }
 
@@ -372,6 +395,26 @@ mod tests {
                 .message
                 .contains("`no-such-tool-here` is left for the target host")
         );
+    }
+
+    #[test]
+    fn node_at_a_version_is_nvms_node_of_the_user() {
+        let mut ana = who();
+        ana.account = Some(super::super::account::Account {
+            name: "ana".into(),
+            uid: 1000,
+            gid: 1000,
+            groups: vec![1000],
+            home: PathBuf::from("/home/ana"),
+        });
+        let named = |n: &str| Interpreter::Named(n.into());
+        assert_eq!(
+            nvm_interpreter(&named("node@18.19.0"), &ana),
+            named("/home/ana/.nvm/versions/node/v18.19.0/bin/node")
+        );
+        assert_eq!(nvm_interpreter(&named("node@18"), &who()), named("node"));
+        assert_eq!(nvm_interpreter(&named("python3"), &ana), named("python3"));
+        assert_eq!(nvm_interpreter(&Interpreter::None, &ana), Interpreter::None);
     }
 
     #[test]

@@ -112,6 +112,18 @@ fn a_users_project_runs_as_pm2_ran_it_and_strict_fails_as_warned() {
     };
     let ana = project(&sandbox);
 
+    // `check` says where each command was found: nvm's node of the owner.
+    let check = format!("cd /home/ana/shop && {GEN_UNITS} check config/ecosystem.yaml");
+    let checked = sandbox.exec(&["/bin/sh", "-c", &check]);
+    let stderr = String::from_utf8_lossy(&checked.stderr).into_owned();
+    assert!(checked.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "info: web: node: /home/ana/.nvm/versions/node/{NODE_VERSION}/bin/node (nvm's node {NODE_VERSION})"
+        )),
+        "{stderr}"
+    );
+
     let installed = render_and_install(&sandbox);
     let stderr = String::from_utf8_lossy(&installed.stderr).into_owned();
     assert!(installed.status.success(), "{stderr}");

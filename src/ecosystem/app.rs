@@ -385,7 +385,8 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             cron_restart,
             watch,
             user: who.user,
-            home: who.account.map(|a| a.home),
+            // A home that does not exist (`/nonexistent`) cannot be bound.
+            home: who.account.map(|a| a.home).filter(|home| home.is_dir()),
             found_programs: found,
             hidden_from_others,
             group,

@@ -288,31 +288,41 @@ fn bind_capability(service: &mut Section, notes: &mut Vec<String>, port: u16) {
     ));
 }
 
+/// The folders `ProtectHome=` hides.
+const HOMES: &[&str] = &["/home", "/root", "/run/user"];
+
 /// `standard`'s paths: the owner's home visible and writable, other homes hidden, the
-/// project and the working folder writable.
+/// project and the working folder writable (and bound back when under a hidden home:
+/// a project in another user's home, or a home not looked up under `--portable`).
 fn standard_paths(target: &Target<'_>, service: &mut Section) {
     let path = |p: &Path| list_path(&p.display().to_string());
+    let tmpfs =
+        target.scope == Scope::System && target.systemd_version >= PROTECT_HOME_TMPFS_VERSION;
     if target.scope == Scope::User {
         service.plain("ProtectHome", "read-only");
         service.plain("ReadWritePaths", "%h");
-    } else if target.systemd_version < PROTECT_HOME_TMPFS_VERSION {
-        service.plain("ProtectHome", "read-only");
-        if let Some(home) = target.home {
-            service.push("ReadWritePaths", path(home));
-        }
     } else {
-        service.plain("ProtectHome", "tmpfs");
-        if let Some(home) = target.home {
-            service.push("BindPaths", path(home));
-            service.push("ReadWritePaths", path(home));
-        }
+        service.plain("ProtectHome", if tmpfs { "tmpfs" } else { "read-only" });
     }
     let inside = |p: &Path| target.home.is_some_and(|h| p.starts_with(h));
+    let mut writable: Vec<&Path> = Vec::new();
+    if target.scope == Scope::System {
+        writable.extend(target.home);
+    }
     if !inside(target.root) {
-        service.push("ReadWritePaths", path(target.root));
+        writable.push(target.root);
     }
     if !inside(target.cwd) && !target.cwd.starts_with(target.root) {
-        service.push("ReadWritePaths", path(target.cwd));
+        writable.push(target.cwd);
+    }
+    for folder in &writable {
+        let hidden = HOMES.iter().any(|home| folder.starts_with(home));
+        if tmpfs && hidden {
+            service.push("BindPaths", path(folder));
+        }
+    }
+    for folder in writable {
+        service.push("ReadWritePaths", path(folder));
     }
 }
 
@@ -396,6 +406,24 @@ mod tests {
         assert_eq!(value(&s, "ProtectHome").as_deref(), Some("read-only"));
         assert!(s.get("BindPaths").is_none());
         assert_eq!(values(&s, "ReadWritePaths"), ["/home/ana"]);
+    }
+
+    #[test]
+    fn a_project_under_a_home_not_looked_up_is_bound_back() {
+        let mut s = Section::new("Service");
+        let target = Target {
+            profile: Hardening::Standard,
+            scope: Scope::System,
+            user: Some("ana"),
+            home: None,
+            root: Path::new("/home/ana/shop"),
+            cwd: Path::new("/home/ana/shop/api"),
+            low_port: None,
+            systemd_version: 252,
+        };
+        apply(&target, &mut s, &mut Vec::new());
+        assert_eq!(values(&s, "BindPaths"), ["/home/ana/shop"]);
+        assert_eq!(values(&s, "ReadWritePaths"), ["/home/ana/shop"]);
     }
 
     #[test]

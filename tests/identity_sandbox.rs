@@ -25,6 +25,7 @@ const SERVER: &str = r#"const fs = require('fs'), path = require('path'), http =
 const name = process.env.APP;
 fs.mkdirSync(path.join(__dirname, 'data'), { recursive: true });
 fs.writeFileSync(path.join(__dirname, 'data', name + '.txt'), String(process.getuid()));
+fs.writeFileSync(path.join(__dirname, 'data', name + '.path'), process.env.PATH);
 http.createServer((q, s) => s.end(name + ' ' + process.getuid() + '\n')).listen(Number(process.env.PORT));
 "#;
 
@@ -41,9 +42,13 @@ const ECOSYSTEM: &str = "apps:
     script: bin/www
     node_args: --max-old-space-size=64
     env: { APP: www, PORT: 8481 }
+  - name: npm
+    script: npm
+    args: start
+    env: { APP: npm, PORT: 8482 }
 ";
 
-const APPS: &[(&str, u16)] = &[("web", 8480), ("front", 80), ("www", 8481)];
+const APPS: &[(&str, u16)] = &[("web", 8480), ("front", 80), ("www", 8481), ("npm", 8482)];
 
 fn project(sandbox: &Sandbox) -> Owner {
     let ana = Owner::create(sandbox, "ana", UID);
@@ -53,7 +58,11 @@ fn project(sandbox: &Sandbox) -> Owner {
         &format!(".nvm/versions/node/{NODE_VERSION}/bin/node"),
     );
     ana.file(".nvm/alias/default", "20\n", 0o644);
-    ana.file("shop/package.json", "{\"name\": \"shop\"}\n", 0o644);
+    ana.file(
+        "shop/package.json",
+        "{\"name\": \"shop\", \"scripts\": {\"start\": \"node server.js\"}}\n",
+        0o644,
+    );
     ana.file("shop/server.js", SERVER, 0o644);
     ana.file(
         "shop/bin/www",
@@ -135,6 +144,7 @@ fn a_users_project_runs_as_pm2_ran_it_and_strict_fails_as_warned() {
         let text = unit_text(&sandbox, &unit);
         assert!(text.contains("\nUser=ana\n"), "{unit}:\n{text}");
         assert!(!text.contains("DynamicUser"), "{unit}:\n{text}");
+        // npm too runs with the owner's node, as PM2 ran it (npm is a node script).
         assert!(
             text.contains(&format!("ExecStart=\"{node}\"")),
             "{unit}:\n{text}"
@@ -155,6 +165,12 @@ fn a_users_project_runs_as_pm2_ran_it_and_strict_fails_as_warned() {
         let written = ana.outside(&format!("shop/data/{app}.txt"));
         let meta = std::fs::metadata(&written).expect("the app wrote into its folder");
         assert_eq!(meta.uid(), UID, "{}", written.display());
+        // The owner's search path, as PM2 passed the shell's PATH on (npm puts its
+        // own folders first).
+        let path = std::fs::read_to_string(ana.outside(&format!("shop/data/{app}.path")))
+            .expect("PATH written");
+        let nvm_bin = format!("/home/ana/.nvm/versions/node/{NODE_VERSION}/bin");
+        assert!(path.split(':').any(|dir| dir == nvm_bin), "{app}: {path}");
     }
 
     // The same project under `strict`: a dynamic user cannot enter the 0700 home.

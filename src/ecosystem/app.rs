@@ -246,6 +246,13 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         env.entry("PYTHONUNBUFFERED".to_owned())
             .or_insert_with(|| "1".to_owned());
     }
+    // PM2 passed its own environment, the shell's `PATH` included, to every app: the
+    // commands an app runs itself (`npm start` running `node`) are found as there.
+    if *cx.host.lookups() == Lookups::Host
+        && let Some(path) = who.as_ref().and_then(|w| host::path_value(&w.search))
+    {
+        env.entry("PATH".to_owned()).or_insert(path);
+    }
     let instance_var = get(AppKey::InstanceVar)
         .and_then(|n| read_var_name(reader, n, "instance_var"))
         .unwrap_or_else(|| DEFAULT_INSTANCE_VAR.to_owned());

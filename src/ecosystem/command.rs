@@ -133,6 +133,9 @@ pub struct Resolved {
     pub not_found: Vec<String>,
     /// Program names found, with where.
     pub found: Vec<(String, Found)>,
+    /// Whether the script is a command (a whole command line, or a program found in
+    /// the search path), not a file of the project.
+    pub is_command: bool,
 }
 
 /// The programs looked up while resolving one command.
@@ -233,6 +236,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
                 notes: with_unused_interpreter_args(notes, spec),
                 not_found: trace.not_found,
                 found: trace.found,
+                is_command: true,
             });
         }
         program
@@ -308,12 +312,14 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
             }
         }
     };
+    let is_command = from_path || command.script.is_none();
     Ok(Resolved {
         command,
         interpreter,
         notes,
         not_found: trace.not_found,
         found: trace.found,
+        is_command,
     })
 }
 
@@ -449,6 +455,7 @@ mod tests {
         assert_eq!(resolved.interpreter.as_deref(), Some("node"));
         assert!(resolved.notes.is_empty());
         assert!(resolved.not_found.is_empty());
+        assert!(!resolved.is_command);
     }
 
     #[test]
@@ -499,6 +506,7 @@ mod tests {
         );
         assert_eq!(resolved.command.script, None);
         assert_eq!(resolved.interpreter, None);
+        assert!(resolved.is_command);
     }
 
     #[test]
@@ -617,6 +625,10 @@ mod tests {
         let resolved = resolve(&spec("tool", &scratch.0), &scratch.search()).unwrap();
         assert_eq!(resolved.interpreter.as_deref(), Some("node"));
         assert_eq!(resolved.command.args, [tool.to_string_lossy()]);
+        assert!(
+            resolved.is_command,
+            "found in PATH, not a file of the project"
+        );
     }
 
     #[test]

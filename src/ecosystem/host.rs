@@ -119,6 +119,37 @@ pub fn shell_search_path(account: &Account, own_path: Option<&OsStr>) -> SearchP
     SearchPath::with_origins(dirs, Some(Access::of(account)))
 }
 
+/// The folders systemd's own `PATH` for services already holds.
+const SYSTEMD_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// The existing folders of `search`, as a `PATH` value; `None` when systemd's own
+/// `PATH` for services holds them all.
+pub fn path_value(search: &SearchPath) -> Option<String> {
+    let dirs: Vec<String> = search
+        .dirs()
+        .filter(|dir| dir.is_dir())
+        .map(|dir| dir.display().to_string())
+        .filter(|dir| !dir.contains(':'))
+        .collect();
+    let mut unique: Vec<String> = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        if !unique.contains(&dir) {
+            unique.push(dir);
+        }
+    }
+    let beyond_systemd = unique
+        .iter()
+        .any(|dir| !SYSTEMD_PATH.contains(&dir.as_str()));
+    beyond_systemd.then(|| unique.join(":"))
+}
+
 /// nvm's current node: the version `~/.nvm/alias/default` names (a prefix such as `20`
 /// or `v20.11`; `node`, `stable` and `lts/*` mean the highest), else the highest
 /// installed; with its `bin` folder.
@@ -398,6 +429,20 @@ mod tests {
         let found = search.find_with_origin("node").unwrap();
         assert_eq!(found.path, bin.join("node"));
         assert_eq!(found.origin, "nvm's node v20.11.1");
+        let path = path_value(&search).unwrap();
+        assert!(path.starts_with(&format!("{}:", bin.display())), "{path}");
+        assert!(
+            !path.contains(".local/bin"),
+            "only existing folders: {path}"
+        );
+        let system = SearchPath::with_origins(
+            SYSTEM_BINS
+                .iter()
+                .map(|d| (PathBuf::from(d), String::new()))
+                .collect(),
+            None,
+        );
+        assert_eq!(path_value(&system), None, "systemd's PATH has them already");
         let looked: Vec<String> = search.dirs().map(|d| d.display().to_string()).collect();
         assert_eq!(looked.last().map(String::as_str), Some("/bin"));
         assert!(looked.contains(&home.join(".local/bin").display().to_string()));

@@ -1,6 +1,7 @@
 //! Where an app's script and working folder are, and with which programs it runs:
-//! relative paths tried against each base folder (see [`super::project`]), bare
-//! program names through the app user's search path (see [`super::host`]).
+//! relative paths tried against each base folder (see [`super::project`]; a command
+//! without a script file runs from the last, the project root), bare program names
+//! through the app user's search path (see [`super::host`]).
 //!
 //! Under [`Lookups::Host`] a script found nowhere, or a program not found, is an
 //! error naming every place looked at; under the library's default it is a warning;
@@ -52,7 +53,7 @@ pub fn place(
     let mut tried: Vec<PathBuf> = Vec::new();
     let mut first: Option<(Resolved, PathBuf)> = None;
     let interpreter = nvm_interpreter(&written.interpreter, who);
-    for base in bases {
+    for (index, base) in bases.iter().enumerate() {
         let cwd = written
             .cwd
             .map_or_else(|| base.clone(), |cwd| command::absolute(base, cwd));
@@ -71,6 +72,9 @@ pub fn place(
             }
         };
         match resolved.command.script.as_ref().filter(|s| !s.exists()) {
+            // A command (`npm start`) has no file to be found beside the ecosystem
+            // file: it runs from the project root, the last base.
+            None if resolved.is_command && index + 1 < bases.len() => continue,
             None => return finish(reader, lookups, who, resolved, cwd, at),
             Some(missing) if !tried.contains(missing) => tried.push(missing.clone()),
             Some(_) => {}
@@ -173,22 +177,16 @@ fn finish(
     }
     if *lookups == Lookups::Host
         && let Some(account) = &who.account
+        && let Err(folder) = first_closed(&Access::of(account), &resolved, &cwd)
     {
-        let target = resolved
-            .command
-            .script
-            .clone()
-            .unwrap_or_else(|| cwd.join("."));
-        if let Err(folder) = Access::of(account).reach(&target) {
-            reader.warn(
-                at,
-                format!("user {} cannot enter {}", account.name, folder.display()),
-                Some(format!(
-                    "let them in (chmod o+x {}), or set `user:` to its owner",
-                    folder.display()
-                )),
-            );
-        }
+        reader.warn(
+            at,
+            format!("user {} cannot enter {}", account.name, folder.display()),
+            Some(format!(
+                "let them in (chmod o+x {}), or set `user:` to its owner",
+                folder.display()
+            )),
+        );
     }
     let hidden_from_others = (*lookups == Lookups::Host)
         .then(|| {
@@ -196,12 +194,7 @@ fn finish(
                 uid: NOBODY,
                 gids: Vec::new(),
             };
-            let target = resolved
-                .command
-                .script
-                .clone()
-                .unwrap_or_else(|| cwd.join("."));
-            nobody.reach(&target).err()
+            first_closed(&nobody, &resolved, &cwd).err()
         })
         .flatten();
     let found = resolved
@@ -215,6 +208,16 @@ fn finish(
         found,
         hidden_from_others,
     })
+}
+
+/// The first folder closed to `access` above the working folder, the script or the
+/// program.
+fn first_closed(access: &Access, resolved: &Resolved, cwd: &Path) -> Result<(), PathBuf> {
+    access.reach(&cwd.join("."))?;
+    if let Some(script) = &resolved.command.script {
+        access.reach(script)?;
+    }
+    access.reach(Path::new(&resolved.command.program))
 }
 
 /// On this host, an absolute program must exist (PM2 refuses an interpreter it cannot
@@ -321,6 +324,27 @@ mod tests {
             Some(project.0.join("server.js"))
         );
         assert!(reader.errors.is_empty() && reader.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_command_runs_from_the_project_root() {
+        let project = Project::new("command");
+        let mut reader = Reader::new(Path::new("ecosystem.yaml"));
+        let w = Written {
+            interpreter: Interpreter::Default,
+            ..written("/bin/sh -c true")
+        };
+        let bases = [project.0.join("config"), project.0.clone()];
+        let placed = place(
+            &mut reader,
+            &bases,
+            &Lookups::Host,
+            &who(),
+            &w,
+            Location::new(1, 1),
+        );
+        assert_eq!(placed.unwrap().cwd, project.0);
+        assert!(reader.errors.is_empty(), "{:?}", reader.errors);
     }
 
     #[test]

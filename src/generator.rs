@@ -102,6 +102,8 @@ pub fn run(args: &GeneratorArgs) -> i32 {
         systemd_version: None,
         strict: false,
         user: false,
+        base_dir: None,
+        portable: false,
     });
     for note in notes {
         log(Level::Warning, &note);

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 fn check(text: &str, file: &str) {
     let options = LoadOptions {
         env: Some("production".to_owned()),
+        ..LoadOptions::default()
     };
     match ecosystem::parse_with_search_path(text, Path::new(file), &options, "".as_ref()) {
         Ok(ecosystem) => {

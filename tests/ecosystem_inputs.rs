@@ -30,6 +30,7 @@ fn load(name: &str) -> Ecosystem {
 fn load_with_env(name: &str, env: &str) -> Ecosystem {
     let options = LoadOptions {
         env: Some(env.to_owned()),
+        ..LoadOptions::default()
     };
     load_with(name, &options).unwrap_or_else(|rejected| panic!("{rejected}"))
 }

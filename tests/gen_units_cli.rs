@@ -133,11 +133,26 @@ fn strict_turns_warnings_into_exit_2() {
         "apps:\n  - name: a\n    script: ./missing.js\n    interpreter: /usr/bin/node\n",
     )
     .unwrap();
+    let missing = dir.join("missing.js").display().to_string();
     let input = input.display().to_string();
-    assert_eq!(gen_units(&["check", &input]).status.code(), Some(0));
-    let output = gen_units(&["check", "--strict", &input]);
+    // A script found nowhere fails the check, naming where it was looked for.
+    let output = gen_units(&["check", &input]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("error: script"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "script `./missing.js` not found: looked for {missing}"
+        )),
+        "{stderr}"
+    );
+    // Rendered for another host nothing is checked: a warning, which --strict refuses.
+    assert_eq!(
+        gen_units(&["check", "--portable", &input]).status.code(),
+        Some(0)
+    );
+    let output = gen_units(&["check", "--portable", "--strict", &input]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error: --portable"));
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -24,6 +24,7 @@ fn search_path() -> OsString {
 fn read(text: &str, path: &Path, env: Option<&str>) -> Result<Ecosystem, String> {
     let options = LoadOptions {
         env: env.map(str::to_owned),
+        ..LoadOptions::default()
     };
     ecosystem::parse_with_search_path(text, path, &options, &search_path()).map_err(|rejected| {
         rejected

@@ -125,7 +125,10 @@ fn default_profile_scores_at_most_2() {
         &examples_dir(),
     );
     agent.env.insert("PORT".into(), "3001".into());
-    assert_eq!(agent.systemd.hardening, Hardening::Strict);
+    // The default profile runs the app as its owner.
+    assert_eq!(agent.systemd.hardening, Hardening::Standard);
+    agent.user = Some("agent".into());
+    agent.home = Some("/home/agent".into());
     let rendered =
         render_bundle(&ecosystem("agents", vec![agent]), &RenderOptions::default()).unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("exposure");

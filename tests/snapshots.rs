@@ -87,7 +87,14 @@ fn run(path: &Path) -> Result<usize, String> {
             _ => asserts.push(directive),
         }
     }
-    let ecosystem = ecosystem::parse(&text, path, &LoadOptions { env });
+    let ecosystem = ecosystem::parse(
+        &text,
+        path,
+        &LoadOptions {
+            env,
+            ..LoadOptions::default()
+        },
+    );
     let options = RenderOptions {
         plan,
         strict,

@@ -340,7 +340,7 @@ fn a_second_port_of_its_own_is_left_alone_and_a_wrapper_still_serves() {
         .filter(|w| w.contains("listening socket"))
         .collect();
     assert_eq!(warned.len(), 1, "{warned:?}");
-    assert!(warned[0].contains("`wrapped`"), "{}", warned[0]);
+    assert!(warned[0].contains("(app wrapped)"), "{}", warned[0]);
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bundle::Scope;
 use crate::cli::BusArgs;
 use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejected};
-use crate::ecosystem::{self, Ecosystem, LoadOptions};
+use crate::ecosystem::{self, Ecosystem, LoadOptions, Lookups};
 use crate::plan::{PlanOptions, lint, version};
 use crate::render::{self, EnvDir, PreloadPlace, RenderOptions, Rendered};
 
@@ -149,6 +149,14 @@ pub struct InputArgs {
     /// Render for a user's manager (`systemctl --user`) instead of the system's.
     #[arg(long)]
     pub user: bool,
+    /// Resolve relative `script` and `cwd` against DIR (the folder `pm2 start` ran
+    /// in) [default: the file's `base_dir:`, else the file's folder, then the nearest
+    /// folder above it holding package.json or .git].
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
+    /// Render for another host: look up no script, command, user or permission here.
+    #[arg(long)]
+    pub portable: bool,
 }
 
 /// Options of the default command.
@@ -238,6 +246,12 @@ pub fn load_and_render(input: &InputArgs) -> Result<(Ecosystem, Rendered), Rejec
         file,
         &LoadOptions {
             env: input.env.clone(),
+            base_dir: input.base_dir.clone(),
+            lookups: if input.portable {
+                Lookups::Portable
+            } else {
+                Lookups::Host
+            },
         },
     )?;
     let rendered = render::render_bundle(&ecosystem, &options)?;
@@ -254,6 +268,11 @@ fn check(input: &InputArgs) -> i32 {
     match load_and_render(input) {
         Ok((ecosystem, rendered)) => {
             print_diagnostics(&rendered.warnings);
+            for app in &ecosystem.apps {
+                for found in &app.found_programs {
+                    eprintln!("gen-units: info: {}: {found}", app.name);
+                }
+            }
             println!(
                 "{}: ok: {} apps, {} files; {}",
                 ecosystem.source.display(),

@@ -1,27 +1,29 @@
 //! One app entry of the file, read into a validated [`App`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::command::{self, CommandSpec, Interpreter, SearchPath};
+use super::command::Interpreter;
+use super::host::{self, Lookups, Resolver};
 use super::keys::{self, AppKey, LOG_FILES_REASON};
 use super::model::{
     App, DEFAULT_INSTANCE_VAR, DEFAULT_KILL_TIMEOUT, DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME,
-    ExecMode, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
+    ExecMode, Hardening, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
 };
 use super::node::{Entry, Node, Value, shown};
+use super::placement::{self, Placed, Written};
 use super::reader::{Reader, as_bool};
 use super::{systemd_options, watchdog_policy};
 use crate::diagnostic::Location;
 
 /// What every app is read against.
 pub struct Context<'a> {
-    /// The absolute folder of the file.
-    pub base_dir: &'a Path,
+    /// The folders relative `script` and `cwd` are tried against, in order.
+    pub bases: &'a [PathBuf],
     /// `--env NAME`.
     pub env_name: Option<&'a str>,
-    /// Where bare program names are looked up.
-    pub search: &'a SearchPath,
+    /// Who apps run as, and where their programs are found.
+    pub host: &'a Resolver,
     /// Top-level `systemd:` defaults.
     pub systemd: &'a SystemdOptions,
     /// Top-level `watchdog:` defaults.
@@ -81,10 +83,10 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         name = name.map(|n| format!("{n}-{env_name}"));
     }
 
-    let cwd = match get(AppKey::Cwd).and_then(|cwd| reader.optional_string(cwd, "cwd")) {
-        Some(cwd) => command::absolute(cx.base_dir, &cwd),
-        None => cx.base_dir.to_path_buf(),
-    };
+    let written_cwd = get(AppKey::Cwd).and_then(|cwd| reader.optional_string(cwd, "cwd"));
+    let user = get(AppKey::User).and_then(|n| reader.optional_string(n, "user"));
+    let user_at = get(AppKey::User).map_or(node.at, |n| n.at);
+    let who = identity(reader, cx, user.as_deref(), user_at);
     let interpreter = match get(AppKey::Interpreter) {
         None => Interpreter::Default,
         Some(node) => match &node.value {
@@ -103,42 +105,26 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     let args = get(AppKey::Args)
         .and_then(|n| reader.words(n, "args"))
         .unwrap_or_default();
-    let resolved = script.as_deref().and_then(|script| {
-        let spec = CommandSpec {
-            script,
-            interpreter,
-            interpreter_args,
-            args,
-            cwd: &cwd,
-        };
-        let at = script_node.map_or(node.at, |n| n.at);
-        match command::resolve(&spec, cx.search) {
-            Ok(resolved) => {
-                for (message, hint) in &resolved.notes {
-                    reader.warn(at, message.clone(), hint.clone());
-                }
-                for program in &resolved.not_found {
-                    reader.warn(
-                        at,
-                        format!("program `{program}` was not found in PATH"),
-                        Some(command::NOT_IN_PATH.to_owned()),
-                    );
-                }
-                Some(resolved)
-            }
-            Err(message) => {
-                reader.error(at, message);
-                None
-            }
-        }
+    let script_at = script_node.map_or(node.at, |n| n.at);
+    let mut written = script.as_deref().map(|script| Written {
+        script,
+        cwd: written_cwd.as_deref(),
+        interpreter,
+        interpreter_args,
+        args,
     });
+    let place = |reader: &mut Reader<'_>, written: &Written<'_>| {
+        let who = who.as_ref()?;
+        placement::place(reader, cx.bases, cx.host.lookups(), who, written, script_at)
+    };
+    let mut placed = written.as_ref().and_then(|w| place(reader, w));
 
     // Instances and mode.
     let instances = get(AppKey::Instances).and_then(|n| read_instances(reader, n));
     // PM2 uses cluster mode for node (and bun) apps only.
-    let node_like = resolved
+    let node_like = placed
         .as_ref()
-        .and_then(|r| r.interpreter.as_deref())
+        .and_then(|p| p.resolved.interpreter.as_deref())
         .is_some_and(|i| i.contains("node") || i.contains("bun"));
     let exec_mode = match get(AppKey::ExecMode) {
         Some(mode_node) => match read_exec_mode(reader, mode_node) {
@@ -157,6 +143,20 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         None => Some(ExecMode::Fork),
     };
     let instances = instances.unwrap_or(Instances::Single);
+    // PM2's cluster mode forks node with the script, whatever `interpreter` says
+    // (lib/God/ClusterMode.js: cluster.fork of ProcessContainer.js).
+    if exec_mode == Some(ExecMode::Cluster)
+        && let (Some(w), Some(p)) = (written.as_mut(), placed.as_ref())
+        && let Some(ignored) = p.resolved.interpreter.clone().filter(|i| !is_plain_node(i))
+    {
+        reader.warn(
+            get(AppKey::Interpreter).map_or(script_at, |n| n.at),
+            format!("cluster mode runs the script with node, as PM2 does: `interpreter: {ignored}` is ignored"),
+            Some("use fork mode (`exec_mode: fork`) to run it with that interpreter".to_owned()),
+        );
+        w.interpreter = Interpreter::Named("node".to_owned());
+        placed = place(reader, w);
+    }
 
     // The environment.
     let mut env = BTreeMap::new();
@@ -203,14 +203,21 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             .and_then(|p| p.trim().parse::<u16>().ok())
             .filter(|p| *p > 0),
     };
-    if resolved
+    if placed
         .as_ref()
-        .and_then(|r| r.interpreter.as_deref())
+        .and_then(|p| p.resolved.interpreter.as_deref())
         .is_some_and(|i| i.contains("python"))
     {
         // PM2 sets this for python apps so their output reaches the logs line by line.
         env.entry("PYTHONUNBUFFERED".to_owned())
             .or_insert_with(|| "1".to_owned());
+    }
+    // PM2 passed its own environment, the shell's `PATH` included, to every app: the
+    // commands an app runs itself (`npm start` running `node`) are found as there.
+    if *cx.host.lookups() == Lookups::Host
+        && let Some(path) = who.as_ref().and_then(|w| host::path_value(&w.search))
+    {
+        env.entry("PATH".to_owned()).or_insert(path);
     }
     let instance_var = get(AppKey::InstanceVar)
         .and_then(|n| {
@@ -273,7 +280,10 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     let cron_restart = get(AppKey::CronRestart).and_then(|n| read_cron(reader, n));
 
     // Watching.
-    let watch = get(AppKey::Watch).and_then(|n| read_watch(reader, n, &cwd));
+    let watch_base = placed
+        .as_ref()
+        .map_or_else(|| cx.bases[0].clone(), |p| p.cwd.clone());
+    let watch = get(AppKey::Watch).and_then(|n| read_watch(reader, n, &watch_base));
     let ignore = get(AppKey::IgnoreWatch)
         .and_then(|n| reader.string_list(n, "ignore_watch"))
         .unwrap_or_default();
@@ -302,7 +312,6 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         }
     }
 
-    let user = get(AppKey::User).and_then(|n| reader.optional_string(n, "user"));
     let group = get(AppKey::Group).and_then(|n| reader.optional_string(n, "gid"));
     let namespace = get(AppKey::Namespace).and_then(|n| reader.optional_string(n, "namespace"));
 
@@ -318,8 +327,26 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     if reader.errors.len() > errors_before {
         return None;
     }
-    let (Some(name), Some(resolved), Some(exec_mode)) = (name, resolved, exec_mode) else {
+    let (Some(name), Some(placed), Some(exec_mode), Some(who)) = (name, placed, exec_mode, who)
+    else {
         return None;
+    };
+    let Placed {
+        resolved,
+        cwd,
+        found,
+        hidden_from_others,
+    } = placed;
+    identity_warnings(reader, cx, &who, systemd.hardening, user_at);
+    // `strict` runs under a dynamic user unless `user:` names one.
+    let who = if systemd.hardening == Hardening::Strict && user.is_none() {
+        host::Who {
+            user: None,
+            account: None,
+            ..who
+        }
+    } else {
+        who
     };
     Some(ReadApp {
         app: App {
@@ -346,7 +373,11 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             stderr,
             cron_restart,
             watch,
-            user,
+            user: who.user,
+            // A home that does not exist (`/nonexistent`) cannot be bound.
+            home: who.account.map(|a| a.home).filter(|home| home.is_dir()),
+            found_programs: found,
+            hidden_from_others,
             group,
             namespace,
             systemd,
@@ -400,6 +431,61 @@ fn sort_entries<'n>(
         }
     }
     (fields, env_blocks)
+}
+
+/// Who the app runs as (see [`host`]), with the warnings the choice deserves.
+fn identity(
+    reader: &mut Reader<'_>,
+    cx: &Context<'_>,
+    user: Option<&str>,
+    at: Location,
+) -> Option<host::Who> {
+    let who = match cx.host.who(user) {
+        Ok(who) => who,
+        Err(message) => {
+            reader.error_hint(
+                at,
+                message,
+                "create the user, or render for another host with --portable",
+            );
+            return None;
+        }
+    };
+    Some(who)
+}
+
+/// The warnings an app's identity deserves: none under `strict`, which asks for a
+/// dynamic user; else once when the owner is root or unknown.
+fn identity_warnings(
+    reader: &mut Reader<'_>,
+    cx: &Context<'_>,
+    who: &host::Who,
+    hardening: Hardening,
+    at: Location,
+) {
+    if who.user.is_none() && matches!(hardening, Hardening::Standard) {
+        match (cx.host.lookups(), cx.host.owner()) {
+            (Lookups::Host, Some(owner)) if owner.uid == 0 => reader.warn(
+                at,
+                format!("the project {} {}", cx.bases.last().map_or(String::new(), |b| b.display().to_string()), host::ROOT_OWNER),
+                Some(host::ROOT_OWNER_FIX.to_owned()),
+            ),
+            (Lookups::Host | Lookups::Portable, _) => reader.warn(
+                at,
+                "no `user:` and no owner known: the apps run under a dynamic user (the `strict` profile)".to_owned(),
+                Some("write `user: NAME` (the user who ran `pm2 start`)".to_owned()),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Whether `interpreter` is node itself (a path or name ending in `node`, not
+/// `ts-node`).
+fn is_plain_node(interpreter: &str) -> bool {
+    Path::new(interpreter)
+        .file_name()
+        .is_some_and(|n| n == "node")
 }
 
 /// The name an app entry declares (or PM2 derives from its script), read without
@@ -690,7 +776,12 @@ fn read_watch(reader: &mut Reader<'_>, node: &Node, cwd: &Path) -> Option<Vec<st
             if paths.is_empty() {
                 return None;
             }
-            Some(paths.iter().map(|p| command::absolute(cwd, p)).collect())
+            Some(
+                paths
+                    .iter()
+                    .map(|p| super::command::absolute(cwd, p))
+                    .collect(),
+            )
         }
         _ => {
             reader.expected(node, "watch", "true, false, a path or a list of paths");
@@ -745,6 +836,38 @@ mod tests {
         assert_eq!(leading_integer(" -2x"), Some(-2));
         assert_eq!(leading_integer("lots"), None);
         assert_eq!(leading_integer("-"), None);
+    }
+
+    #[test]
+    fn cluster_mode_runs_node_whatever_the_interpreter_says() {
+        let text = "apps:\n  - name: api\n    script: /srv/api/main.ts\n    interpreter: ts-node\n    node_args: [--require, ts-node/register]\n    exec_mode: cluster\n    instances: 2\n";
+        let eco = crate::ecosystem::parse_with_search_path(
+            text,
+            Path::new("/srv/api/ecosystem.yaml"),
+            &crate::ecosystem::LoadOptions::default(),
+            "/usr/bin:/bin".as_ref(),
+        )
+        .unwrap();
+        let app = &eco.apps[0];
+        assert_eq!(app.exec_mode, ExecMode::Cluster);
+        assert!(
+            app.command.program.ends_with("node"),
+            "{}",
+            app.command.program
+        );
+        assert!(!app.command.program.ends_with("ts-node"));
+        assert_eq!(
+            app.command.args,
+            ["--require", "ts-node/register", "/srv/api/main.ts"]
+        );
+        assert!(
+            eco.warnings
+                .iter()
+                .any(|w| w.message.contains("`interpreter: ts-node` is ignored")),
+            "{:?}",
+            eco.warnings
+        );
+        assert!(is_plain_node("/usr/bin/node") && !is_plain_node("ts-node"));
     }
 
     #[test]

@@ -1,29 +1,45 @@
 //! What to run: `script`, `interpreter`, `node_args` and `args` resolved the way PM2
-//! resolves them, into a program and its arguments.
+//! resolves them (lib/Common.js `prepareAppConf` and `resolveInterpreter`, with
+//! lib/API/interpreter.json), into a program and its arguments.
 //!
 //! - The interpreter comes from the script's extension (PM2's map: `.js`, `.cjs`,
 //!   `.mjs` → node, `.ts`/`.tsx` → bun, `.py` → python (python3 where there is no
 //!   `python`), `.sh` → bash, `.rb` → ruby, `.php` → php, `.pl` → perl, `.coffee` →
 //!   coffee, `.ls` → lsc). `interpreter: none` (or null) runs the script itself.
-//! - Without an extension PM2 runs native binaries directly and everything else with
-//!   node; a file starting with `#!` is run directly too (its own interpreter line
-//!   says what runs it; node would fail on anything but JavaScript).
-//! - A script that is not a file under `cwd` but a whole command line (`npm run
-//!   start:prod`, `dotnet run`) is split like a shell: the first word is the program,
-//!   the rest are arguments; a bare program name is looked up in `PATH`.
-//! - Programs are resolved to absolute paths through `PATH` when the units are
-//!   generated: systemd itself only looks bare names up in a fixed search path.
+//! - Without an extension, or with one PM2 does not know, PM2 runs native binaries
+//!   directly (its `isBinaryFile` test of the first bytes) and everything else with
+//!   node, `node_args` included: so does this, `#!/usr/bin/env node` scripts such as
+//!   `bin/www` too. A `#!` line naming another program runs that program (node would
+//!   fail on it).
+//! - PM2 resolves `script` against `cwd`; a script that is no file there is looked up
+//!   in `PATH` (`which`). A whole command line (`npm run start:prod`, `dotnet run`) is
+//!   split like a shell: the first word is the program, the rest are arguments.
+//! - Programs are resolved to absolute paths when the units are generated, through a
+//!   [`SearchPath`] (see `host` for the app user's), then the project's
+//!   `node_modules/.bin`: systemd itself only looks bare names up in a fixed path.
 
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::host::Access;
 use super::model::Command;
 
-/// Directories searched for bare program names.
+/// Directories searched for bare program names, each with where it comes from, and
+/// optionally whose permissions a file must grant.
 #[derive(Debug, Clone, Default)]
 pub struct SearchPath {
-    dirs: Vec<PathBuf>,
+    dirs: Vec<(PathBuf, String)>,
+    access: Option<Access>,
+}
+
+/// A program found in a search path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// Where its folder came from (`PATH`, `nvm's node v20.11.1`, `/usr/bin`).
+    pub origin: String,
 }
 
 impl SearchPath {
@@ -31,19 +47,43 @@ impl SearchPath {
     pub fn new(path: &OsStr) -> Self {
         let dirs = std::env::split_paths(path)
             .filter(|dir| dir.is_absolute())
+            .map(|dir| (dir, "PATH".to_owned()))
             .collect();
-        Self { dirs }
+        Self { dirs, access: None }
+    }
+
+    /// These directories, in order; with `access`, a file counts only if that user
+    /// may execute it.
+    pub fn with_origins(dirs: Vec<(PathBuf, String)>, access: Option<Access>) -> Self {
+        Self { dirs, access }
+    }
+
+    /// The directories searched, in order.
+    pub fn dirs(&self) -> impl Iterator<Item = &Path> {
+        self.dirs.iter().map(|(dir, _)| dir.as_path())
     }
 
     /// The first executable file called `name` in the search path.
     pub fn find(&self, name: &str) -> Option<PathBuf> {
+        self.find_with_origin(name).map(|found| found.path)
+    }
+
+    /// Like [`SearchPath::find`], saying where the folder came from.
+    pub fn find_with_origin(&self, name: &str) -> Option<Found> {
         if name.is_empty() || name.contains('/') {
             return None;
         }
-        self.dirs
-            .iter()
-            .map(|dir| dir.join(name))
-            .find(|candidate| is_executable(candidate))
+        self.dirs.iter().find_map(|(dir, origin)| {
+            let candidate = dir.join(name);
+            let usable = match &self.access {
+                Some(access) => access.may_execute(&candidate),
+                None => is_executable(&candidate),
+            };
+            usable.then(|| Found {
+                path: candidate,
+                origin: origin.clone(),
+            })
+        })
     }
 }
 
@@ -91,6 +131,18 @@ pub struct Resolved {
     pub notes: Vec<(String, Option<String>)>,
     /// Program names not found in the search path, kept bare.
     pub not_found: Vec<String>,
+    /// Program names found, with where.
+    pub found: Vec<(String, Found)>,
+    /// Whether the script is a command (a whole command line, or a program found in
+    /// the search path), not a file of the project.
+    pub is_command: bool,
+}
+
+/// The programs looked up while resolving one command.
+#[derive(Debug, Default)]
+struct Trace {
+    found: Vec<(String, Found)>,
+    not_found: Vec<String>,
 }
 
 /// What a file looks like from its first bytes.
@@ -98,7 +150,10 @@ pub struct Resolved {
 enum Probe {
     Missing,
     Binary,
-    Shebang,
+    /// A `#!` line naming node (`#!/usr/bin/env node`) or not.
+    Shebang {
+        node: bool,
+    },
     Text,
 }
 
@@ -113,8 +168,13 @@ fn probe(path: &Path) -> Probe {
     let mut head = [0_u8; 512];
     let length = file.read(&mut head).unwrap_or(0);
     let head = &head[..length];
-    if head.starts_with(b"#!") {
-        Probe::Shebang
+    if let Some(line) = head.strip_prefix(b"#!") {
+        let line = line.split(|b| *b == b'\n').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        let node = line
+            .split_whitespace()
+            .any(|word| word.rsplit('/').next() == Some("node"));
+        Probe::Shebang { node }
     } else if head.starts_with(b"\x7fELF") || head.contains(&0) {
         Probe::Binary
     } else {
@@ -149,7 +209,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         return Err("`script` is empty".to_owned());
     }
     let mut notes = Vec::new();
-    let mut not_found = Vec::new();
+    let mut trace = Trace::default();
     let mut args = spec.args.clone();
 
     // A whole command line given as the script.
@@ -165,7 +225,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
         words.append(&mut args);
         args = words;
         if spec.interpreter == Interpreter::Default {
-            let program = resolve_program(&program, spec.cwd, search, &mut not_found);
+            let program = resolve_program(&program, spec.cwd, search, &mut trace);
             return Ok(Resolved {
                 command: Command {
                     program,
@@ -174,7 +234,9 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
                 },
                 interpreter: None,
                 notes: with_unused_interpreter_args(notes, spec),
-                not_found,
+                not_found: trace.not_found,
+                found: trace.found,
+                is_command: true,
             });
         }
         program
@@ -184,8 +246,12 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
     // The script: a file under cwd, else (a bare name) a program in PATH.
     let under_cwd = absolute(spec.cwd, &script_word);
     let bare = !script_word.contains('/');
-    let (script_file, from_path) = match search.find(&script_word) {
-        Some(found) if bare && probe(&under_cwd) == Probe::Missing => (found, true),
+    let (script_file, from_path) = match search.find_with_origin(&script_word) {
+        Some(found) if bare && probe(&under_cwd) == Probe::Missing => {
+            let path = found.path.clone();
+            trace.found.push((script_word.clone(), found));
+            (path, true)
+        }
         _ => (under_cwd, false),
     };
     let kind = probe(&script_file);
@@ -197,7 +263,11 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
             Some("python") if search.find("python").is_none() => Some("python3".to_owned()),
             Some(by_extension) => Some(by_extension.to_owned()),
             None => match kind {
-                Probe::Binary | Probe::Shebang => None,
+                // PM2 runs every file that is not binary with node (its `#!` line
+                // is a comment to node); a `#!` naming another program runs that
+                // program here, where node would fail on it.
+                Probe::Binary | Probe::Shebang { node: false } => None,
+                Probe::Shebang { node: true } => Some("node".to_owned()),
                 Probe::Text => Some("node".to_owned()),
                 // Not there (yet): a file name means node, as in PM2; a bare word
                 // is a command.
@@ -209,7 +279,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
 
     let command = match &interpreter {
         Some(name) => {
-            let program = resolve_program(name, spec.cwd, search, &mut not_found);
+            let program = resolve_program(name, spec.cwd, search, &mut trace);
             let mut all_args = spec.interpreter_args.clone();
             all_args.push(script_file.to_string_lossy().into_owned());
             all_args.extend(args);
@@ -229,7 +299,7 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
                 }
             } else if kind == Probe::Missing && bare && !script_word.contains('.') {
                 Command {
-                    program: resolve_program(&script_word, spec.cwd, search, &mut not_found),
+                    program: resolve_program(&script_word, spec.cwd, search, &mut trace),
                     args,
                     script: None,
                 }
@@ -242,11 +312,14 @@ pub fn resolve(spec: &CommandSpec<'_>, search: &SearchPath) -> Result<Resolved, 
             }
         }
     };
+    let is_command = from_path || command.script.is_none();
     Ok(Resolved {
         command,
         interpreter,
         notes,
-        not_found,
+        not_found: trace.not_found,
+        found: trace.found,
+        is_command,
     })
 }
 
@@ -265,20 +338,27 @@ fn with_unused_interpreter_args(
 }
 
 /// A program as an absolute path: paths resolve against `cwd`, bare names through
-/// the search path; a name not found stays bare and is added to `not_found`.
-fn resolve_program(
-    name: &str,
-    cwd: &Path,
-    search: &SearchPath,
-    not_found: &mut Vec<String>,
-) -> String {
+/// the search path, then the project's `node_modules/.bin` (as `npm run` would find
+/// them); a name not found stays bare and is added to the trace's `not_found`.
+fn resolve_program(name: &str, cwd: &Path, search: &SearchPath, trace: &mut Trace) -> String {
     if name.contains('/') {
         return absolute(cwd, name).to_string_lossy().into_owned();
     }
-    match search.find(name) {
-        Some(found) => found.to_string_lossy().into_owned(),
+    let local = cwd.join("node_modules/.bin").join(name);
+    let found = search.find_with_origin(name).or_else(|| {
+        is_executable(&local).then(|| Found {
+            path: local,
+            origin: "the project's node_modules/.bin".to_owned(),
+        })
+    });
+    match found {
+        Some(found) => {
+            let path = found.path.to_string_lossy().into_owned();
+            trace.found.push((name.to_owned(), found));
+            path
+        }
         None => {
-            not_found.push(name.to_owned());
+            trace.not_found.push(name.to_owned());
             name.to_owned()
         }
     }
@@ -375,6 +455,7 @@ mod tests {
         assert_eq!(resolved.interpreter.as_deref(), Some("node"));
         assert!(resolved.notes.is_empty());
         assert!(resolved.not_found.is_empty());
+        assert!(!resolved.is_command);
     }
 
     #[test]
@@ -425,6 +506,7 @@ mod tests {
         );
         assert_eq!(resolved.command.script, None);
         assert_eq!(resolved.interpreter, None);
+        assert!(resolved.is_command);
     }
 
     #[test]
@@ -451,6 +533,48 @@ mod tests {
         let shell = scratch.file("start", b"#!/bin/sh\nexec true\n", true);
         let resolved = resolve(&spec("start", &scratch.0), &scratch.search()).unwrap();
         assert_eq!(resolved.command.program, shell.to_string_lossy());
+    }
+
+    #[test]
+    fn node_shebangs_and_unknown_extensions_run_with_node_and_node_args_as_in_pm2() {
+        let scratch = Scratch::new("www");
+        let node = scratch.file("bin/node", b"\x7fELF", true);
+        fs::create_dir_all(scratch.0.join("app/bin")).unwrap();
+        let www = scratch.file(
+            "app/bin/www",
+            b"#!/usr/bin/env node\nrequire('../app')\n",
+            true,
+        );
+        scratch.file("app/server.es6", b"console.log(1)\n", false);
+        for script in ["app/bin/www", "app/server.es6"] {
+            let mut spec = spec(script, &scratch.0);
+            spec.interpreter_args = vec!["--inspect".into()];
+            let resolved = resolve(&spec, &scratch.search()).unwrap();
+            assert_eq!(resolved.command.program, node.to_string_lossy(), "{script}");
+            assert_eq!(resolved.command.args[0], "--inspect", "{script}");
+            assert!(resolved.notes.is_empty(), "{script}");
+        }
+        let resolved = resolve(&spec("app/bin/www", &scratch.0), &scratch.search()).unwrap();
+        assert_eq!(resolved.command.args, [www.to_string_lossy()]);
+        assert_eq!(resolved.found[0].0, "node");
+        assert_eq!(resolved.found[0].1.origin, "PATH");
+    }
+
+    #[test]
+    fn project_commands_are_found_in_node_modules_bin() {
+        let scratch = Scratch::new("localbin");
+        fs::create_dir_all(scratch.0.join("node_modules/.bin")).unwrap();
+        let ts_node = scratch.file("node_modules/.bin/ts-node", b"#!/usr/bin/env node\n", true);
+        scratch.file("main.ts", b"let a = 1\n", false);
+        let mut spec = spec("main.ts", &scratch.0);
+        spec.interpreter = Interpreter::Named("ts-node".into());
+        let resolved = resolve(&spec, &scratch.search()).unwrap();
+        assert_eq!(resolved.command.program, ts_node.to_string_lossy());
+        assert_eq!(
+            resolved.found[0].1.origin,
+            "the project's node_modules/.bin"
+        );
+        assert!(resolved.not_found.is_empty());
     }
 
     #[test]
@@ -501,6 +625,10 @@ mod tests {
         let resolved = resolve(&spec("tool", &scratch.0), &scratch.search()).unwrap();
         assert_eq!(resolved.interpreter.as_deref(), Some("node"));
         assert_eq!(resolved.command.args, [tool.to_string_lossy()]);
+        assert!(
+            resolved.is_command,
+            "found in PATH, not a file of the project"
+        );
     }
 
     #[test]

@@ -371,6 +371,7 @@ pub const LOG_FILES_REASON: &str = JOURNAL;
 /// Top-level keys beside `apps`.
 pub const TOP_LEVEL_KEYS: &[&str] = &[
     "apps",
+    "base_dir",
     "deploy",
     "group",
     "prefix",

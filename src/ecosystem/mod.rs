@@ -5,17 +5,23 @@
 //! becomes a located tree (`node`; YAML through serde-saphyr in `yaml`, JSON5 in
 //! `json5`), then the schema layer (`app`, `settings`, `systemd_options`,
 //! `watchdog_policy`) reads the tree into the model, resolving PM2's aliases and
-//! defaults.
+//! defaults. What `pm2 start` found on its host is found again while reading (see
+//! [`Lookups`]): the project root (`project`), who the apps run as and the commands
+//! that user's shell finds (`host`, `account`), and where each script is
+//! (`placement`).
 
+mod account;
 mod app;
 mod command;
 mod directives;
 mod duration;
+mod host;
 mod json5;
 mod keys;
 pub mod model;
 mod names;
 mod node;
+mod placement;
 pub mod project;
 mod reader;
 mod settings;
@@ -26,9 +32,10 @@ mod watchdog_policy;
 mod words;
 mod yaml;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+pub use host::Lookups;
 pub use model::*;
 pub use node::{Entry, Node, Value};
 
@@ -41,6 +48,11 @@ use reader::Reader;
 pub struct LoadOptions {
     /// `--env NAME`: apply each app's `env_NAME` over its `env`.
     pub env: Option<String>,
+    /// `--base-dir DIR`: relative `script` and `cwd` resolve against DIR (see
+    /// [`project`]).
+    pub base_dir: Option<PathBuf>,
+    /// What may be looked up on this host (owner, search path, files).
+    pub lookups: Lookups,
 }
 
 /// The syntax of an ecosystem file.
@@ -64,22 +76,12 @@ impl Format {
     }
 }
 
-/// Reads and validates the ecosystem file at `path`. Bare program names (`node`,
-/// `npm`) are resolved through this process's `PATH`.
+/// Reads and validates the ecosystem file at `path`, looking up what
+/// `options.lookups` allows.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Ecosystem, Rejected> {
-    load_with_search_path(path, options, &process_path())
-}
-
-/// Like [`load`], resolving bare program names through `search_path`, a `PATH`-style
-/// list (a systemd generator, for one, runs with a minimal `PATH`).
-pub fn load_with_search_path(
-    path: &Path,
-    options: &LoadOptions,
-    search_path: &OsStr,
-) -> Result<Ecosystem, Rejected> {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => parse_with_search_path(&text, path, options, search_path),
+            Ok(text) => parse(&text, path, options),
             Err(error) => {
                 let (line, column) =
                     line_column(error.as_bytes(), error.utf8_error().valid_up_to());
@@ -98,6 +100,23 @@ pub fn load_with_search_path(
     }
 }
 
+/// Like [`load`], resolving bare program names through `search_path`, a `PATH`-style
+/// list (a systemd generator, for one, runs with a minimal `PATH`).
+pub fn load_with_search_path(
+    path: &Path,
+    options: &LoadOptions,
+    search_path: &OsStr,
+) -> Result<Ecosystem, Rejected> {
+    load(path, &with_search_path(options, search_path))
+}
+
+fn with_search_path(options: &LoadOptions, search_path: &OsStr) -> LoadOptions {
+    LoadOptions {
+        lookups: Lookups::SearchPath(search_path.to_os_string()),
+        ..options.clone()
+    }
+}
+
 fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
@@ -113,14 +132,22 @@ fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
 }
 
 /// Reads and validates ecosystem `text`; `path` names it in diagnostics, decides the
-/// format by extension (else the text is sniffed) and anchors relative paths. Bare
-/// program names are resolved through this process's `PATH`.
+/// format by extension (else the text is sniffed) and anchors relative paths (see
+/// [`project`]).
 pub fn parse(text: &str, path: &Path, options: &LoadOptions) -> Result<Ecosystem, Rejected> {
-    parse_with_search_path(text, path, options, &process_path())
-}
-
-fn process_path() -> OsString {
-    std::env::var_os("PATH").unwrap_or_default()
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (tree, format) = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
+    let mut reader = Reader::new(path);
+    reader.refuse_repeated_keys(format == Format::Yaml);
+    let mut ecosystem = read_document(&mut reader, &tree, path, options);
+    if reader.errors.is_empty() {
+        ecosystem.warnings = crate::diagnostic::merge(reader.warnings);
+        Ok(ecosystem)
+    } else {
+        let mut errors = reader.errors;
+        errors.sort_by_key(|d| d.location);
+        Err(Rejected(errors))
+    }
 }
 
 /// Like [`parse`], resolving bare program names through `search_path`, a
@@ -131,21 +158,7 @@ pub fn parse_with_search_path(
     options: &LoadOptions,
     search_path: &OsStr,
 ) -> Result<Ecosystem, Rejected> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (tree, format) = read_tree(text, path).map_err(|diagnostic| Rejected(vec![diagnostic]))?;
-    let base_dir = absolute_dir(path);
-    let search = command::SearchPath::new(search_path);
-    let mut reader = Reader::new(path);
-    reader.refuse_repeated_keys(format == Format::Yaml);
-    let mut ecosystem = read_document(&mut reader, &tree, path, &base_dir, options, &search);
-    if reader.errors.is_empty() {
-        ecosystem.warnings = crate::diagnostic::merge(reader.warnings);
-        Ok(ecosystem)
-    } else {
-        let mut errors = reader.errors;
-        errors.sort_by_key(|d| d.location);
-        Err(Rejected(errors))
-    }
+    parse(text, path, &with_search_path(options, search_path))
 }
 
 /// Reads `text` into the located document tree only, without the schema: the same
@@ -202,9 +215,7 @@ fn read_document(
     reader: &mut Reader<'_>,
     tree: &Node,
     path: &Path,
-    base_dir: &Path,
     options: &LoadOptions,
-    search: &command::SearchPath,
 ) -> Ecosystem {
     // The three shapes PM2 accepts: {apps: [...], ...}, [...], and one app.
     let (top_entries, apps_node): (Vec<&node::Entry>, Option<&Node>) = match &tree.value {
@@ -264,17 +275,38 @@ fn read_document(
     {
         reader.warn(node.at, "the ecosystem has no apps", None);
     }
+    let file_dir = absolute_dir(path);
+    let explicit = options
+        .base_dir
+        .as_deref()
+        .map(|dir| command::absolute(&file_dir, &dir.to_string_lossy()))
+        .or_else(|| {
+            written_base_dir(reader, &top_entries).map(|dir| command::absolute(&file_dir, &dir))
+        });
+    let root = explicit
+        .clone()
+        .unwrap_or_else(|| project::project_root(path));
+    let bases = project::bases(root.clone(), file_dir, explicit);
+    let base_dir = root;
+    let resolver = host::Resolver::new(options.lookups.clone(), &base_dir);
+    if options.lookups == Lookups::Portable {
+        reader.warn(
+            tree.at,
+            "--portable: no script, command, user or permission was checked on this host",
+            Some("run `gen-units check` on the host the apps run on".to_owned()),
+        );
+    }
     let cx = app::Context {
-        base_dir,
+        bases: &bases,
         env_name: options.env.as_deref(),
-        search,
+        host: &resolver,
         systemd: &top.systemd,
         watchdog: &top.watchdog,
     };
     let read_apps = read_apps(reader, app_nodes, &cx);
     Ecosystem {
         source: path.to_path_buf(),
-        base_dir: base_dir.to_path_buf(),
+        base_dir,
         settings: top.settings,
         apps: read_apps.into_iter().map(|read| read.app).collect(),
         warnings: Vec::new(),
@@ -308,6 +340,13 @@ fn read_apps(
     let declared: Vec<String> = declared.into_iter().flatten().collect();
     check_dependencies(reader, &read_apps, &declared);
     read_apps
+}
+
+/// The top-level `base_dir:` (the folder `pm2 start` ran in, which `gen-units import`
+/// records), if written.
+fn written_base_dir(reader: &mut Reader<'_>, top: &[&node::Entry]) -> Option<String> {
+    let entry = top.iter().find(|e| e.key == "base_dir")?;
+    reader.string(&entry.value, "base_dir")
 }
 
 /// Every `depends_on` must name another app of the file (`declared` holds them all).

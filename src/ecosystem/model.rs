@@ -16,7 +16,9 @@ use crate::diagnostic::{Diagnostic, Location};
 pub struct Ecosystem {
     /// The file as given on the command line (used in markers and `SourcePath=`).
     pub source: PathBuf,
-    /// The absolute folder of the file: relative `cwd` and `script` resolve against it.
+    /// The project root (see [`crate::ecosystem::project`]): the folder relative `cwd`
+    /// and `script` resolve against (the file's own folder is tried first), whose
+    /// owner the apps run as, and which the `standard` profile keeps writable.
     pub base_dir: PathBuf,
     /// Group-wide, systemd-only settings.
     pub settings: Settings,
@@ -113,8 +115,18 @@ pub struct App {
     pub cron_restart: Option<(String, Location)>,
     /// `watch` and its options.
     pub watch: Option<Watch>,
-    /// `user` / `uid`.
+    /// `User=`: `user` / `uid`, else the project's owner; `None` for a dynamic user
+    /// (or a user manager's own).
     pub user: Option<String>,
+    /// That user's home, when looked up (for the `standard` profile).
+    pub home: Option<PathBuf>,
+    /// One line per program found on this host, saying where (`node: /usr/bin/node
+    /// (/usr/bin)`).
+    pub found_programs: Vec<String>,
+    /// The first folder above the working folder or script that only "others" bits
+    /// let in and that is closed to them (a dynamic user cannot enter it), when
+    /// looked up.
+    pub hidden_from_others: Option<PathBuf>,
     /// `gid`.
     pub group: Option<String>,
     /// PM2 `namespace`, kept for descriptions and lints.
@@ -163,6 +175,9 @@ impl App {
             cron_restart: None,
             watch: None,
             user: None,
+            home: None,
+            found_programs: Vec::new(),
+            hidden_from_others: None,
             group: None,
             namespace: None,
             systemd: SystemdOptions::default(),
@@ -263,8 +278,11 @@ pub struct Watch {
 /// The hardening profile of a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Hardening {
-    /// Full sandboxing, with what interpreters need (default).
+    /// Sandboxing around the app's owner: runs as them, their home and the project
+    /// writable, the rest of the system read-only (default).
     #[default]
+    Standard,
+    /// Full sandboxing under a dynamic user, with what interpreters need.
     Strict,
     /// Sandboxing that keeps the host's filesystem readable and writable where usual.
     Relaxed,

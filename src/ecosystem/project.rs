@@ -1,4 +1,13 @@
-//! The project an ecosystem file belongs to, and the group name it gives.
+//! The project an ecosystem file belongs to: the folder relative `script` and `cwd`
+//! resolve against, and the group name it gives.
+//!
+//! PM2 resolves paths against the folder `pm2 start` ran in (`process.cwd()`, see
+//! `prepareAppConf` in PM2's lib/Common.js), not the file's: `pm2 start
+//! config/ecosystem.config.js` run from the project's top resolves `script: app.js`
+//! there. That folder is not recorded anywhere, so it is found again: `--base-dir`,
+//! else the file's `base_dir:` (which `gen-units import` writes), else the project
+//! root ([`project_root`]); a script beside the file is used from there (the file's
+//! folder is tried first, [`bases`]).
 //!
 //! PM2 users keep the file in the project's folder (`/srv/shop/ecosystem.config.js`)
 //! or in a config folder inside it (`/srv/shop/config/pm2.json`). Such files mostly
@@ -51,10 +60,12 @@ pub const CONFIG_FOLDERS: &[&str] = &[
     "infra",
 ];
 
-/// The project folder of the ecosystem file at `file`: the file's folder, or when
-/// that is a config folder (`config`, `pm2`, `deploy`, ...) without a `package.json`,
-/// its nearest ancestor holding `package.json` or `.git` (else its parent). The path
-/// is made absolute against the current folder; nothing else is resolved.
+/// The project folder of the ecosystem file at `file`: the file's folder when it holds
+/// `package.json` or `.git`; for a config folder (`config`, `pm2`, `deploy`, ...), its
+/// nearest ancestor holding either (else its parent); otherwise the nearest ancestor
+/// holding `package.json` (a `.git` further up, such as a home kept in git, is not a
+/// project), else the file's folder. The path is made absolute against the current
+/// folder; nothing else is resolved.
 pub fn project_root(file: &Path) -> PathBuf {
     project_root_with(file, |dir, name| dir.join(name).exists())
 }
@@ -63,20 +74,31 @@ pub fn project_root(file: &Path) -> PathBuf {
 pub fn project_root_with(file: &Path, exists: impl Fn(&Path, &str) -> bool) -> PathBuf {
     let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     let folder = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let marked = |dir: &Path| exists(dir, "package.json") || exists(dir, ".git");
+    if marked(&folder) {
+        return folder;
+    }
     let is_config_folder = folder
         .file_name()
         .and_then(|name| name.to_str())
         .is_some_and(|name| CONFIG_FOLDERS.contains(&name.to_ascii_lowercase().as_str()));
-    if !is_config_folder || exists(&folder, "package.json") {
-        return folder;
+    let mut above = folder.ancestors().skip(1);
+    let found = if is_config_folder {
+        above.find(|dir| marked(dir)).or_else(|| folder.parent())
+    } else {
+        above.find(|dir| exists(dir, "package.json"))
+    };
+    found.unwrap_or(&folder).to_path_buf()
+}
+
+/// The folders relative paths are tried against, in order: `explicit` alone when
+/// given (`--base-dir`, `base_dir:`), else the file's folder, then the project root.
+pub fn bases(root: PathBuf, file_dir: PathBuf, explicit: Option<PathBuf>) -> Vec<PathBuf> {
+    match explicit {
+        Some(dir) => vec![dir],
+        None if root == file_dir => vec![root],
+        None => vec![file_dir, root],
     }
-    folder
-        .ancestors()
-        .skip(1)
-        .find(|dir| exists(dir, "package.json") || exists(dir, ".git"))
-        .or_else(|| folder.parent())
-        .unwrap_or(&folder)
-        .to_path_buf()
 }
 
 /// The default group of the file at `file`: its stem (`agents.yaml` → `agents`), or
@@ -184,5 +206,33 @@ mod tests {
         // Nothing to name it after: the stem, or `ecosystem`.
         assert_eq!(group("/pm2.json"), "pm2");
         assert_eq!(group("/srv/..."), "ecosystem");
+    }
+
+    #[test]
+    fn a_folder_above_with_package_json_is_the_project_and_a_git_home_is_not() {
+        let marked = fs(&["/srv/app/package.json"]);
+        let file = Path::new("/srv/app/pm2-configs/x.json");
+        assert_eq!(project_root_with(file, &marked), Path::new("/srv/app"));
+        let home = fs(&["/home/ana/.git"]);
+        let file = Path::new("/home/ana/bot/ecosystem.config.js");
+        assert_eq!(project_root_with(file, home), Path::new("/home/ana/bot"));
+        let own = fs(&["/srv/shop/config/.git", "/srv/shop/package.json"]);
+        let file = Path::new("/srv/shop/config/ecosystem.yaml");
+        assert_eq!(project_root_with(file, own), Path::new("/srv/shop/config"));
+    }
+
+    #[test]
+    fn bases_try_the_file_folder_then_the_root_unless_one_is_given() {
+        let root = PathBuf::from("/p");
+        let conf = PathBuf::from("/p/config");
+        assert_eq!(
+            bases(root.clone(), conf.clone(), None),
+            [conf.clone(), root.clone()]
+        );
+        assert_eq!(bases(root.clone(), root.clone(), None), vec![root.clone()]);
+        assert_eq!(
+            bases(root, conf, Some(PathBuf::from("/x"))),
+            [PathBuf::from("/x")]
+        );
     }
 }

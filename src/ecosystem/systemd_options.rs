@@ -109,10 +109,11 @@ fn extend_unique(list: &mut Vec<String>, more: Option<Vec<String>>) {
     }
 }
 
-/// `strict`, `relaxed` or `none`.
+/// `standard`, `strict`, `relaxed` or `none`.
 pub fn read_hardening(reader: &mut Reader<'_>, node: &Node) -> Option<Hardening> {
     let text = reader.string(node, "hardening")?;
     match text.trim().to_ascii_lowercase().as_str() {
+        "standard" => Some(Hardening::Standard),
         "strict" => Some(Hardening::Strict),
         "relaxed" => Some(Hardening::Relaxed),
         "none" => Some(Hardening::None),
@@ -120,7 +121,7 @@ pub fn read_hardening(reader: &mut Reader<'_>, node: &Node) -> Option<Hardening>
             reader.error_hint(
                 node.at,
                 format!("`hardening`: unknown profile \"{}\"", shown(&text)),
-                "use strict (the default), relaxed or none",
+                "use standard (the default), strict, relaxed or none",
             );
             None
         }

@@ -157,7 +157,7 @@ fn header(source: &str) -> String {
     format!(
         "# Converted from {source} by gen-units import.\n\
          # A comment above an attribute says how systemd's behaviour differs from PM2's.\n\
-         # Relative paths resolve against this file's folder: keep it beside {source}.\n\
+         # Relative paths resolve against `base_dir:` when set, else this file's folder or the project's top.\n\
          # Check it with `gen-units check FILE`, render it with `gen-units FILE`.\n\n"
     )
 }
@@ -237,7 +237,13 @@ pub fn run(args: &ImportArgs) -> i32 {
     for warning in &imported.warnings {
         eprintln!("{warning}");
     }
+    let mut imported = imported;
+    let recorded = match std::env::current_dir() {
+        Ok(dir) => record_base_dir(&mut imported, &dir),
+        Err(_) => false,
+    };
     if let Some(output) = &args.output
+        && !recorded
         && folder_of(output) != folder_of(&args.file)
         && has_relative_paths(&imported.doc)
     {
@@ -264,6 +270,28 @@ pub fn run(args: &ImportArgs) -> i32 {
             EXIT_FAILURE
         }
     }
+}
+
+/// Records `dir`, the folder `gen-units import` runs in (taken for the one `pm2 start`
+/// ran in, which PM2 resolves relative paths against), as the top-level `base_dir:`
+/// when an app has a relative `script` or `cwd` and the document has an `apps:` key
+/// to put it beside. Returns whether it was written.
+pub fn record_base_dir(imported: &mut Imported, dir: &Path) -> bool {
+    let apps_key = matches!(imported.doc, Doc::Map(_)) && imported.doc.get("apps").is_some();
+    if !apps_key || !has_relative_paths(&imported.doc) {
+        return false;
+    }
+    let Ok(quoted) = serde_json::to_string(&dir.display().to_string()) else {
+        return false;
+    };
+    let Some((head, body)) = imported.yaml.split_once("\n\n") else {
+        return false;
+    };
+    imported.yaml = format!(
+        "{head}\n\n# The folder `pm2 start` ran in (where this file was imported): relative\n\
+         # `script` and `cwd` resolve against it, as under PM2.\nbase_dir: {quoted}\n\n{body}"
+    );
+    true
 }
 
 /// The absolute folder of `file`, as far as it can be resolved.
@@ -317,4 +345,49 @@ fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         let _ = fs::remove_file(&temporary);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn imported(json: &str) -> Imported {
+        let doc = parse_text(Path::new("ecosystem.json"), json).unwrap();
+        Imported {
+            yaml: format!(
+                "{}{}",
+                header("ecosystem.json"),
+                "apps:\n  - script: app.js\n"
+            ),
+            doc,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_import_folder_is_recorded_as_base_dir_for_relative_paths() {
+        let mut relative = imported(r#"{"apps": [{"script": "app.js"}]}"#);
+        assert!(record_base_dir(&mut relative, Path::new("/home/ana/shop")));
+        assert!(
+            relative
+                .yaml
+                .contains("\nbase_dir: \"/home/ana/shop\"\n\napps:"),
+            "{}",
+            relative.yaml
+        );
+        let ecosystem = crate::ecosystem::parse(
+            &relative.yaml,
+            Path::new("/elsewhere/ecosystem.yaml"),
+            &crate::ecosystem::LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(ecosystem.apps[0].cwd, Path::new("/home/ana/shop"));
+        assert_eq!(ecosystem.base_dir, Path::new("/home/ana/shop"));
+
+        let mut absolute = imported(r#"{"apps": [{"script": "/srv/app.js"}]}"#);
+        assert!(!record_base_dir(&mut absolute, Path::new("/home/ana/shop")));
+        let mut list = imported(r#"[{"script": "app.js"}]"#);
+        assert!(!record_base_dir(&mut list, Path::new("/home/ana/shop")));
+        assert!(!list.yaml.contains("\nbase_dir:"));
+    }
 }

@@ -179,19 +179,6 @@ pub fn duplicate_ports(
     }
 }
 
-/// Warns about scripts that do not exist (yet) on this host.
-pub fn missing_scripts(ecosystem: &Ecosystem, warnings: &mut Vec<Diagnostic>) {
-    for app in &ecosystem.apps {
-        if let Some(script) = app.command.script.as_ref().filter(|s| !s.exists()) {
-            warnings.push(app_warning(
-                ecosystem,
-                app,
-                format!("script {} does not exist on this host", script.display()),
-            ));
-        }
-    }
-}
-
 /// The group's memory arithmetic: the sum of the agents' ceilings against the slice
 /// budget and the host's RAM.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -453,13 +440,5 @@ mod tests {
             Some(16_384_000 * 1024)
         );
         assert_eq!(parse_meminfo("nothing"), None);
-    }
-
-    #[test]
-    fn missing_scripts_are_linted() {
-        let eco = ecosystem(vec![app("ghost")]);
-        let mut w = Vec::new();
-        missing_scripts(&eco, &mut w);
-        assert_eq!(w.len(), 1);
     }
 }

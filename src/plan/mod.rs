@@ -278,10 +278,10 @@ pub(crate) fn absolute_source(ecosystem: &Ecosystem) -> String {
     if source.is_absolute() {
         return source.display().to_string();
     }
-    match source.file_name() {
-        Some(file) => ecosystem.base_dir.join(file).display().to_string(),
-        None => ecosystem.base_dir.display().to_string(),
-    }
+    std::path::absolute(source)
+        .unwrap_or_else(|_| ecosystem.base_dir.join(source))
+        .display()
+        .to_string()
 }
 
 /// Plans every unit of `ecosystem`: errors refuse it, warnings come with the plan.
@@ -350,7 +350,6 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
     if options.preload {
         sockets::unreachable_warnings(ecosystem, &instances, &mut warnings);
     }
-    lint::missing_scripts(ecosystem, &mut warnings);
     let memory = lint::memory_math(ecosystem, &instances, options);
     warnings.extend(memory.warning(ecosystem));
     let mut all = ecosystem.warnings.clone();

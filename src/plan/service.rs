@@ -218,12 +218,18 @@ pub fn service(
     if let Some(nice) = app.systemd.nice {
         service.plain("Nice", nice.to_string());
     }
-    hardening::apply(
-        app.systemd.hardening,
-        options.scope,
-        app.user.is_some(),
-        &mut service,
-    );
+    let profile = hardening::Target {
+        profile: app.systemd.hardening,
+        scope: options.scope,
+        user: app.user.as_deref(),
+        home: app.home.as_deref(),
+        root: &ecosystem.base_dir,
+        cwd: &app.cwd,
+        low_port: hardening::low_port(app),
+        systemd_version: options.systemd_version,
+    };
+    hardening::apply(&profile, &mut service, &mut notes);
+    hardening::check(ecosystem, app, &profile, warnings);
     if let Some(index) = instance.index {
         notes.push(format!(
             "Cluster instance {index}: PM2's cluster workers become one unit each, with their own memory limit and restarts."

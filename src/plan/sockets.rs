@@ -194,18 +194,13 @@ pub enum Unreachable {
 }
 
 impl Unreachable {
-    fn describe(self, plural: bool) -> &'static str {
-        match (self, plural) {
-            (Self::PackageManager, false) => {
-                "is started through npm, yarn or pnpm, which runs node as a child process"
+    fn describe(self) -> &'static str {
+        match self {
+            Self::PackageManager => {
+                "started through npm, yarn or pnpm, which run node as a child process"
             }
-            (Self::PackageManager, true) => {
-                "are started through npm, yarn or pnpm, which run node as a child process"
-            }
-            (Self::OtherInterpreter, false) => "is not run by node",
-            (Self::OtherInterpreter, true) => "are not run by node",
-            (Self::NoInterpreter, false) => "runs by itself, not through node",
-            (Self::NoInterpreter, true) => "run by themselves, not through node",
+            Self::OtherInterpreter => "not run by node",
+            Self::NoInterpreter => "run by themselves, not through node",
         }
     }
 
@@ -227,20 +222,47 @@ impl Unreachable {
 /// Whether the ecosystemd preload can be loaded into the app's listening process: it
 /// must be node itself.
 pub fn reach(app: &App) -> Result<(), Unreachable> {
-    let program = Path::new(&app.command.program)
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or_default();
-    match program {
+    let name = |path: &Path| {
+        path.file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let program = name(Path::new(&app.command.program));
+    // `script: npm` runs as PM2 ran it, `node /usr/bin/npm start`: node runs npm, which
+    // starts the app in a child process the socket does not reach.
+    let script = app.command.script.as_deref().map(name).unwrap_or_default();
+    match program.as_str() {
+        "node" | "nodejs" if is_package_manager(&script) => Err(Unreachable::PackageManager),
         "node" | "nodejs" => Ok(()),
-        "npm" | "npx" | "yarn" | "yarnpkg" | "pnpm" | "pnpx" | "corepack" => {
-            Err(Unreachable::PackageManager)
-        }
+        name if is_package_manager(name) => Err(Unreachable::PackageManager),
         _ if app.command.script.as_deref() == Some(Path::new(&app.command.program)) => {
             Err(Unreachable::NoInterpreter)
         }
         _ => Err(Unreachable::OtherInterpreter),
     }
+}
+
+/// Whether a program or script file is a package manager (its command, or the script
+/// its command links to).
+fn is_package_manager(name: &str) -> bool {
+    matches!(
+        name,
+        "npm"
+            | "npx"
+            | "yarn"
+            | "yarnpkg"
+            | "pnpm"
+            | "pnpx"
+            | "corepack"
+            | "npm-cli.js"
+            | "npx-cli.js"
+            | "yarn.js"
+            | "yarn.cjs"
+            | "pnpm.cjs"
+            | "pnpm.js"
+            | "pnpx.cjs"
+    )
 }
 
 /// One warning per cause, naming every app with a known port whose process systemd's
@@ -250,29 +272,18 @@ pub fn unreachable_warnings(
     instances: &[Vec<Instance>],
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let mut by_cause: BTreeMap<Unreachable, Vec<&App>> = BTreeMap::new();
     for (app, app_instances) in ecosystem.apps.iter().zip(instances) {
         if app_instances.iter().all(|i| i.listen.is_empty()) {
             continue;
         }
         if let Err(cause) = reach(app) {
-            by_cause.entry(cause).or_default().push(app);
+            // One message per cause: alike warnings share a line naming every app.
+            let message = format!(
+                "{}: systemd cannot hand node a listening socket, so the app binds its port itself as under PM2 (a restart refuses connections until it listens again; cluster instances cannot share a port)",
+                cause.describe(),
+            );
+            warnings.push(app_warning(ecosystem, app, message).with_hint(cause.hint()));
         }
-    }
-    for (cause, apps) in by_cause {
-        let names: Vec<String> = apps.iter().map(|a| format!("`{}`", a.name)).collect();
-        let plural = apps.len() > 1;
-        let (subject, object, binds) = if plural {
-            ("apps", "them", "each binds its")
-        } else {
-            ("app", "it", "it binds its")
-        };
-        let message = format!(
-            "{subject} {} {}: systemd cannot hand {object} a listening socket, so {binds} port itself as under PM2 (a restart refuses connections until it listens again; cluster instances cannot share a port)",
-            names.join(", "),
-            cause.describe(plural),
-        );
-        warnings.push(app_warning(ecosystem, apps[0], message).with_hint(cause.hint()));
     }
 }
 
@@ -523,14 +534,25 @@ mod tests {
             .filter(|w| w.message.contains("listening socket"))
             .collect();
         assert_eq!(socket_warnings.len(), 1, "{:?}", plan.warnings);
-        assert!(socket_warnings[0].message.contains("`web`, `admin`"));
+        assert_eq!(*socket_warnings[0].apps, ["web", "admin"]);
         assert!(
             socket_warnings[0]
                 .message
-                .starts_with("apps `web`, `admin` are started through npm"),
+                .starts_with("started through npm"),
             "{}",
             socket_warnings[0].message
         );
+    }
+
+    #[test]
+    fn npm_run_by_node_does_not_take_the_socket() {
+        for script in ["/usr/bin/npm", "/usr/lib/node_modules/npm/bin/npm-cli.js"] {
+            let mut a = app("web");
+            a.command.program = "/home/ana/.nvm/versions/node/v20.1.0/bin/node".into();
+            a.command.script = Some(script.into());
+            a.command.args = vec![script.into(), "start".into()];
+            assert_eq!(reach(&a), Err(Unreachable::PackageManager), "{script}");
+        }
     }
 
     #[test]

@@ -464,7 +464,10 @@ mod tests {
 
     #[test]
     fn strict_turns_warnings_into_errors() {
-        let eco = ecosystem(vec![app("ghost")]);
+        let mut ghost = app("ghost");
+        // A dynamic user cannot enter its folder: a warning.
+        ghost.hidden_from_others = Some("/home/ana".into());
+        let eco = ecosystem(vec![ghost]);
         let relaxed = render_bundle(&eco, &RenderOptions::default()).unwrap();
         assert!(!relaxed.warnings.is_empty());
         let strict = RenderOptions {

@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+pub mod apps;
 pub mod corpus;
+pub mod load;
 pub mod sandbox;
 pub mod watchdog;

@@ -8,8 +8,9 @@ use super::sandbox::Sandbox;
 
 /// A Node HTTP app as PM2 runs one: it listens on `PORT`, answers `200` with its
 /// instance id (`NODE_APP_INSTANCE`) on the first line of the body and its PID on the
-/// second, closes gracefully on SIGINT (PM2's and the units' stop signal), and exits 1
-/// at start when a file `fail-<instance>` lies beside it (a broken deploy).
+/// second, closes gracefully on SIGINT (PM2's and the units' stop signal), exits 1 at
+/// start when a file `fail-<instance>` lies beside it (a broken deploy), and grows its
+/// memory by 8 MiB every 50 ms while a file `grow-<instance>` does (a leak).
 pub const APP_JS: &str = r#"'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -25,6 +26,12 @@ const server = http.createServer((request, response) => {
   response.end(body);
 });
 server.listen(Number(process.env.PORT));
+const leak = [];
+setInterval(() => {
+  if (fs.existsSync(path.join(__dirname, `grow-${instance}`))) {
+    leak.push(Buffer.alloc(8 << 20, 1));
+  }
+}, 50);
 process.on('SIGINT', () => server.close(() => process.exit(0)));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 "#;

@@ -33,6 +33,8 @@ pub enum FileKind {
     Env,
     /// journald configuration, relative to `/etc/systemd/`.
     Journald,
+    /// Code the units load (the Node preload), into `%E/ecosystemd/lib/`.
+    Lib,
 }
 
 impl FileKind {
@@ -42,6 +44,7 @@ impl FileKind {
             Self::Unit => "unit",
             Self::Env => "env",
             Self::Journald => "journald",
+            Self::Lib => "lib",
         }
     }
 
@@ -50,6 +53,7 @@ impl FileKind {
             "unit" => Some(Self::Unit),
             "env" => Some(Self::Env),
             "journald" => Some(Self::Journald),
+            "lib" => Some(Self::Lib),
             _ => None,
         }
     }
@@ -136,7 +140,7 @@ pub fn is_valid_name(kind: FileKind, name: &str) -> bool {
                 .all(|ch| ch.is_ascii_alphanumeric() || "@._:-\\".contains(ch))
     };
     match kind {
-        FileKind::Unit | FileKind::Env => component_ok(name),
+        FileKind::Unit | FileKind::Env | FileKind::Lib => component_ok(name),
         FileKind::Journald => {
             let parts: Vec<&str> = name.split('/').collect();
             parts.len() <= 2 && parts.iter().all(|p| component_ok(p))

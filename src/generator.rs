@@ -20,7 +20,8 @@ use crate::bundle::{Bundle, BundleFile, FileKind};
 use crate::cli::gen_units::{GeneratorArgs, InputArgs, render_options};
 use crate::diagnostic::{EXIT_FAILURE, EXIT_OK};
 use crate::ecosystem::LoadOptions;
-use crate::render::{EnvDir, RenderOptions, escape, render_bundle};
+use crate::plan::preload;
+use crate::render::{EnvDir, PreloadPlace, RenderOptions, escape, render_bundle};
 
 /// The name the binary answers to as a generator (argv\[0\]).
 pub const GENERATOR_NAME: &str = "ecosystemd-generator";
@@ -105,6 +106,7 @@ pub fn run(args: &GeneratorArgs) -> i32 {
     for note in notes {
         log(Level::Warning, &note);
     }
+    let options = with_package_preload(options, Path::new(preload::PACKAGE_PATH).is_file());
     let render = renderer(options);
     let summary = generate(Path::new(CONFIG_DIR), &args.normal_dir, &render, &mut log);
     log(
@@ -116,6 +118,14 @@ pub fn run(args: &GeneratorArgs) -> i32 {
         ),
     );
     EXIT_OK
+}
+
+/// `options` for units that load the package's preload, or none where it is not
+/// installed (then no sockets: the apps bind their ports themselves).
+pub fn with_package_preload(mut options: RenderOptions, installed: bool) -> RenderOptions {
+    options.preload = PreloadPlace::Installed(preload::PACKAGE_PATH.to_owned());
+    options.plan.preload = installed;
+    options
 }
 
 /// The generator's rendering: load and validate an ecosystem file, render it with
@@ -224,6 +234,8 @@ fn write_bundle(
                 ),
             ),
             FileKind::Env => write(&normal_dir.join(&file.name), file, &file.contents)?,
+            // Never in a generator's bundle: its units load the package's preload.
+            FileKind::Lib => {}
             FileKind::Unit => {
                 let contents = with_source_path(&file.contents, source_path);
                 write(&normal_dir.join(&file.name), file, &contents)?;

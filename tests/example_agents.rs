@@ -24,6 +24,7 @@ fn rendered() -> Rendered {
             scope: Scope::System,
             cpus: 2,
             host_memory: Some(16 << 30),
+            preload: true,
         },
         ..RenderOptions::default()
     };

@@ -21,7 +21,7 @@ use ecosystemd::ecosystem::{
     App, Command, Ecosystem, Hardening, LogSettings, RestartPolicy, Settings,
 };
 use ecosystemd::plan::PlanOptions;
-use ecosystemd::render::{EnvDir, RenderOptions, render_bundle};
+use ecosystemd::render::{EnvDir, PreloadPlace, RenderOptions, render_bundle};
 use ecosystemd::unit_policy::UnitPolicy;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -76,12 +76,16 @@ fn install(sandbox: &Sandbox, bundle: &Bundle) {
             FileKind::Unit => sandbox.path("/run/systemd/system").join(&file.name),
             FileKind::Env => sandbox.path("/etc/ecosystemd/env").join(&file.name),
             FileKind::Journald => sandbox.path("/etc/systemd").join(&file.name),
+            FileKind::Lib => sandbox.path("/etc/ecosystemd/lib").join(&file.name),
         };
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, &file.contents).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(file.mode)).unwrap();
     }
 }
+
+/// Where the user-manager test puts the preload (inside the sandbox's own /run).
+const USER_PRELOAD: &str = "/run/ecosystemd-user-lib/preload.cjs";
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -226,8 +230,12 @@ fn node_agent_serves_under_the_strict_profile_in_a_user_manager() {
         },
         // %E is ~/.config in a user manager: keep the test inside the sandbox's /run.
         env_dir: EnvDir::path("/run/ecosystemd-user-env").unwrap(),
+        preload: PreloadPlace::Installed(USER_PRELOAD.into()),
         ..RenderOptions::default()
     };
+    let preload = sandbox.path(USER_PRELOAD);
+    fs::create_dir_all(preload.parent().unwrap()).unwrap();
+    fs::write(&preload, ecosystemd::plan::preload::SOURCE).unwrap();
     let rendered = render_bundle(&ecosystem("mine", vec![agent]), &options).unwrap();
     assert_eq!(rendered.bundle.scope, Scope::User);
     for file in &rendered.bundle.files {
@@ -235,6 +243,7 @@ fn node_agent_serves_under_the_strict_profile_in_a_user_manager() {
             FileKind::Unit => sandbox.path("/run/user/0/systemd/user").join(&file.name),
             FileKind::Env => sandbox.path("/run/ecosystemd-user-env").join(&file.name),
             FileKind::Journald => panic!("a user bundle carries no journald files"),
+            FileKind::Lib => panic!("the preload is installed, not bundled"),
         };
         assert!(!file.contents.contains("\nUser="), "{}", file.contents);
         assert!(!file.contents.contains("DynamicUser"), "{}", file.contents);

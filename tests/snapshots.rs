@@ -65,6 +65,7 @@ fn run(path: &Path) -> Result<usize, String> {
         scope: Scope::System,
         cpus: 4,
         host_memory: Some(16 << 30),
+        preload: true,
     };
     let mut strict = false;
     let mut env = None;

@@ -10,7 +10,7 @@ use crate::cli::BusArgs;
 use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejected};
 use crate::ecosystem::{self, Ecosystem, LoadOptions};
 use crate::plan::{PlanOptions, lint, version};
-use crate::render::{self, EnvDir, RenderOptions, Rendered};
+use crate::render::{self, EnvDir, PreloadPlace, RenderOptions, Rendered};
 
 /// Render a PM2 ecosystem file into hardened systemd units.
 #[derive(Debug, Parser)]
@@ -214,9 +214,11 @@ pub fn render_options(input: &InputArgs) -> (RenderOptions, Vec<String>) {
             },
             cpus,
             host_memory,
+            preload: true,
         },
         strict: input.strict,
         env_dir: EnvDir::configuration(),
+        preload: PreloadPlace::Bundled,
     };
     (options, notes)
 }

@@ -284,6 +284,12 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     let wait_ready = get(AppKey::WaitReady)
         .and_then(|n| reader.bool(n, "wait_ready"))
         .unwrap_or(false);
+    let shutdown_with_message = get(AppKey::ShutdownWithMessage)
+        .and_then(|n| reader.bool(n, "shutdown_with_message"))
+        .unwrap_or(false);
+    let listen_ports = get(AppKey::ListenPort)
+        .map(|n| read_ports(reader, n))
+        .unwrap_or_default();
     let autostart = get(AppKey::Autostart)
         .and_then(|n| reader.bool(n, "autostart"))
         .unwrap_or(true);
@@ -359,6 +365,8 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             kill_timeout,
             listen_timeout,
             wait_ready,
+            shutdown_with_message,
+            listen_ports,
             autostart,
             treekill,
             stdout,
@@ -563,6 +571,19 @@ fn read_port(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<u16> {
             None
         }
     }
+}
+
+/// `listen_port`: one port or a list of them.
+fn read_ports(reader: &mut Reader<'_>, node: &Node) -> Vec<u16> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        _ => vec![node],
+    };
+    items
+        .into_iter()
+        .filter_map(|item| read_port(reader, item, "listen_port"))
+        .collect()
 }
 
 fn read_exit_codes(reader: &mut Reader<'_>, node: &Node) -> Vec<i32> {

@@ -50,6 +50,10 @@ pub enum AppKey {
     ListenTimeout,
     /// `wait_ready`.
     WaitReady,
+    /// `shutdown_with_message`.
+    ShutdownWithMessage,
+    /// `listen_port` (ecosystemd's own).
+    ListenPort,
     /// `cron_restart` / `cron`.
     CronRestart,
     /// `uid` / `user`.
@@ -117,6 +121,8 @@ pub const APP_KEYS: &[(&str, AppKey)] = &[
     ("kill_timeout", AppKey::KillTimeout),
     ("listen_timeout", AppKey::ListenTimeout),
     ("wait_ready", AppKey::WaitReady),
+    ("shutdown_with_message", AppKey::ShutdownWithMessage),
+    ("listen_port", AppKey::ListenPort),
     ("cron_restart", AppKey::CronRestart),
     ("cron", AppKey::CronRestart),
     ("uid", AppKey::User),
@@ -211,12 +217,6 @@ pub const APP_KEYS: &[(&str, AppKey)] = &[
     (
         "post_update",
         AppKey::Ignored("commands run by PM2 after a Keymetrics update are not run by systemd"),
-    ),
-    (
-        "shutdown_with_message",
-        AppKey::Ignored(
-            "systemd stops services with a signal (SIGINT, as PM2 does by default), not an IPC message",
-        ),
     ),
     (
         "kill_retry_time",

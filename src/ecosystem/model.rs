@@ -94,6 +94,11 @@ pub struct App {
     pub listen_timeout: Option<Duration>,
     /// `wait_ready`: the app signals readiness itself.
     pub wait_ready: bool,
+    /// `shutdown_with_message`: stop by a `shutdown` message instead of SIGINT.
+    pub shutdown_with_message: bool,
+    /// `listen_port` (ecosystemd's own): ports the app's code listens on that no
+    /// environment variable names.
+    pub listen_ports: Vec<u16>,
     /// `autostart` (PM2 default true): start with the group; false leaves the unit
     /// installed but not wanted by the group's target.
     pub autostart: bool,
@@ -149,6 +154,8 @@ impl App {
             kill_timeout: DEFAULT_KILL_TIMEOUT,
             listen_timeout: None,
             wait_ready: false,
+            shutdown_with_message: false,
+            listen_ports: Vec::new(),
             autostart: true,
             treekill: true,
             stdout: Output::Journal,

@@ -36,11 +36,13 @@ pub fn app_attribute(key: &str, value: &Doc, app: &Doc) -> Option<String> {
              systemd sends SIGKILL to every process of the service."
         }
         "wait_ready" if !is_false(value) => {
-            "Type=notify: PM2's process.send('ready') does not reach systemd; the app \
-             must send READY=1 with sd_notify ($NOTIFY_SOCKET) or its start times out."
+            "Type=notify: for a node app the ecosystemd preload turns \
+             process.send('ready') into READY=1, and sends it anyway after listen_timeout, \
+             as PM2 marks the app online; any other program must send READY=1 itself."
         }
         "listen_timeout" => {
-            "TimeoutStartSec=: how long systemd waits for READY=1 (with wait_ready)."
+            "after this delay the app counts as ready even without process.send('ready') \
+             (wait_ready), or without listening (cluster mode), as under PM2."
         }
         "out_file" | "error_file" | "log_file" => {
             "journald replaces log files: read the output with journalctl -u UNIT; \
@@ -58,9 +60,9 @@ pub fn app_attribute(key: &str, value: &Doc, app: &Doc) -> Option<String> {
         "watch_options" => "chokidar options do not apply to .path units: ignored.",
         "instances" | "exec_mode" if is_cluster(app) => {
             "cluster mode: each instance becomes a unit of its own (NAME-0, NAME-1, ...) \
-             with its own MemoryMax= and restarts; they cannot share one port as PM2's \
-             cluster workers did, so set increment_var (PORT) to give instance i the port \
-             PORT + i, behind a load balancer."
+             with its own MemoryMax= and restarts; they share the app's port as under PM2 \
+             through one systemd socket each (ReusePort=yes) when node runs the script \
+             and an env variable (PORT, HTTP_PORT, ...) or `listen_port` names the port."
         }
         "cron_restart" => {
             "a .timer (OnCalendar=) restarts the service; check the schedule with \
@@ -72,7 +74,8 @@ pub fn app_attribute(key: &str, value: &Doc, app: &Doc) -> Option<String> {
         }
         "user" | "gid" => "User=/Group=: the account must exist when the unit starts.",
         "shutdown_with_message" => {
-            "systemd stops services with a signal, not an IPC message: ignored."
+            "the ecosystemd preload turns systemd's stop signal (SIGINT) into the \
+             'shutdown' message; SIGKILL follows after kill_timeout, as under PM2."
         }
         "pid_file" => "systemd tracks the main process itself: no pid file is written.",
         "vizion"

@@ -57,6 +57,8 @@ pub struct Layout {
     pub unit_dir: PathBuf,
     /// Where units look for their environment files (`%E/ecosystemd/env`).
     pub env_dir: PathBuf,
+    /// Where units find the code they load (`%E/ecosystemd/lib`: the Node preload).
+    pub lib_dir: PathBuf,
     /// journald's configuration folder, or `None` where journald files are refused.
     pub journald_dir: Option<PathBuf>,
     /// Where each ecosystem's generations are kept.
@@ -70,6 +72,7 @@ impl Layout {
             root,
             unit_dir: PathBuf::from(unit_dir),
             env_dir: PathBuf::from("/etc/ecosystemd/env"),
+            lib_dir: PathBuf::from("/etc/ecosystemd/lib"),
             journald_dir: Some(PathBuf::from("/etc/systemd")),
             generations_dir: Path::new(state).join("generations"),
         };
@@ -83,6 +86,7 @@ impl Layout {
                 root: "/".into(),
                 unit_dir: config_home.join("systemd/user"),
                 env_dir: config_home.join("ecosystemd/env"),
+                lib_dir: config_home.join("ecosystemd/lib"),
                 journald_dir: None,
                 generations_dir: config_home.join("ecosystemd/generations"),
             },
@@ -99,6 +103,7 @@ impl Layout {
         match kind {
             FileKind::Unit => Some(&self.unit_dir),
             FileKind::Env => Some(&self.env_dir),
+            FileKind::Lib => Some(&self.lib_dir),
             FileKind::Journald => self.journald_dir.as_deref(),
         }
     }

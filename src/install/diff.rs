@@ -130,11 +130,11 @@ impl Diff {
             .filter(|c| c.kind == FileKind::Unit)
             .map(|c| c.name.clone())
             .collect();
-        for env in self
+        for changed in self
             .with(Action::Change)
-            .filter(|c| c.kind == FileKind::Env)
+            .filter(|c| matches!(c.kind, FileKind::Env | FileKind::Lib))
         {
-            let reference = format!("ecosystemd/env/{}", env.name);
+            let reference = format!("ecosystemd/{}/{}", changed.kind, changed.name);
             for unit in files.iter().filter(|f| f.kind == FileKind::Unit) {
                 if unit.contents.contains(&reference) && !units.contains(&unit.name) {
                     units.push(unit.name.clone());

@@ -72,7 +72,12 @@ pub fn classify(
 /// Every public entry `ecosystem` owns today, by kind and name.
 pub fn owned_entries(layout: &Layout, ecosystem: &str) -> io::Result<Vec<(FileKind, String)>> {
     let mut owned = Vec::new();
-    for kind in [FileKind::Unit, FileKind::Env, FileKind::Journald] {
+    for kind in [
+        FileKind::Unit,
+        FileKind::Env,
+        FileKind::Lib,
+        FileKind::Journald,
+    ] {
         let Some(dir) = layout.dir_for(kind) else {
             continue;
         };

@@ -5,16 +5,17 @@
 //! (`<stem>-0.service`, `<stem>-1.service`, ...): each keeps its own `MemoryMax=` (per
 //! process, as `max_memory_restart` is in PM2), its own restarts and its own journal
 //! identity, and gets `instance_var` (default `NODE_APP_INSTANCE`) set to its index.
-//! `increment_var` is applied as PM2 does (instance i gets base + i), which is how
-//! the instances get distinct ports. Without it, the instances cannot share a port as
-//! PM2's cluster workers did, and a warning says so. `instances: max` (or 0, -1) is
-//! resolved against the CPUs of the host that renders.
+//! The instances share the app's port as PM2's workers did through one `.socket` unit
+//! each (see [`super::sockets`]); `increment_var` is applied as PM2 does (instance i
+//! gets base + i), which gives each instance a port of its own instead.
+//! `instances: max` (or 0, -1) is resolved against the CPUs of the host that renders.
 
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostic;
-use crate::ecosystem::{App, Ecosystem, ExecMode, Instances};
+use crate::ecosystem::{App, Ecosystem, Instances};
 
+use super::sockets::{self, Listen};
 use super::{PlanOptions, app_error, app_warning, names};
 
 /// One process of an app: one service unit.
@@ -26,8 +27,10 @@ pub struct Instance {
     pub index: Option<u32>,
     /// The process environment.
     pub env: BTreeMap<String, String>,
-    /// The port this process listens on, if known.
-    pub port: Option<u16>,
+    /// The ports this process listens on, as far as the ecosystem tells.
+    pub listen: Vec<Listen>,
+    /// Whether systemd holds those ports in `.socket` units for this process.
+    pub sockets: bool,
 }
 
 impl Instance {
@@ -77,12 +80,15 @@ fn expand(
     if let Some(port) = app.port {
         env.entry("PORT".into()).or_insert_with(|| port.to_string());
     }
+    let sockets = options.preload && sockets::reach(app).is_ok();
     let Some(n) = count(app.instances, options.cpus) else {
+        let listen = sockets::listen_ports(app, &env);
         return Ok(vec![Instance {
             stem,
             index: None,
+            sockets: sockets && !listen.is_empty(),
             env,
-            port: app.port,
+            listen,
         }]);
     };
     if let Instances::PerCpu { .. } = app.instances {
@@ -112,34 +118,12 @@ fn expand(
                 )
             })?)
         }
-        None => {
-            if n > 1 && app.port.is_some() {
-                warnings.push(
-                    app_warning(
-                        ecosystem,
-                        app,
-                        match app.exec_mode {
-                            ExecMode::Cluster => format!(
-                                "{n} cluster instances would all listen on port {}: PM2 shared it through Node's cluster module, separate units cannot",
-                                app.port.unwrap_or_default()
-                            ),
-                            ExecMode::Fork => format!(
-                                "{n} instances would all listen on port {}",
-                                app.port.unwrap_or_default()
-                            ),
-                        },
-                    )
-                    .with_hint("set `increment_var: PORT` to give each instance its own port, behind a proxy"),
-                );
-            }
-            None
-        }
+        None => None,
     };
     let mut instances = Vec::new();
     for index in 0..n {
         let mut env = env.clone();
         env.insert(app.instance_var.clone(), index.to_string());
-        let mut port = app.port;
         if let (Some(var), Some(base)) = (&app.increment_var, base) {
             let value = base.checked_add(u64::from(index)).ok_or_else(|| {
                 app_error(
@@ -148,23 +132,22 @@ fn expand(
                     format!("`increment_var: {var}` overflows at instance {index}"),
                 )
             })?;
-            env.insert(var.clone(), value.to_string());
-            if var == "PORT" {
-                port = u16::try_from(value).ok();
-                if port.is_none() {
-                    return Err(app_error(
-                        ecosystem,
-                        app,
-                        format!("instance {index} would get port {value}, beyond 65535"),
-                    ));
-                }
+            if var == "PORT" && value > u64::from(u16::MAX) {
+                return Err(app_error(
+                    ecosystem,
+                    app,
+                    format!("instance {index} would get port {value}, beyond 65535"),
+                ));
             }
+            env.insert(var.clone(), value.to_string());
         }
+        let listen = sockets::listen_ports(app, &env);
         instances.push(Instance {
             stem: format!("{stem}-{index}"),
             index: Some(index),
+            sockets: sockets && !listen.is_empty(),
             env,
-            port,
+            listen,
         });
     }
     Ok(instances)
@@ -173,6 +156,7 @@ fn expand(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecosystem::ExecMode;
     use crate::plan::testing::{app, ecosystem};
 
     #[test]
@@ -196,8 +180,9 @@ mod tests {
         let eco = ecosystem(vec![a]);
         let mut w = Vec::new();
         let got = expand(&eco, &eco.apps[0], &PlanOptions::default(), &mut w).unwrap();
-        let ports: Vec<_> = got.iter().map(|i| i.port).collect();
-        assert_eq!(ports, [Some(4000), Some(4001), Some(4002)]);
+        let ports: Vec<_> = got.iter().map(|i| i.listen[0].port).collect();
+        assert_eq!(ports, [4000, 4001, 4002]);
+        assert!(got.iter().all(|i| i.sockets));
         assert_eq!(got[2].stem, "agents-api-2");
         assert_eq!(got[2].env["NODE_APP_INSTANCE"], "2");
         assert_eq!(got[2].env["PORT"], "4002");
@@ -205,16 +190,22 @@ mod tests {
     }
 
     #[test]
-    fn shared_port_without_increment_var_warns() {
+    fn cluster_instances_share_the_port_each_with_a_socket() {
         let mut a = app("api");
         a.instances = Instances::Fixed(2);
         a.exec_mode = ExecMode::Cluster;
-        a.port = Some(4000);
+        a.env.insert("HTTP_PORT".into(), "4000".into());
         let eco = ecosystem(vec![a]);
         let mut w = Vec::new();
-        expand(&eco, &eco.apps[0], &PlanOptions::default(), &mut w).unwrap();
-        assert_eq!(w.len(), 1);
-        assert!(w[0].message.contains("port 4000"), "{}", w[0].message);
+        let got = expand(&eco, &eco.apps[0], &PlanOptions::default(), &mut w).unwrap();
+        assert!(w.is_empty());
+        assert!(got.iter().all(|i| i.sockets && i.listen[0].port == 4000));
+        let without = PlanOptions {
+            preload: false,
+            ..PlanOptions::default()
+        };
+        let got = expand(&eco, &eco.apps[0], &without, &mut w).unwrap();
+        assert!(got.iter().all(|i| !i.sockets && i.listen[0].port == 4000));
     }
 
     #[test]

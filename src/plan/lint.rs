@@ -118,7 +118,8 @@ pub fn start_limits(ecosystem: &Ecosystem, units: &[Unit], warnings: &mut Vec<Di
     }
 }
 
-/// Warns about two processes set to listen on one port.
+/// Warns about two apps set to listen on one port, and about the instances of one app
+/// that would contend for a port systemd does not hold for them.
 pub fn duplicate_ports(
     ecosystem: &Ecosystem,
     instances: &[Vec<Instance>],
@@ -126,18 +127,39 @@ pub fn duplicate_ports(
 ) {
     let mut seen: BTreeMap<u16, &str> = BTreeMap::new();
     for (app, app_instances) in ecosystem.apps.iter().zip(instances) {
+        let mut contended = BTreeMap::new();
         for instance in app_instances {
-            let Some(port) = instance.port else { continue };
-            if let Some(other) = seen.insert(port, &instance.stem) {
-                if other == instance.stem {
-                    continue;
+            for listen in &instance.listen {
+                if !instance.sockets {
+                    *contended.entry(listen.port).or_insert(0_u32) += 1;
                 }
-                warnings.push(app_warning(
+                match seen.get(&listen.port) {
+                    Some(other) if *other != app.name => warnings.push(app_warning(
+                        ecosystem,
+                        app,
+                        format!(
+                            "port {} is used by both app `{other}` and app `{}`",
+                            listen.port, app.name
+                        ),
+                    )),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(listen.port, &app.name);
+                    }
+                }
+            }
+        }
+        for (port, count) in contended.into_iter().filter(|(_, count)| *count > 1) {
+            warnings.push(
+                app_warning(
                     ecosystem,
                     app,
-                    format!("port {port} is used by both {other} and {}", instance.stem),
-                ));
-            }
+                    format!(
+                        "{count} instances would all bind port {port} themselves: one wins, the others fail with EADDRINUSE (PM2 shared it through Node's cluster module)"
+                    ),
+                )
+                .with_hint("run the app with node directly so that systemd holds the port for every instance, or set `increment_var` to give each instance its own port"),
+            );
         }
     }
 }
@@ -357,6 +379,25 @@ mod tests {
         duplicate_ports(&eco, &instances, &mut w);
         assert_eq!(w.len(), 1);
         assert!(w[0].message.contains("port 3000"));
+    }
+
+    #[test]
+    fn instances_contend_for_a_port_only_without_sockets() {
+        let mut a = app("a");
+        a.instances = crate::ecosystem::Instances::Fixed(3);
+        a.env.insert("HTTP_PORT".into(), "3000".into());
+        let eco = ecosystem(vec![a]);
+        for (preload, expected) in [(true, 0), (false, 1)] {
+            let options = PlanOptions {
+                preload,
+                ..PlanOptions::default()
+            };
+            let instances =
+                super::super::cluster::expand_all(&eco, &options, &mut Vec::new(), &mut Vec::new());
+            let mut w = Vec::new();
+            duplicate_ports(&eco, &instances, &mut w);
+            assert_eq!(w.len(), expected, "{w:?}");
+        }
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! every PM2-to-systemd decision has been taken.
 //!
 //! One module per concern: [`names`] (unit names), [`service`] (one agent's
-//! `.service`), [`restart`] (restart policy and start limits), [`cluster`] (instances),
+//! `.service`), [`sockets`] (ports held by systemd), [`restart`] (restart policy and start limits), [`cluster`] (instances),
 //! [`hardening`] (sandboxing profiles), [`triggers`] (cron timers and watch paths),
 //! [`group`] (the group's target and slice), [`journald`] (log rotation), [`cron`]
-//! (cron to `OnCalendar=`), [`lint`] (warnings) and [`version`] (the target systemd).
+//! (cron to `OnCalendar=`), [`preload`] (the Node preload's settings), [`lint`] (warnings) and [`version`] (the target systemd).
 //! Values stay unescaped here: [`crate::render`] escapes each according to its
 //! [`Value`] kind.
 
@@ -16,8 +16,10 @@ pub mod hardening;
 pub mod journald;
 pub mod lint;
 pub mod names;
+pub mod preload;
 pub mod restart;
 pub mod service;
+pub mod sockets;
 pub mod triggers;
 pub mod version;
 
@@ -40,6 +42,9 @@ pub struct PlanOptions {
     pub cpus: u32,
     /// The host's RAM in bytes, for the memory lint.
     pub host_memory: Option<u64>,
+    /// Whether units may load the ecosystemd Node preload (sockets held by systemd,
+    /// readiness); false where it is not installed.
+    pub preload: bool,
 }
 
 impl Default for PlanOptions {
@@ -49,6 +54,7 @@ impl Default for PlanOptions {
             scope: Scope::System,
             cpus: 1,
             host_memory: None,
+            preload: true,
         }
     }
 }
@@ -117,6 +123,14 @@ pub enum Value {
         /// The executable.
         program: String,
         /// Its arguments.
+        args: Vec<String>,
+    },
+    /// Node running with the ecosystemd preload: `node --require <preload>` then the
+    /// arguments; the renderer knows where the preload is.
+    Preloaded {
+        /// The node executable.
+        node: String,
+        /// Its arguments (node's options, the script, the script's arguments).
         args: Vec<String>,
     },
     /// A C-style quoted value of the `[X-Ecosystemd]` section.
@@ -215,6 +229,11 @@ impl Value {
                 words.extend(args.iter().cloned());
                 words.join(" ")
             }
+            Self::Preloaded { node, args } => {
+                let mut words = vec![node.clone(), "--require".into(), "<preload>".into()];
+                words.extend(args.iter().cloned());
+                words.join(" ")
+            }
         }
     }
 }
@@ -288,6 +307,11 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
                     }
                     units.push(unit);
                     env_files.extend(env);
+                    if instance.sockets {
+                        let sockets = sockets::units(ecosystem, app, instance);
+                        wanted.extend(sockets.iter().map(|u| u.name.clone()));
+                        units.extend(sockets);
+                    }
                 }
                 Err(diagnostic) => errors.push(diagnostic),
             }
@@ -317,6 +341,9 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
     }
     lint::start_limits(ecosystem, &units, &mut warnings);
     lint::duplicate_ports(ecosystem, &instances, &mut warnings);
+    if options.preload {
+        sockets::unreachable_warnings(ecosystem, &instances, &mut warnings);
+    }
     lint::missing_scripts(ecosystem, &mut warnings);
     let memory = lint::memory_math(ecosystem, &instances, options);
     warnings.extend(memory.warning(ecosystem));

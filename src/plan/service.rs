@@ -9,7 +9,8 @@
 //! | max_memory_restart | `MemoryMax=`, with `MemoryHigh=` at 90 % of it unless set |
 //! | autorestart, restart_delay, ... | see [`super::restart`] |
 //! | kill_timeout, listen_timeout | `TimeoutStopSec=`, `TimeoutStartSec=`, `KillSignal=SIGINT` |
-//! | wait_ready | `Type=notify`, `NotifyAccess=all` (the app must speak sd_notify) |
+//! | wait_ready, listen_timeout, shutdown_with_message | `Type=notify`, `NotifyAccess=all` and the Node preload (see [`super::preload`]) |
+//! | a known port | `Sockets=` (see [`super::sockets`]) |
 //! | user / uid, gid | `User=`, `Group=` |
 //! | out_file, error_file, ... | the journal, under `SyslogIdentifier=` |
 
@@ -19,9 +20,10 @@ use crate::ecosystem::{App, Ecosystem, Output};
 use crate::unit_policy::{SECTION as POLICY_SECTION, UnitPolicy};
 
 use super::cluster::Instance;
+use super::preload::{self, Readiness};
 use super::{
     EnvFile, PlanOptions, Section, Unit, Value, absolute_source, app_error, app_warning, hardening,
-    restart, timespan,
+    restart, sockets, timespan,
 };
 
 /// `MemoryHigh=` as a share of `MemoryMax=` when the ecosystem sets none.
@@ -88,29 +90,49 @@ pub fn service(
         unit.push("Wants", Value::Text(wants.clone()));
     }
 
-    if app.wait_ready {
-        service.plain("Type", "notify");
-        service.plain("NotifyAccess", "all");
+    let preloaded = preload::applies(app, instance, options);
+    let readiness = preload::readiness(app, preloaded);
+    match readiness {
+        Readiness::Started if options.systemd_version >= TYPE_EXEC_VERSION => {
+            service.plain("Type", "exec");
+        }
+        Readiness::Started => service.plain("Type", "simple"),
+        Readiness::Preload(_) | Readiness::App => {
+            service.plain("Type", "notify");
+            service.plain("NotifyAccess", "all");
+        }
+    }
+    if readiness == Readiness::App {
         notes.push(
             "wait_ready: Type=notify, so the app must send READY=1 to systemd (sd_notify, or `systemd-notify --ready`); PM2's process.send('ready') does not reach systemd.".into(),
         );
         warnings.push(app_warning(
             ecosystem,
             app,
-            "`wait_ready` becomes Type=notify: the app must notify systemd (READY=1 via sd_notify or `systemd-notify --ready`), not PM2",
+            "`wait_ready` becomes Type=notify and this app is not run by node, so the ecosystemd preload cannot turn process.send('ready') into READY=1: the app must notify systemd itself (sd_notify or `systemd-notify --ready`)",
         ));
-    } else if options.systemd_version >= TYPE_EXEC_VERSION {
-        service.plain("Type", "exec");
-    } else {
-        service.plain("Type", "simple");
     }
-    service.push(
-        "ExecStart",
-        Value::Command {
-            program: app.command.program.clone(),
-            args: app.command.args.clone(),
-        },
-    );
+    if preloaded {
+        service.push("ExecStart", preload::command(app));
+        preload::settings(app, readiness, &mut service, &mut notes);
+    } else {
+        service.push(
+            "ExecStart",
+            Value::Command {
+                program: app.command.program.clone(),
+                args: app.command.args.clone(),
+            },
+        );
+    }
+    if instance.sockets {
+        let names: Vec<String> = instance
+            .listen
+            .iter()
+            .enumerate()
+            .map(|(position, listen)| sockets::socket_name(instance, position, listen))
+            .collect();
+        service.plain("Sockets", names.join(" "));
+    }
     service.push(
         "WorkingDirectory",
         Value::Path(app.cwd.display().to_string()),
@@ -152,8 +174,15 @@ pub fn service(
         &mut service,
         warnings,
     );
-    if let Some(timeout) = app.listen_timeout {
-        service.plain("TimeoutStartSec", timespan(timeout));
+    match readiness {
+        Readiness::Preload(_) => {
+            service.plain("TimeoutStartSec", timespan(preload::start_timeout(app)));
+        }
+        _ => {
+            if let Some(timeout) = app.listen_timeout {
+                service.plain("TimeoutStartSec", timespan(timeout));
+            }
+        }
     }
     service.plain("TimeoutStopSec", timespan(app.kill_timeout));
     service.plain("KillSignal", "SIGINT");
@@ -427,16 +456,63 @@ mod tests {
     }
 
     #[test]
-    fn wait_ready_is_notify_with_a_warning() {
+    fn wait_ready_is_notify_through_the_preload() {
         let mut a = app("a");
         a.wait_ready = true;
-        let (unit, _, warnings) = plan_one(a, &PlanOptions::default());
+        let (unit, _, warnings) = plan_one(a.clone(), &PlanOptions::default());
         assert_eq!(get(&unit, "Service", "Type").as_deref(), Some("notify"));
         assert_eq!(
             get(&unit, "Service", "NotifyAccess").as_deref(),
             Some("all")
         );
+        assert!(
+            get(&unit, "Service", "ExecStart")
+                .unwrap()
+                .starts_with("/usr/bin/node --require <preload> ")
+        );
+        let env: Vec<String> = unit
+            .section("Service")
+            .unwrap()
+            .directives
+            .iter()
+            .filter(|d| d.key == "Environment")
+            .map(|d| d.value.display())
+            .collect();
+        assert_eq!(
+            env,
+            ["ECOSYSTEMD_READY=message", "ECOSYSTEMD_LISTEN_TIMEOUT=3000"]
+        );
+        assert_eq!(
+            get(&unit, "Service", "TimeoutStartSec").as_deref(),
+            Some("33s")
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+
+        a.command.program = "/usr/bin/python3".into();
+        let (unit, _, warnings) = plan_one(a, &PlanOptions::default());
+        assert_eq!(get(&unit, "Service", "Type").as_deref(), Some("notify"));
+        assert!(get(&unit, "Service", "Environment").is_none());
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_known_port_is_a_socket_of_the_instance() {
+        let mut a = app("a");
+        a.env.insert("HTTP_PORT".into(), "39100".into());
+        a.instances = crate::ecosystem::Instances::Fixed(2);
+        a.exec_mode = crate::ecosystem::ExecMode::Cluster;
+        let (unit, _, warnings) = plan_one(a, &PlanOptions::default());
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(unit.name, "agents-a-0.service");
+        assert_eq!(
+            get(&unit, "Service", "Sockets").as_deref(),
+            Some("agents-a-0.socket")
+        );
+        assert_eq!(get(&unit, "Service", "Type").as_deref(), Some("notify"));
+        assert_eq!(
+            get(&unit, "Service", "Environment").as_deref(),
+            Some("ECOSYSTEMD_LISTEN_TIMEOUT=3000")
+        );
     }
 
     #[test]

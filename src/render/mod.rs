@@ -56,6 +56,46 @@ impl Default for EnvDir {
     }
 }
 
+/// Where units load the Node preload from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PreloadPlace {
+    /// A copy in the bundle, which `install` writes to `%E/ecosystemd/lib/`
+    /// (`/etc/ecosystemd/lib`, or `~/.config/ecosystemd/lib` for a user's manager):
+    /// readable by every unit, with or without the package.
+    #[default]
+    Bundled,
+    /// A file already installed (the package's, for the generator).
+    Installed(String),
+}
+
+impl PreloadPlace {
+    /// The file name of an ecosystem's bundled preload.
+    pub fn file_name(ecosystem: &str) -> String {
+        let stem: String = ecosystem
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{}.preload.cjs", stem.trim_start_matches('.'))
+    }
+
+    /// The preload's path as one `ExecStart=` word.
+    fn command_word(&self, ecosystem: &str) -> Result<String, EscapeError> {
+        match self {
+            Self::Bundled => {
+                let name = escape::command_word("the preload", &Self::file_name(ecosystem))?;
+                Ok(format!("\"%E/ecosystemd/lib/{}", &name[1..]))
+            }
+            Self::Installed(path) => escape::command_word("the preload", path),
+        }
+    }
+}
+
 /// How to render.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RenderOptions {
@@ -65,6 +105,15 @@ pub struct RenderOptions {
     pub strict: bool,
     /// Where `EnvironmentFile=` points.
     pub env_dir: EnvDir,
+    /// Where the Node preload is.
+    pub preload: PreloadPlace,
+}
+
+/// Where rendered values point to: environment files and the preload.
+struct Places<'a> {
+    env_dir: &'a EnvDir,
+    /// The preload's path, already an `ExecStart=` word.
+    preload: String,
 }
 
 /// A rendered ecosystem and what was found on the way.
@@ -92,7 +141,12 @@ pub fn render_bundle(ecosystem: &Ecosystem, options: &RenderOptions) -> Result<R
                 .collect(),
         ));
     }
-    let bundle = render_units(&plan.units, &ecosystem.source, &options.env_dir)?;
+    let bundle = render_units(
+        &plan.units,
+        &ecosystem.source,
+        &options.env_dir,
+        &options.preload,
+    )?;
     Ok(Rendered {
         bundle,
         warnings: plan.warnings,
@@ -130,17 +184,24 @@ pub fn render_units(
     units: &UnitSet,
     source: &std::path::Path,
     env_dir: &EnvDir,
+    preload: &PreloadPlace,
 ) -> Result<Bundle, Rejected> {
-    let marker = Marker {
+    let owner = Marker {
         ecosystem: units.ecosystem.clone(),
         source: units.source.clone(),
-    }
-    .line();
+    };
+    let marker = owner.line();
     let mut errors = Vec::new();
+    let places = Places {
+        env_dir,
+        preload: preload
+            .command_word(&units.ecosystem)
+            .map_err(|error| Rejected(vec![Diagnostic::error(source, None, error.to_string())]))?,
+    };
     let mut files =
         Vec::with_capacity(units.units.len() + units.env_files.len() + units.journald.len());
     for unit in &units.units {
-        match render_unit(unit, &marker, env_dir) {
+        match render_unit(unit, &marker, &places) {
             Ok(contents) => files.push(BundleFile {
                 kind: FileKind::Unit,
                 name: unit.name.clone(),
@@ -189,7 +250,7 @@ pub fn render_units(
             notes: journald.notes.clone(),
             sections: vec![section],
         };
-        match render_unit(&unit, &marker, env_dir) {
+        match render_unit(&unit, &marker, &places) {
             Ok(contents) => files.push(BundleFile {
                 kind: FileKind::Journald,
                 name: journald.name.clone(),
@@ -206,10 +267,27 @@ pub fn render_units(
     if !errors.is_empty() {
         return Err(Rejected(errors));
     }
+    if *preload == PreloadPlace::Bundled && units.units.iter().any(loads_preload) {
+        files.push(BundleFile {
+            kind: FileKind::Lib,
+            name: PreloadPlace::file_name(&units.ecosystem),
+            mode: PUBLIC_MODE,
+            contents: format!("{}\n{}", owner.js_line(), plan::preload::SOURCE),
+        });
+    }
     Ok(Bundle {
         scope: units.scope,
         ecosystem: units.ecosystem.clone(),
         files,
+    })
+}
+
+fn loads_preload(unit: &Unit) -> bool {
+    unit.sections.iter().any(|section| {
+        section
+            .directives
+            .iter()
+            .any(|d| matches!(d.value, Value::Preloaded { .. }))
     })
 }
 
@@ -240,7 +318,7 @@ fn finish(template: &impl Template) -> String {
 fn unit_value<'a>(
     key: &str,
     value: &'a Value,
-    env_dir: &EnvDir,
+    places: &Places<'_>,
 ) -> Result<Cow<'a, str>, EscapeError> {
     match value {
         Value::Plain(text) => {
@@ -255,10 +333,20 @@ fn unit_value<'a>(
         Value::Text(text) => escape::text(key, text),
         Value::Path(path) => escape::path(key, path),
         Value::Command { program, args } => escape::command_line(program, args).map(Cow::Owned),
+        Value::Preloaded { node, args } => {
+            let mut line = escape::command_line(node, &[])?;
+            line.push_str(" \"--require\" ");
+            line.push_str(&places.preload);
+            for arg in args {
+                line.push(' ');
+                line.push_str(&escape::command_word("an argument", arg)?);
+            }
+            Ok(Cow::Owned(line))
+        }
         Value::Quoted(text) => escape::policy_value(key, text).map(Cow::Owned),
         Value::EnvFile(name) => Ok(Cow::Owned(format!(
             "{}/{}",
-            env_dir.as_unit_value(),
+            places.env_dir.as_unit_value(),
             escape::glob(&escape::specifiers(name))
         ))),
     }
@@ -276,7 +364,7 @@ fn note_line(note: &str) -> Cow<'_, str> {
     }
 }
 
-fn render_unit(unit: &Unit, marker: &str, env_dir: &EnvDir) -> Result<String, EscapeError> {
+fn render_unit(unit: &Unit, marker: &str, places: &Places<'_>) -> Result<String, EscapeError> {
     let mut sections = Vec::with_capacity(unit.sections.len());
     for section in &unit.sections {
         let mut lines = String::with_capacity(section.directives.len() * 32);
@@ -286,7 +374,7 @@ fn render_unit(unit: &Unit, marker: &str, env_dir: &EnvDir) -> Result<String, Es
             }
             lines.push_str(&directive.key);
             lines.push('=');
-            lines.push_str(&unit_value(&directive.key, &directive.value, env_dir)?);
+            lines.push_str(&unit_value(&directive.key, &directive.value, places)?);
         }
         sections.push(RenderedSection {
             name: &section.name,

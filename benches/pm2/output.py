@@ -341,6 +341,17 @@ def _restart_table(r):
             lines.append(f"| {label}: {key} requests | "
                          f"{_restart_cell(pm2.get(kind), key)} | "
                          f"{_restart_cell(ours.get(kind), key)} |")
+    for kind, label in (("reload", "`pm2 reload` / `unit-watchdog reload`"),
+                        ("restart", "`pm2 restart` / `systemctl restart`")):
+        cells = []
+        for runs in (pm2.get(kind), ours.get(kind)):
+            if isinstance(runs, list) and runs:
+                cells.append(" / ".join(f"exit {run['action'][0]}, {run['action'][1]:.1f} s"
+                                        for run in runs))
+            else:
+                cells.append("–")
+        lines.append(f"| {label}: the command's exit status and duration | "
+                     f"{cells[0]} | {cells[1]} |")
     lines.append("| answers per instance, steady load (share of the answers) | "
                  f"{_spread_cell(pm2.get('spread'))} | {_spread_cell(ours.get('spread'))} |")
     lines.append("")
@@ -447,6 +458,18 @@ def _goals(r):
         a, b = med(st["systemd"]), med(st["node"])
         lines.append(f"| all {first} agents serving no later than {first} plain `node` "
                      f"processes | {a:.2f} s vs {b:.2f} s | {'yes' if a <= b else 'no'} |")
+    acc = r.get("startup_accept", {}).get(first, {}).get("systemd")
+    if _nums(acc):
+        lines.append(f"| every port of the {first} agents accepting within 0.5 s | "
+                     f"{med(acc):.2f} s | {'yes' if med(acc) <= 0.5 else 'no'} |")
+    reload = r.get("restarts", {}).get("systemd", {}).get("reload")
+    if isinstance(reload, list) and reload:
+        lost = [run["failed"] + run["refused"] for run in reload]
+        ok = all(run["action"][0] == 0 for run in reload)
+        lines.append("| rolling reload of a graceful cluster app loses no request | "
+                     f"{' / '.join(map(str, lost))} lost per reload; "
+                     f"`unit-watchdog reload` {'exit 0' if ok else 'failed'} | "
+                     f"{'yes' if ok and not any(lost) else 'no'} |")
     lines.append("")
     return lines
 

@@ -113,13 +113,16 @@ class Load(unittest.TestCase):
 
     def test_spread_and_restart_table(self):
         self.assertEqual(load.spread({"0": 30, "1": 10}), [75.0, 25.0])
-        runs = [{"ok": 900, "refused": 0, "failed": 2}, {"ok": 950, "refused": 1, "failed": 0}]
+        runs = [{"ok": 900, "refused": 0, "failed": 2, "action": (0, 3.14)},
+                {"ok": 950, "refused": 1, "failed": 0, "action": (1, 0.5)}]
         r = {"restarts": {"pm2": {"reload": runs, "spread": {"0": 1, "1": 3}},
                           "systemd": {"reload": "not measured: unit-watchdog reload not built"}}}
         text = "\n".join(output._restart_table(r))
         self.assertIn("| rolling reload of the cluster app: failed requests | 2 / 0 | "
                       "not measured: unit-watchdog reload not built |", text)
         self.assertIn("2 instances: 75 / 25 %", text)
+        self.assertIn("| `pm2 reload` / `unit-watchdog reload`: the command's exit status and "
+                      "duration | exit 0, 3.1 s / exit 1, 0.5 s | – |", text)
         self.assertIn("restart of the fork-mode app: refused requests | not measured |", text)
 
 

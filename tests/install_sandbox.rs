@@ -332,7 +332,14 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
     // `unit-watchdog reload --user` restarts the group in the user manager.
     let old_pid = user_property("MainPID");
     let mut reload: Vec<&str> = env.to_vec();
-    reload.extend([UNIT_WATCHDOG, "reload", "--user", "mine", "--min-uptime", "200"]);
+    reload.extend([
+        UNIT_WATCHDOG,
+        "reload",
+        "--user",
+        "mine",
+        "--min-uptime",
+        "200",
+    ]);
     let output = sandbox.exec(&reload);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
@@ -344,7 +351,7 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
     let new_pid = user_property("MainPID");
     assert_ne!(new_pid, old_pid);
     assert!(
-        stdout.starts_with(&format!("mine-x.service: ready in "))
+        stdout.starts_with("mine-x.service: ready in ")
             && stdout.contains(&format!("main PID {old_pid} -> {new_pid})")),
         "{stdout}"
     );

@@ -1,7 +1,12 @@
-//! Instances under a bounded loopback load, in a real systemd: when one instance of a
-//! cluster app is killed (SIGKILL), killed by its memory limit, or crash-loops until its
-//! start limit, the other instances refuse nothing and fail nothing, and keep restarting
-//! normally. The instances listen on ports of their own (`increment_var: PORT`).
+//! Instances under a bounded loopback load, in a real systemd.
+//!
+//! A cluster app whose 4 instances share one port (each inherits a socket systemd holds)
+//! refuses no connection through a rolling reload (`unit-watchdog reload`, which also
+//! fails no request of this graceful app), a restart of every instance at once, a
+//! SIGKILL and a memory-limit kill of one instance. With ports of their own
+//! (`increment_var: PORT`), when one instance is killed (SIGKILL), killed by its memory
+//! limit, or crash-loops until its start limit, the other instances refuse nothing and
+//! fail nothing, and keep restarting normally.
 
 mod common;
 
@@ -13,6 +18,7 @@ use common::load::{Answer, Load, LoadConfig, LoadStats, parse, run};
 use common::sandbox::Sandbox;
 
 const GEN_UNITS: &str = env!("CARGO_BIN_EXE_gen-units");
+const UNIT_WATCHDOG: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 const WAIT: Duration = Duration::from_secs(30);
 const INSTANCES: u16 = 3;
 
@@ -33,6 +39,16 @@ impl Project {
         );
         std::fs::write(dir.join("ld.yaml"), yaml).expect("ld.yaml");
         Self(dir)
+    }
+
+    /// A 4-instance cluster app `ld-api` sharing port `port`, with a 96 MiB memory limit.
+    fn shared(port: u16) -> Self {
+        let project = Self::new(port);
+        let yaml = format!(
+            "group: ld\napps:\n  - name: api\n    script: ./app.js\n    instances: 4\n    exec_mode: cluster\n    max_memory_restart: 96M\n    env:\n      PORT: '{port}'\n"
+        );
+        std::fs::write(project.0.join("ld.yaml"), yaml).expect("ld.yaml");
+        project
     }
 
     fn touch(&self, name: &str) {
@@ -235,4 +251,120 @@ fn a_crash_loop_stops_at_its_start_limit_and_the_others_keep_serving_and_restart
         sandbox.property(&unit(2), "NRestarts"),
         restarts.to_string()
     );
+}
+
+/// Runs `during` under a load of 8 clients on `port` (bounded to 60 s), ended 1 s after
+/// `during` returns; returns what the clients saw.
+fn under_load(port: u16, during: impl FnOnce()) -> LoadStats {
+    let load = Load::start(LoadConfig {
+        port,
+        clients: 8,
+        duration: Duration::from_secs(60),
+        max_requests: 400_000,
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    during();
+    std::thread::sleep(Duration::from_secs(1));
+    load.stop();
+    load.finish()
+}
+
+#[test]
+fn a_shared_port_refuses_nothing_through_reload_restart_and_kills() {
+    const PORT: u16 = 39240;
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let project = Project::shared(PORT);
+    install(
+        &sandbox,
+        &project.0.join("ld.yaml").display().to_string(),
+        GEN_UNITS,
+    );
+    let units: Vec<String> = (0..4).map(|i| format!("ld-api-{i}.service")).collect();
+    for unit in &units {
+        sandbox.wait_for(&format!("{unit} active"), WAIT, || {
+            match sandbox.property(unit, "ActiveState").as_str() {
+                "active" => Ok(()),
+                other => Err(other.to_string()),
+            }
+        });
+    }
+    wait_serving(&sandbox, PORT, WAIT);
+    let pids = || -> Vec<String> {
+        units
+            .iter()
+            .map(|u| sandbox.property(u, "MainPID"))
+            .collect()
+    };
+
+    // The rolling reload: every instance restarted, nothing refused, nothing failed.
+    let before = pids();
+    let mut reload = None;
+    let stats = under_load(PORT, || {
+        reload = Some(sandbox.exec(&[UNIT_WATCHDOG, "reload", "ld", "api"]));
+    });
+    let reload = reload.expect("the reload ran");
+    assert_eq!(
+        reload.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&reload.stdout),
+        String::from_utf8_lossy(&reload.stderr)
+    );
+    eprintln!("rolling reload under load: {stats:?}");
+    assert_eq!((stats.refused, stats.failed), (0, 0), "{stats:?}");
+    assert_eq!(stats.by_instance.len(), 4, "{stats:?}");
+    let after = pids();
+    assert!(
+        before.iter().zip(&after).all(|(old, new)| old != new),
+        "{before:?} {after:?}"
+    );
+
+    // Every instance restarted at once.
+    let stats = under_load(PORT, || {
+        let mut args = vec!["systemctl", "restart"];
+        args.extend(units.iter().map(String::as_str));
+        assert!(sandbox.exec(&args).status.success());
+    });
+    eprintln!("restart of every instance at once under load: {stats:?}");
+    assert_eq!(stats.refused, 0, "{stats:?}");
+    assert!(stats.ok > 0, "{stats:?}");
+
+    // A SIGKILL of one instance, then a memory-limit kill of another.
+    let old = sandbox.property(&units[2], "MainPID");
+    let stats = under_load(PORT, || {
+        sandbox.systemctl(&["kill", "--signal=SIGKILL", &units[2]]);
+        sandbox.wait_for("instance 2 back", WAIT, || {
+            let pid = sandbox.property(&units[2], "MainPID");
+            let state = sandbox.property(&units[2], "ActiveState");
+            if pid != old && state == "active" {
+                Ok(())
+            } else {
+                Err(format!("{state} {pid}"))
+            }
+        });
+    });
+    eprintln!("SIGKILL of one instance under load: {stats:?}");
+    assert_eq!(stats.refused, 0, "{stats:?}");
+
+    let old = sandbox.property(&units[1], "MainPID");
+    let stats = under_load(PORT, || {
+        project.touch("grow-1");
+        sandbox.wait_for("the memory kill of instance 1", WAIT, || {
+            let pid = sandbox.property(&units[1], "MainPID");
+            if pid != old { Ok(()) } else { Err(pid) }
+        });
+        std::fs::remove_file(project.0.join("grow-1")).expect("stop the leak");
+        sandbox.wait_for("instance 1 back", WAIT, || {
+            match sandbox.property(&units[1], "ActiveState").as_str() {
+                "active" => Ok(()),
+                other => Err(other.to_string()),
+            }
+        });
+    });
+    eprintln!("memory-limit kill of one instance under load: {stats:?}");
+    assert_eq!(stats.refused, 0, "{stats:?}");
+    assert_eq!(sandbox.property(&units[1], "NRestarts"), "1");
+    assert_eq!(sandbox.property(&units[0], "NRestarts"), "0");
 }

@@ -34,7 +34,9 @@ class App:
     exec_mode: str | None = None
 
     def environment(self):
-        return {"PORT": str(self.port), **self.env}
+        # HOST: the agents listen on 127.0.0.1 only, and the socket systemd holds for them
+        # must be bound there too (the preload does not widen a loopback listen).
+        return {"PORT": str(self.port), "HOST": "127.0.0.1", **self.env}
 
 
 def fleet(prefix, count, first_port, **kwargs):

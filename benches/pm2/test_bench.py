@@ -20,7 +20,8 @@ class Rendering(unittest.TestCase):
         on = fleet.pm2_config(apps, "/x/agent.js", "/usr/bin/node", pmx=True)
         off = fleet.pm2_config(apps, "/x/agent.js", "/usr/bin/node", pmx=False)
         entry = json.loads(on.removeprefix("module.exports = ").rstrip(";\n"))["apps"][0]
-        self.assertEqual(entry["env"], {"PORT": "21000", "AGENT_MODE": "crash"})
+        self.assertEqual(entry["env"], {"PORT": "21000", "HOST": "127.0.0.1",
+                                        "AGENT_MODE": "crash"})
         self.assertEqual((entry["max_restarts"], entry["restart_delay"]), (10, 3000))
         self.assertEqual(entry["max_memory_restart"], "100M")
         self.assertNotIn("pmx", entry)

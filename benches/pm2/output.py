@@ -158,7 +158,9 @@ def _method(r):
         "- Start-up: from the command that starts the fleet (`pm2 start ecosystem.config.js` "
         "with the daemon already up; on the systemd side render, install and start, or "
         "`systemctl start` of the group target) until every agent has answered an HTTP "
-        "GET; the baseline starts the same `node agent.js` processes directly.",
+        "GET, and until every port has accepted a TCP connection (a socket systemd holds "
+        "accepts before the agent answers); the ports are polled from the moment the "
+        "command begins. The baseline starts the same `node agent.js` processes directly.",
         "- Memory: `Rss` and `Pss` from `/proc/PID/smaps_rollup`, in MiB, sampled "
         f"{cfg['memory_samples']} times a second apart with the fleet up and idle, each "
         "fleet alone on the machine (PSS shares pages between the processes that map them, "

@@ -223,10 +223,27 @@ class Bench:
             raise BenchError(f"ports already in use on 127.0.0.1: {busy[:5]}")
 
     def start_fleet(self, variant, apps, pm2=None, side=None, group=None):
-        """Starts the fleet; returns seconds until every agent answered HTTP."""
+        """Starts the fleet; returns seconds until every agent answered HTTP. The ports
+        are polled from the moment the start command begins (a port systemd holds may
+        accept before the command returns); `accept_s` is then the time until every
+        port accepted a connection."""
         self.check_ports_free(apps)
+        ports = [a.port for a in apps]
+        t0 = time.monotonic()
+        polled = {}
+
+        def poll():
+            accepted = {}
+            try:
+                polled["serving"] = probe.wait_serving(ports, t0, 30 + 0.5 * len(apps),
+                                                       accepted=accepted)
+                polled["accept"] = accepted["s"]
+            except BenchError as e:
+                polled["error"] = e
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
         if variant == "node":
-            t0 = time.monotonic()
             procs = [subprocess.Popen([self.node, self.script], stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       env={"PATH": "/usr/bin:/bin", **a.environment()})
@@ -239,16 +256,15 @@ class Bench:
             with open(config, "w") as f:
                 f.write(fleet.pm2_config(apps, self.script, self.node,
                                          pmx=(variant != "pm2-nopmx")))
-            t0 = time.monotonic()
             pm2.run("start", config)
             self.start_command_s = time.monotonic() - t0
         else:
-            t0 = side.start(group, apps)
-        accepted = {}
-        serving = probe.wait_serving([a.port for a in apps], t0, 30 + 0.5 * len(apps),
-                                     accepted=accepted)
-        self.accept_s = accepted["s"]
-        return serving
+            side.start(group, apps)
+        poller.join()
+        if "error" in polled:
+            raise polled["error"]
+        self.accept_s = polled["accept"]
+        return polled["serving"]
 
     def stop_fleet(self, variant, apps, pm2=None, side=None):
         if variant == "node":

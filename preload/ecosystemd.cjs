@@ -5,7 +5,8 @@
 //   (LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, the names being `port-<PORT>`);
 //   every other listen is left alone, and LISTEN_* are removed from the environment
 //   so that child processes do not see them;
-// - process.send('ready') (wait_ready) becomes READY=1 for systemd;
+// - process.send() exists without an IPC channel, and process.send('ready')
+//   (wait_ready) becomes READY=1 for systemd;
 // - READY=1 is sent when a server listens (cluster mode) or after listen_timeout at
 //   the latest, as PM2 marks the app online then;
 // - with shutdown_with_message, SIGINT becomes the `shutdown` message.
@@ -83,11 +84,11 @@ if (readyOn) {
   setTimeout(ready, listenTimeout).unref();
 }
 
-if (readyOn === 'message' && typeof process.send !== 'function') {
-  // Under PM2 an IPC channel carries process.send('ready'); under systemd there is
-  // none, and without this process.send would not even be a function.
+if (typeof process.send !== 'function') {
+  // Under PM2 an IPC channel carried process.send(): apps call it, with or without
+  // wait_ready. Under systemd there is none, and without this it would throw.
   process.send = function send(message, ...rest) {
-    if (message === 'ready') ready();
+    if (message === 'ready' && readyOn === 'message') ready();
     const callback = rest.find((arg) => typeof arg === 'function');
     if (callback) process.nextTick(callback, null);
     return true;

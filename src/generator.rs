@@ -327,6 +327,38 @@ mod tests {
     use crate::bundle::Scope;
 
     #[test]
+    fn the_generator_uses_the_package_preload_or_no_socket_without_it() {
+        let mut app = crate::plan::testing::app("web");
+        app.env.insert("PORT".into(), "3000".into());
+        let ecosystem = crate::plan::testing::ecosystem(vec![app]);
+        let service = |installed: bool| {
+            let options = with_package_preload(RenderOptions::default(), installed);
+            let bundle = render_bundle(&ecosystem, &options).unwrap().bundle;
+            assert!(bundle.files.iter().all(|f| f.kind != FileKind::Lib));
+            let sockets = bundle
+                .files
+                .iter()
+                .filter(|f| f.name.ends_with(".socket"))
+                .count();
+            let service = bundle
+                .files
+                .into_iter()
+                .find(|f| f.name == "agents-web.service")
+                .unwrap();
+            (service.contents, sockets)
+        };
+        let (with, sockets) = service(true);
+        assert!(
+            with.contains(r#""--require" "/usr/lib/ecosystemd/preload.cjs""#),
+            "{with}"
+        );
+        assert_eq!(sockets, 1);
+        let (without, sockets) = service(false);
+        assert!(!without.contains("--require"), "{without}");
+        assert_eq!(sockets, 0);
+    }
+
+    #[test]
     fn source_path_goes_into_the_unit_section() {
         let unit = "# marker\n[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n";
         assert_eq!(

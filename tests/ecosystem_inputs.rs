@@ -437,6 +437,7 @@ fn bad_values_are_each_refused_where_they_stand() {
         ((11, 7), "`BAD-NAME` is not a valid variable name"),
         ((12, 13), "holds a NUL character"),
         ((16, 9), "unknown systemd directive `Service.LimitNOFLE`"),
+        ((17, 25), "`listen_port`: port 0 is out of range"),
     ];
     for (location, message) in expect {
         assert!(
@@ -642,6 +643,8 @@ fn every_modelled_attribute() {
     assert_eq!(full.kill_timeout, Duration::from_secs(5));
     assert_eq!(full.listen_timeout, Some(Duration::from_secs(8)));
     assert!(full.wait_ready);
+    assert!(full.shutdown_with_message);
+    assert_eq!(full.listen_ports, [9100, 9101]);
     assert_eq!(full.user.as_deref(), Some("www-data"));
     assert_eq!(full.group.as_deref(), Some("33"));
     assert_eq!(full.namespace.as_deref(), Some("web"));

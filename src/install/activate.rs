@@ -65,12 +65,19 @@ pub async fn activate(
     manager_calls::reload(&manager)
         .await
         .context("reloading systemd")?;
-    let restart = diff.units_to_restart(files);
-    failures.extend(
-        manager_calls::run_jobs(&manager, UnitCall::TryRestart, &restart, JOB_TIMEOUT)
-            .await
-            .context("restarting changed units")?,
-    );
+    // Changed sockets first: a service restarted at the same time could still be
+    // handed the old socket.
+    let (sockets, others): (Vec<String>, Vec<String>) = diff
+        .units_to_restart(files)
+        .into_iter()
+        .partition(|unit| unit.ends_with(".socket"));
+    for restart in [sockets, others] {
+        failures.extend(
+            manager_calls::run_jobs(&manager, UnitCall::TryRestart, &restart, JOB_TIMEOUT)
+                .await
+                .context("restarting changed units")?,
+        );
+    }
     let targets: Vec<String> = files
         .iter()
         .filter(|f| f.kind == FileKind::Unit && f.name.ends_with(".target"))

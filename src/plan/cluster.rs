@@ -132,7 +132,7 @@ fn expand(
                     format!("`increment_var: {var}` overflows at instance {index}"),
                 )
             })?;
-            if var == "PORT" && value > u64::from(u16::MAX) {
+            if sockets::is_port_variable(var) && value > u64::from(u16::MAX) {
                 return Err(app_error(
                     ecosystem,
                     app,

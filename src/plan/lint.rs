@@ -125,7 +125,7 @@ pub fn duplicate_ports(
     instances: &[Vec<Instance>],
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let mut seen: BTreeMap<u16, &str> = BTreeMap::new();
+    let mut seen: BTreeMap<u16, (&str, bool)> = BTreeMap::new();
     for (app, app_instances) in ecosystem.apps.iter().zip(instances) {
         let mut contended = BTreeMap::new();
         for instance in app_instances {
@@ -134,17 +134,27 @@ pub fn duplicate_ports(
                     *contended.entry(listen.port).or_insert(0_u32) += 1;
                 }
                 match seen.get(&listen.port) {
-                    Some(other) if *other != app.name => warnings.push(app_warning(
-                        ecosystem,
-                        app,
-                        format!(
-                            "port {} is used by both app `{other}` and app `{}`",
-                            listen.port, app.name
-                        ),
-                    )),
+                    Some((other, other_sockets)) if *other != app.name => {
+                        let outcome = if instance.sockets && *other_sockets {
+                            "systemd would bind it for both (ReusePort=yes) and split the connections between the two apps"
+                        } else {
+                            "one of them cannot listen"
+                        };
+                        warnings.push(
+                            app_warning(
+                                ecosystem,
+                                app,
+                                format!(
+                                    "port {} is used by both app `{other}` and app `{}`: {outcome}",
+                                    listen.port, app.name
+                                ),
+                            )
+                            .with_hint("give each app its own port"),
+                        );
+                    }
                     Some(_) => {}
                     None => {
-                        seen.insert(listen.port, &app.name);
+                        seen.insert(listen.port, (&app.name, instance.sockets));
                     }
                 }
             }
@@ -379,6 +389,7 @@ mod tests {
         duplicate_ports(&eco, &instances, &mut w);
         assert_eq!(w.len(), 1);
         assert!(w[0].message.contains("port 3000"));
+        assert!(w[0].message.contains("split the connections"), "{}", w[0]);
     }
 
     #[test]

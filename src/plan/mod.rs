@@ -2,10 +2,11 @@
 //! every PM2-to-systemd decision has been taken.
 //!
 //! One module per concern: [`names`] (unit names), [`service`] (one agent's
-//! `.service`), [`sockets`] (ports held by systemd), [`restart`] (restart policy and start limits), [`cluster`] (instances),
+//! `.service`), [`sockets`] (ports held by systemd), [`preload`] (the Node preload's
+//! settings), [`restart`] (restart policy and start limits), [`cluster`] (instances),
 //! [`hardening`] (sandboxing profiles), [`triggers`] (cron timers and watch paths),
 //! [`group`] (the group's target and slice), [`journald`] (log rotation), [`cron`]
-//! (cron to `OnCalendar=`), [`preload`] (the Node preload's settings), [`lint`] (warnings) and [`version`] (the target systemd).
+//! (cron to `OnCalendar=`), [`lint`] (warnings) and [`version`] (the target systemd).
 //! Values stay unescaped here: [`crate::render`] escapes each according to its
 //! [`Value`] kind.
 
@@ -309,7 +310,9 @@ pub fn plan(ecosystem: &Ecosystem, options: &PlanOptions) -> Result<Plan, Reject
                     env_files.extend(env);
                     if instance.sockets {
                         let sockets = sockets::units(ecosystem, app, instance);
-                        wanted.extend(sockets.iter().map(|u| u.name.clone()));
+                        if app.autostart {
+                            wanted.extend(sockets.iter().map(|u| u.name.clone()));
+                        }
                         units.extend(sockets);
                     }
                 }

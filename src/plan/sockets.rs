@@ -134,6 +134,11 @@ pub fn listen_ports(app: &App, env: &BTreeMap<String, String>) -> Vec<Listen> {
     ports
 }
 
+/// Whether the variable `name` may hold a port the app listens on (`PORT`, `*_PORT`).
+pub fn is_port_variable(name: &str) -> bool {
+    port_prefix(name).is_some()
+}
+
 /// `Some("")` for `PORT`, `Some("HTTP_")` for `HTTP_PORT`, `None` for other names.
 fn port_prefix(name: &str) -> Option<&str> {
     let upper = name.to_ascii_uppercase();
@@ -189,23 +194,31 @@ pub enum Unreachable {
 }
 
 impl Unreachable {
-    fn describe(self) -> &'static str {
-        match self {
-            Self::PackageManager => {
-                "started through a package manager (npm, yarn, pnpm) that runs node as a child"
+    fn describe(self, plural: bool) -> &'static str {
+        match (self, plural) {
+            (Self::PackageManager, false) => {
+                "is started through npm, yarn or pnpm, which runs node as a child process"
             }
-            Self::OtherInterpreter => "not run by node",
-            Self::NoInterpreter => "run by itself, not through node",
+            (Self::PackageManager, true) => {
+                "are started through npm, yarn or pnpm, which run node as a child process"
+            }
+            (Self::OtherInterpreter, false) => "is not run by node",
+            (Self::OtherInterpreter, true) => "are not run by node",
+            (Self::NoInterpreter, false) => "runs by itself, not through node",
+            (Self::NoInterpreter, true) => "run by themselves, not through node",
         }
     }
 
     fn hint(self) -> &'static str {
         match self {
             Self::PackageManager => {
-                "set `script` to the file the start script runs (e.g. dist/server.js) so that node runs it directly"
+                "set `script` to the file the start script runs (e.g. dist/server.js), so that node runs it and takes the socket"
             }
-            Self::OtherInterpreter | Self::NoInterpreter => {
-                "run a Node.js server with node (the default interpreter for .js files)"
+            Self::OtherInterpreter => {
+                "nothing to do for a server in another language; a Node.js app takes the socket when node runs it (leave out `interpreter`)"
+            }
+            Self::NoInterpreter => {
+                "for a Node.js app, let node run the script (leave out `interpreter: none`) so that it takes the socket"
             }
         }
     }
@@ -248,15 +261,16 @@ pub fn unreachable_warnings(
     }
     for (cause, apps) in by_cause {
         let names: Vec<String> = apps.iter().map(|a| format!("`{}`", a.name)).collect();
-        let (subject, object, binds) = if apps.len() == 1 {
-            ("app", "it", "it binds")
+        let plural = apps.len() > 1;
+        let (subject, object, binds) = if plural {
+            ("apps", "them", "each binds its")
         } else {
-            ("apps", "them", "each binds")
+            ("app", "it", "it binds its")
         };
         let message = format!(
-            "{subject} {} ({}): systemd cannot hand {object} a listening socket, so {binds} its port itself as under PM2 (a restart refuses connections until it listens again; cluster instances cannot share a port)",
+            "{subject} {} {}: systemd cannot hand {object} a listening socket, so {binds} port itself as under PM2 (a restart refuses connections until it listens again; cluster instances cannot share a port)",
             names.join(", "),
-            cause.describe(),
+            cause.describe(plural),
         );
         warnings.push(app_warning(ecosystem, apps[0], message).with_hint(cause.hint()));
     }
@@ -295,18 +309,29 @@ pub fn units(ecosystem: &Ecosystem, app: &App, instance: &Instance) -> Vec<Unit>
             unit.plain("PartOf", target.clone());
             let mut socket = Section::new("Socket");
             socket.plain("ListenStream", listen.listen_stream());
+            if listen.address.is_some_and(|ip| !ip.is_loopback()) {
+                // The address may come up after the socket (DHCP, a VPN).
+                socket.plain("FreeBind", "yes");
+            }
             socket.plain("ReusePort", "yes");
             socket.plain("FileDescriptorName", listen.fd_name());
             socket.plain("Service", instance.service_name());
-            let mut install = Section::new("Install");
-            install.plain("WantedBy", target.clone());
+            let mut notes = vec![
+                "systemd holds this port: the service inherits it (the ecosystemd preload maps listen() onto it), so a restart refuses no connection. Restarting this socket would.".into(),
+            ];
+            let mut sections = vec![unit, socket];
+            if app.autostart {
+                let mut install = Section::new("Install");
+                install.plain("WantedBy", target.clone());
+                sections.push(install);
+            } else {
+                notes.push("autostart: false, so the group does not start this socket (a connection to it would start the app); the service starts it with itself.".into());
+            }
             Unit {
                 name: socket_name(instance, position, listen),
                 origin: Some(app.location),
-                notes: vec![
-                    "systemd holds this port: the service inherits it (the ecosystemd preload maps listen() onto it), so a restart refuses no connection. Restarting this socket would.".into(),
-                ],
-                sections: vec![unit, socket, install],
+                notes,
+                sections,
             }
         })
         .collect()
@@ -444,6 +469,35 @@ mod tests {
     }
 
     #[test]
+    fn an_app_that_does_not_autostart_has_a_socket_the_group_does_not_start() {
+        let mut a = app("api");
+        a.autostart = false;
+        a.env.insert("HOST".into(), "10.0.0.5".into());
+        a.env.insert("PORT".into(), "39100".into());
+        let eco = crate::plan::testing::ecosystem(vec![a]);
+        let plan = crate::plan::plan(&eco, &crate::plan::PlanOptions::default()).unwrap();
+        let socket = plan
+            .units
+            .units
+            .iter()
+            .find(|u| u.name == "agents-api.socket")
+            .unwrap();
+        assert!(socket.section("Install").is_none());
+        assert_eq!(
+            socket.value("Socket", "ListenStream").as_deref(),
+            Some("10.0.0.5:39100")
+        );
+        assert_eq!(socket.value("Socket", "FreeBind").as_deref(), Some("yes"));
+        let target = plan
+            .units
+            .units
+            .iter()
+            .find(|u| u.name == "agents.target")
+            .unwrap();
+        assert!(target.value("Unit", "Wants").is_none());
+    }
+
+    #[test]
     fn a_wrapper_gets_no_socket_and_one_warning_for_all_such_apps() {
         let mut apps = Vec::new();
         for name in ["web", "admin"] {
@@ -470,7 +524,13 @@ mod tests {
             .collect();
         assert_eq!(socket_warnings.len(), 1, "{:?}", plan.warnings);
         assert!(socket_warnings[0].message.contains("`web`, `admin`"));
-        assert!(socket_warnings[0].message.contains("package manager"));
+        assert!(
+            socket_warnings[0]
+                .message
+                .starts_with("apps `web`, `admin` are started through npm"),
+            "{}",
+            socket_warnings[0].message
+        );
     }
 
     #[test]

@@ -209,7 +209,7 @@ fn a_crash_loop_stops_at_its_start_limit_and_the_others_keep_serving_and_restart
     // Failed for good: still failed with the same restart count after 1.5 s, while it
     // restarted every 200 ms before.
     let mut last = String::new();
-    let restarts = sandbox.wait_for("instance 2 at its start limit", WAIT, || {
+    let restarts = sandbox.wait_for("instance 2 at its start limit", 3 * WAIT, || {
         let seen = format!(
             "{} {}",
             sandbox.property(&unit(2), "ActiveState"),

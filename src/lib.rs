@@ -15,6 +15,7 @@ pub mod import;
 pub mod install;
 pub mod marker;
 pub mod plan;
+pub mod reload;
 pub mod render;
 pub mod report;
 pub mod systemd;

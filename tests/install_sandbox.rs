@@ -11,7 +11,7 @@ use common::sandbox::Sandbox;
 use install_support::*;
 
 const UNIT_DIR: &str = "/etc/systemd/system";
-const REPORT: &str = env!("CARGO_BIN_EXE_unit-watchdog");
+const UNIT_WATCHDOG: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 const WAIT: Duration = Duration::from_secs(30);
 
 #[test]
@@ -290,7 +290,7 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
     // `unit-watchdog report --user` finds the unit on the user manager's search path and
     // reads its main process and cgroup.
     let mut report: Vec<&str> = env.to_vec();
-    report.extend([REPORT, "report", "--user", "--format", "json"]);
+    report.extend([UNIT_WATCHDOG, "report", "--user", "--format", "json"]);
     report.extend(["--restarts-from", "none"]);
     let output = sandbox.exec(&report);
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
@@ -328,6 +328,33 @@ fn user_install_reaches_the_user_manager_and_refuses_system_bundles() {
         "{direct_json:#}"
     );
     assert!(!sandbox.path("/etc/systemd/journald@mine.conf").exists());
+
+    // `unit-watchdog reload --user` restarts the group in the user manager.
+    let old_pid = user_property("MainPID");
+    let mut reload: Vec<&str> = env.to_vec();
+    reload.extend([
+        UNIT_WATCHDOG,
+        "reload",
+        "--user",
+        "mine",
+        "--min-uptime",
+        "200",
+    ]);
+    let output = sandbox.exec(&reload);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let new_pid = user_property("MainPID");
+    assert_ne!(new_pid, old_pid);
+    assert!(
+        stdout.starts_with("mine-x.service: ready in ")
+            && stdout.contains(&format!("main PID {old_pid} -> {new_pid})")),
+        "{stdout}"
+    );
 
     assert_ok(
         &run(&["uninstall", "--user", "mine"], b""),

@@ -30,9 +30,13 @@ class App:
     restart_delay_ms: int = 100
     max_restarts: int | None = None
     env: dict = field(default_factory=dict)
+    instances: int | None = None  # with exec_mode "cluster": workers sharing the port
+    exec_mode: str | None = None
 
     def environment(self):
-        return {"PORT": str(self.port), **self.env}
+        # HOST: the agents listen on 127.0.0.1 only, and the socket systemd holds for them
+        # must be bound there too (the preload does not widen a loopback listen).
+        return {"PORT": str(self.port), "HOST": "127.0.0.1", **self.env}
 
 
 def fleet(prefix, count, first_port, **kwargs):
@@ -61,6 +65,10 @@ def pm2_config(apps, script, node, pmx):
         }
         if app.max_restarts is not None:
             entry["max_restarts"] = app.max_restarts
+        if app.instances is not None:
+            entry["instances"] = app.instances
+        if app.exec_mode is not None:
+            entry["exec_mode"] = app.exec_mode
         if not pmx:
             entry["pmx"] = False
         entries.append(entry)
@@ -132,6 +140,10 @@ def ecosystem_yaml(apps, script, node, hardening=None):
         ]
         if app.max_restarts is not None:
             lines.append(f"    max_restarts: {app.max_restarts}")
+        if app.instances is not None:
+            lines.append(f"    instances: {app.instances}")
+        if app.exec_mode is not None:
+            lines.append(f"    exec_mode: {app.exec_mode}")
         lines.append("    env:")
         lines += [f"      {k}: {json.dumps(v)}" for k, v in app.environment().items()]
     return "\n".join(lines) + "\n"

@@ -133,6 +133,7 @@ def render(r):
     lines += _main_table(r)
     lines += _report_table(r)
     lines += _limit_tables(r)
+    lines += _restart_table(r)
     lines += _goals(r)
     if r.get("notes"):
         lines += ["### Run notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
@@ -157,7 +158,9 @@ def _method(r):
         "- Start-up: from the command that starts the fleet (`pm2 start ecosystem.config.js` "
         "with the daemon already up; on the systemd side render, install and start, or "
         "`systemctl start` of the group target) until every agent has answered an HTTP "
-        "GET; the baseline starts the same `node agent.js` processes directly.",
+        "GET, and until every port has accepted a TCP connection (a socket systemd holds "
+        "accepts before the agent answers); the ports are polled from the moment the "
+        "command begins. The baseline starts the same `node agent.js` processes directly.",
         "- Memory: `Rss` and `Pss` from `/proc/PID/smaps_rollup`, in MiB, sampled "
         f"{cfg['memory_samples']} times a second apart with the fleet up and idle, each "
         "fleet alone on the machine (PSS shares pages between the processes that map them, "
@@ -193,6 +196,15 @@ def _method(r):
         "the same; `unit-watchdog run` is not running here, so the units' own start limit "
         "is measured), observed until both supervisors stop them or the observation window "
         "ends.",
+        f"- Restarts under load: {cfg.get('load_clients', 8)} clients make HTTP GETs on "
+        f"127.0.0.1 (a new connection each) for {cfg.get('load_s', 20)} s, with the "
+        f"restart {cfg.get('restart_at_s', 5)} s in; refused = connection refused, failed = "
+        "reset, timeout or no answer. The cluster app runs "
+        f"{cfg.get('cluster_instances', 4)} instances on one port (`exec_mode: cluster`): "
+        "`pm2 reload cluster` against `unit-watchdog reload GROUP cluster`; the fork-mode "
+        "app: `pm2 restart fork` against `systemctl restart GROUP-fork.service`; "
+        f"{cfg.get('restart_reps', 3)} restarts of each kind. The spread: answers per "
+        "instance under the same load, with nothing restarting.",
         "",
     ]
 
@@ -220,6 +232,8 @@ def _main_table(r):
 
     for n, per in sorted(r["startup"].items(), key=lambda kv: int(kv[0])):
         row(f"start-up: {n} agents answering HTTP (s)", per)
+        row("… until every port accepts a connection (s)",
+            r.get("startup_accept", {}).get(n, {}))
         row("… of which the start command (s)", r.get("startup_command", {}).get(n, {}))
     missing = r.get("missing", {})
     for n in sorted(r["memory"], key=int):
@@ -293,6 +307,55 @@ def _report_table(r):
             f"{cell(x.get('pm2 jlist (pmx: false)', '–'), 1000, 0)} | "
             f"{cell(ours, 1000, 1)} | "
             f"{ratio(x.get('pm2 jlist'), ours)} | {ratio(x.get('monitor script'), ours)} |")
+    lines.append("")
+    return lines
+
+
+def _restart_cell(runs, key):
+    if isinstance(runs, str):
+        return runs
+    if not runs:
+        return "not measured"
+    values = [run[key] for run in runs]
+    return " / ".join(str(v) for v in values)
+
+
+def _spread_cell(by_instance):
+    if not by_instance:
+        return "not measured"
+    total = sum(by_instance.values())
+    shares = sorted((100 * n / total for n in by_instance.values()), reverse=True)
+    return f"{len(shares)} instances: " + " / ".join(f"{x:.0f}" for x in shares) + " %"
+
+
+def _restart_table(r):
+    res = r.get("restarts", {})
+    if not res:
+        return []
+    pm2, ours = res.get("pm2", {}), res.get("systemd", {})
+    lines = ["#### Restarts under load", "",
+             "Each cell lists every restart of the run (failed / refused requests per restart).",
+             "",
+             "| measure | PM2 | systemd + ecosystemd |", "|---|---|---|"]
+    for kind, label in (("reload", "rolling reload of the cluster app"),
+                        ("restart", "restart of the fork-mode app")):
+        for key in ("failed", "refused", "ok"):
+            lines.append(f"| {label}: {key} requests | "
+                         f"{_restart_cell(pm2.get(kind), key)} | "
+                         f"{_restart_cell(ours.get(kind), key)} |")
+    for kind, label in (("reload", "`pm2 reload` / `unit-watchdog reload`"),
+                        ("restart", "`pm2 restart` / `systemctl restart`")):
+        cells = []
+        for runs in (pm2.get(kind), ours.get(kind)):
+            if isinstance(runs, list) and runs:
+                cells.append(" / ".join(f"exit {run['action'][0]}, {run['action'][1]:.1f} s"
+                                        for run in runs))
+            else:
+                cells.append("–")
+        lines.append(f"| {label}: the command's exit status and duration | "
+                     f"{cells[0]} | {cells[1]} |")
+    lines.append("| answers per instance, steady load (share of the answers) | "
+                 f"{_spread_cell(pm2.get('spread'))} | {_spread_cell(ours.get('spread'))} |")
     lines.append("")
     return lines
 
@@ -397,6 +460,18 @@ def _goals(r):
         a, b = med(st["systemd"]), med(st["node"])
         lines.append(f"| all {first} agents serving no later than {first} plain `node` "
                      f"processes | {a:.2f} s vs {b:.2f} s | {'yes' if a <= b else 'no'} |")
+    acc = r.get("startup_accept", {}).get(first, {}).get("systemd")
+    if _nums(acc):
+        lines.append(f"| every port of the {first} agents accepting within 0.5 s | "
+                     f"{med(acc):.2f} s | {'yes' if med(acc) <= 0.5 else 'no'} |")
+    reload = r.get("restarts", {}).get("systemd", {}).get("reload")
+    if isinstance(reload, list) and reload:
+        lost = [run["failed"] + run["refused"] for run in reload]
+        ok = all(run["action"][0] == 0 for run in reload)
+        lines.append("| rolling reload of a graceful cluster app loses no request | "
+                     f"{' / '.join(map(str, lost))} lost per reload; "
+                     f"`unit-watchdog reload` {'exit 0' if ok else 'failed'} | "
+                     f"{'yes' if ok and not any(lost) else 'no'} |")
     lines.append("")
     return lines
 

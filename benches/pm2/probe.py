@@ -32,8 +32,10 @@ def accepts(port):
         return False
 
 
-def wait_serving(ports, t0, timeout, patience=10.0):
+def wait_serving(ports, t0, timeout, patience=10.0, accepted=None):
     """Waits until every port answers HTTP 200; returns seconds since t0 (monotonic).
+    With a dict `accepted`, also sets accepted["s"]: seconds since t0 until every port had
+    accepted a connection (a socket that systemd holds accepts before the agent answers).
 
     All ports are polled at once with non-blocking sockets, so one agent that accepted
     but is slow to answer (CPUs busy with the others starting) never delays noticing the
@@ -46,6 +48,7 @@ def wait_serving(ports, t0, timeout, patience=10.0):
     pending = set(ports)
     next_try = {p: 0.0 for p in ports}
     opened = {}  # port -> (socket, time opened)
+    first_accept = {}  # port -> when a connection to it was first established
     deadline = t0 + timeout
 
     def close(port):
@@ -78,6 +81,7 @@ def wait_serving(ports, t0, timeout, patience=10.0):
                     if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
                         close(port)
                         continue
+                    first_accept.setdefault(port, time.monotonic())
                     try:
                         s.send(request)
                     except OSError:
@@ -96,7 +100,10 @@ def wait_serving(ports, t0, timeout, patience=10.0):
         for s, _ in opened.values():
             s.close()
         sel.close()
-    return time.monotonic() - t0
+    done = time.monotonic()
+    if accepted is not None:
+        accepted["s"] = max(first_accept.values(), default=done) - t0
+    return done - t0
 
 
 def wait_closed(ports, timeout):

@@ -26,6 +26,7 @@ import threading
 import time
 
 import fleet
+import load
 import output
 import probe
 from fleet import App, Pm2, SystemdSide
@@ -38,7 +39,8 @@ TIMING = os.path.join(HERE, "timing.py")
 
 # First port of each fleet, far apart so fleets never collide (500 agents at most).
 PORTS = {"node": 20000, "pm2": 21000, "pm2-nopmx": 22000, "systemd": 23000,
-         "limits-pm2": 24000, "limits-systemd": 24500}
+         "limits-pm2": 24000, "limits-systemd": 24500, "restarts-pm2": 25000,
+         "restarts-systemd": 25100}
 VARIANTS = ["node", "pm2", "pm2-nopmx", "systemd"]
 MEMORY_LIMIT = "100M"
 
@@ -73,6 +75,14 @@ class Config:
         self.crash_max_restarts = 3 if quick else 10
         self.crash_restart_delay_ms = 500 if quick else 3000
         self.crash_after_ms = 100
+        # Restarts under load: clients, seconds of load per restart, when in it the
+        # restart comes, how many restarts of each kind, the cap on requests per load.
+        self.load_clients = 8
+        self.load_s = 6 if quick else 20
+        self.restart_at_s = 2 if quick else 5
+        self.restart_reps = 1 if quick else 3
+        self.load_cap = 200_000
+        self.cluster_instances = 4
 
 
 class Bench:
@@ -85,7 +95,7 @@ class Bench:
         self.cleanups = []
         self.results = {"config": vars(cfg).copy(), "startup": {}, "memory": {},
                         "report": {}, "recovery": {}, "idle": {}, "limit": {},
-                        "crash": {}, "notes": []}
+                        "crash": {}, "restarts": {}, "notes": []}
         target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
         self.target_dir = os.path.abspath(target)
         os.makedirs(self.target_dir, exist_ok=True)
@@ -171,9 +181,11 @@ class Bench:
             "install": (gen, [gen, "install", "--help"], "--now"),
             "run": (dog, [dog, "run", "--help"], "run"),
             "report": (dog, [dog, "report", "--help"], "--format"),
+            "reload": (dog, [dog, "reload", "--help"], "--min-uptime"),
         }
         labels = {"render": "gen-units", "install": "gen-units install",
-                  "run": "unit-watchdog run", "report": "unit-watchdog report"}
+                  "run": "unit-watchdog run", "report": "unit-watchdog report",
+                  "reload": "unit-watchdog reload"}
         for key, (exe, argv, expect) in checks.items():
             if not os.path.exists(exe):
                 self.missing[key] = f"{labels[key]} not built"
@@ -211,10 +223,27 @@ class Bench:
             raise BenchError(f"ports already in use on 127.0.0.1: {busy[:5]}")
 
     def start_fleet(self, variant, apps, pm2=None, side=None, group=None):
-        """Starts the fleet; returns seconds until every agent answered HTTP."""
+        """Starts the fleet; returns seconds until every agent answered HTTP. The ports
+        are polled from the moment the start command begins (a port systemd holds may
+        accept before the command returns); `accept_s` is then the time until every
+        port accepted a connection."""
         self.check_ports_free(apps)
+        ports = [a.port for a in apps]
+        t0 = time.monotonic()
+        polled = {}
+
+        def poll():
+            accepted = {}
+            try:
+                polled["serving"] = probe.wait_serving(ports, t0, 30 + 0.5 * len(apps),
+                                                       accepted=accepted)
+                polled["accept"] = accepted["s"]
+            except BenchError as e:
+                polled["error"] = e
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
         if variant == "node":
-            t0 = time.monotonic()
             procs = [subprocess.Popen([self.node, self.script], stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       env={"PATH": "/usr/bin:/bin", **a.environment()})
@@ -227,12 +256,15 @@ class Bench:
             with open(config, "w") as f:
                 f.write(fleet.pm2_config(apps, self.script, self.node,
                                          pmx=(variant != "pm2-nopmx")))
-            t0 = time.monotonic()
             pm2.run("start", config)
             self.start_command_s = time.monotonic() - t0
         else:
-            t0 = side.start(group, apps)
-        return probe.wait_serving([a.port for a in apps], t0, 30 + 0.5 * len(apps))
+            side.start(group, apps)
+        poller.join()
+        if "error" in polled:
+            raise polled["error"]
+        self.accept_s = polled["accept"]
+        return polled["serving"]
 
     def stop_fleet(self, variant, apps, pm2=None, side=None):
         if variant == "node":
@@ -387,15 +419,18 @@ class Bench:
             pid1_empty = probe.sum_memory_mib([sandbox.pid])
             side = self.systemd_side(sandbox)
             self.results["systemd_how"] = side.how()
-        times, commands = [], []
+        times, commands, accepting = [], [], []
         for rep in range(self.cfg.reps):
             t = self.start_fleet(variant, apps, pm2, side, group=f"bench{n}")
             times.append(t)
+            accepting.append(self.accept_s)
             commands.append(side.command_s if side else self.start_command_s)
             self.log(f"N={n} {variant}: all answering after {t:.2f} s")
             if rep < self.cfg.reps - 1:
                 self.stop_fleet(variant, apps, pm2, side)
         startup[variant] = times
+        self.results.setdefault("startup_accept", {}).setdefault(str(n), {})[variant] = \
+            accepting
         self.results.setdefault("startup_command", {}).setdefault(str(n), {})[variant] = \
             commands
         supervisors = {}
@@ -672,6 +707,94 @@ class Bench:
                                    for u in units]},
         }
 
+    # --- restarts under load -----------------------------------------------------------
+
+    def restart_apps(self, who):
+        """A cluster app of N workers on one port, and a fork-mode app beside it."""
+        port = PORTS[f"restarts-{who}"]
+        cluster = App("cluster", port, instances=self.cfg.cluster_instances,
+                      exec_mode="cluster")
+        fork = App("fork", port + 1)
+        return cluster, fork
+
+    def restarts_phase(self):
+        """Requests lost to `pm2 reload` of a cluster app against `unit-watchdog reload`,
+        and to a restart of a fork-mode app under each, with the same load; and how the
+        requests spread across the cluster's instances."""
+        self.guarded("restarts under load, PM2", self.restarts_pm2)
+        self.guarded("restarts under load, systemd", self.restarts_systemd)
+
+    def restarts_pm2(self):
+        pm2 = self.pm2("restarts")
+        pm2.run("ping")
+        cluster, fork = self.restart_apps("pm2")
+        self.check_ports_free([cluster, fork])
+        config = os.path.join(self.workdir, "restarts.config.js")
+        with open(config, "w") as f:
+            f.write(fleet.pm2_config([cluster, fork], self.script, self.node, pmx=True))
+        pm2.run("start", config)
+        probe.wait_serving([cluster.port, fork.port], time.monotonic(), 60)
+
+        def timed(*args):
+            t0 = time.monotonic()
+            proc = pm2.run(*args, check=False)
+            return proc.returncode, time.monotonic() - t0
+
+        self.measure_restarts("pm2", cluster, fork, lambda: timed("reload", "cluster"),
+                              lambda: timed("restart", "fork"))
+        pm2.kill()
+
+    def restarts_systemd(self):
+        sandbox = self.boot_sandbox("restarts")
+        side = self.systemd_side(sandbox)
+        if not side.gen_units:
+            raise BenchError("gen-units not built: the cluster app needs rendered units")
+        cluster, fork = self.restart_apps("systemd")
+        self.check_ports_free([cluster, fork])
+        side.start("restarts", [cluster, fork])
+        group = side.target.removesuffix(".target")
+        probe.wait_serving([cluster.port, fork.port], time.monotonic(), 60)
+
+        def timed(argv):
+            t0 = time.monotonic()
+            proc = subprocess.run(sandbox.command(argv), capture_output=True, timeout=300,
+                                  stdin=subprocess.DEVNULL)
+            return proc.returncode, time.monotonic() - t0
+
+        reload = (lambda: timed([self.bins["reload"], "reload", group, "cluster"])) \
+            if "reload" in self.bins else None
+        self.measure_restarts(
+            "systemd", cluster, fork, reload,
+            lambda: timed(["systemctl", "restart", f"{group}-fork.service"]))
+        sandbox.kill()
+
+    def measure_restarts(self, who, cluster, fork, reload, restart):
+        """The spread under a steady load, then each restart kind `restart_reps` times,
+        each under its own load."""
+        cfg = self.cfg
+        out = self.results["restarts"].setdefault(who, {})
+
+        def under_load(port, action):
+            stats = load.run(port, cfg.load_clients, cfg.load_s, cfg.load_cap, action,
+                             cfg.restart_at_s)
+            probe.wait_serving([port], time.monotonic(), 60)
+            return stats
+
+        steady = load.run(cluster.port, cfg.load_clients, cfg.load_s, cfg.load_cap)
+        out["spread"] = steady["by_instance"]
+        self.log(f"{who}: steady load on the cluster: {steady['ok']} answers, spread "
+                 f"{[round(x) for x in load.spread(steady['by_instance'])]} %")
+        if reload is None:
+            out["reload"] = "not measured: " + self.missing.get("reload", "no reload")
+        else:
+            out["reload"] = [under_load(cluster.port, reload) for _ in range(cfg.restart_reps)]
+        out["restart"] = [under_load(fork.port, restart) for _ in range(cfg.restart_reps)]
+        for kind in ("reload", "restart"):
+            for run in out[kind] if isinstance(out[kind], list) else []:
+                self.log(f"{who} {kind}: ok {run['ok']}, refused {run['refused']}, failed "
+                         f"{run['failed']}, command exit {run['action'][0]} in "
+                         f"{run['action'][1]:.1f} s")
+
     # --- the run --------------------------------------------------------------------
 
     def run(self):
@@ -691,6 +814,7 @@ class Bench:
                              lambda: self.report_only_systemd(n))
         self.guarded("idle CPU", self.idle_phase)
         self.guarded("memory limit and crash loop", self.limits_phase)
+        self.restarts_phase()
         r["loadavg_end"] = output._read("/proc/loadavg").split()[:3]
         r["duration_s"] = time.monotonic() - t0
         r["missing"] = self.missing

@@ -8,6 +8,7 @@ import tempfile
 import unittest
 
 import fleet
+import load
 import output
 from fleet import App
 
@@ -19,7 +20,8 @@ class Rendering(unittest.TestCase):
         on = fleet.pm2_config(apps, "/x/agent.js", "/usr/bin/node", pmx=True)
         off = fleet.pm2_config(apps, "/x/agent.js", "/usr/bin/node", pmx=False)
         entry = json.loads(on.removeprefix("module.exports = ").rstrip(";\n"))["apps"][0]
-        self.assertEqual(entry["env"], {"PORT": "21000", "AGENT_MODE": "crash"})
+        self.assertEqual(entry["env"], {"PORT": "21000", "HOST": "127.0.0.1",
+                                        "AGENT_MODE": "crash"})
         self.assertEqual((entry["max_restarts"], entry["restart_delay"]), (10, 3000))
         self.assertEqual(entry["max_memory_restart"], "100M")
         self.assertNotIn("pmx", entry)
@@ -91,6 +93,38 @@ class Formatting(unittest.TestCase):
         text = "\n".join(output._goals(results))
         self.assertIn("not measured: unit-watchdog run not built", text)
         self.assertIn("not measured: unit-watchdog report not built", text)
+
+
+class Load(unittest.TestCase):
+    def test_replies_are_sorted_by_instance_or_failure(self):
+        self.assertEqual(load.parse_reply(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nok 12 3\n"),
+                         ("ok", "3"))
+        self.assertEqual(load.parse_reply(b""), ("failed", "closed without an answer"))
+        self.assertEqual(load.parse_reply(b"HTTP/1.1 502 Bad\r\n\r\n")[0], "failed")
+        self.assertEqual(load.parse_reply(b"HTTP/1.1 200 OK\r\n"),
+                         ("failed", "truncated reply"))
+
+    def test_a_closed_port_is_refused_and_the_cap_holds(self):
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        stats = load.run(port, clients=3, duration_s=5, cap=40)
+        self.assertEqual((stats["refused"], stats["ok"], stats["failed"]), (40, 0, 0))
+
+    def test_spread_and_restart_table(self):
+        self.assertEqual(load.spread({"0": 30, "1": 10}), [75.0, 25.0])
+        runs = [{"ok": 900, "refused": 0, "failed": 2, "action": (0, 3.14)},
+                {"ok": 950, "refused": 1, "failed": 0, "action": (1, 0.5)}]
+        r = {"restarts": {"pm2": {"reload": runs, "spread": {"0": 1, "1": 3}},
+                          "systemd": {"reload": "not measured: unit-watchdog reload not built"}}}
+        text = "\n".join(output._restart_table(r))
+        self.assertIn("| rolling reload of the cluster app: failed requests | 2 / 0 | "
+                      "not measured: unit-watchdog reload not built |", text)
+        self.assertIn("2 instances: 75 / 25 %", text)
+        self.assertIn("| `pm2 reload` / `unit-watchdog reload`: the command's exit status and "
+                      "duration | exit 0, 3.1 s / exit 1, 0.5 s | – |", text)
+        self.assertIn("restart of the fork-mode app: refused requests | not measured |", text)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 //! (clap_complete).
 
 pub mod gen_units;
+pub mod reload;
 pub mod unit_watchdog;
 
 use clap::Args;

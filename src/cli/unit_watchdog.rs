@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cli::BusArgs;
+use crate::reload::ReloadOptions;
 use crate::report::quantity::{parse_duration, parse_percent, parse_size};
 use crate::watchdog::history::DEFAULT_STATE_FILE;
 use crate::watchdog::run::RunConfig;
@@ -28,6 +29,42 @@ pub enum UnitWatchdogCommand {
     /// Print the memory and crash-loop report of the managed units (for people, cron
     /// and Prometheus). Exit status: 0 all well, 1 something to look at, 2 bad usage.
     Report(ReportArgs),
+    /// Restart a group's instances one at a time, each once the one before serves again
+    /// (`pm2 reload`); stop at the first that does not. Exit status: 0 all reloaded, 1 an
+    /// instance did not come back (the rest are untouched), 2 bad usage.
+    Reload(ReloadArgs),
+}
+
+/// `unit-watchdog reload`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct ReloadArgs {
+    /// Which manager the group runs under.
+    #[command(flatten)]
+    pub bus: BusArgs,
+    /// The group (its units' `Ecosystem=`, the name of its target).
+    pub group: String,
+    /// Only this app's instances; every app of the group, app by app, when omitted.
+    pub app: Option<String>,
+    /// The longest one instance may take to stop, start and become ready (90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "90s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Milliseconds a new main process must stay up to count as started (PM2's
+    /// `min_uptime`); a `Type=notify` app must also have said it is ready.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub min_uptime: u64,
+}
+
+impl ReloadArgs {
+    /// The reload's options from these flags.
+    pub fn options(&self) -> ReloadOptions {
+        ReloadOptions {
+            bus: self.bus.target(),
+            group: self.group.clone(),
+            app: self.app.clone(),
+            timeout: self.timeout,
+            min_uptime: Duration::from_millis(self.min_uptime),
+        }
+    }
 }
 
 /// Flags of `unit-watchdog run`.
@@ -177,7 +214,6 @@ mod tests {
             "/s.json",
         ])
         .unwrap();
-        #[allow(irrefutable_let_patterns)]
         let UnitWatchdogCommand::Run(args) = cli.command else {
             panic!("not run");
         };
@@ -189,6 +225,32 @@ mod tests {
         assert_eq!(config.ecosystems, ["agents"]);
         assert_eq!(config.state_file, PathBuf::from("/s.json"));
         assert_eq!(config.memory_interval, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn reload_takes_a_group_an_optional_app_and_its_limits() {
+        let cli = UnitWatchdogCli::try_parse_from([
+            "unit-watchdog",
+            "reload",
+            "--user",
+            "agents",
+            "api",
+            "--timeout",
+            "2m",
+            "--min-uptime",
+            "250",
+        ])
+        .unwrap();
+        let UnitWatchdogCommand::Reload(args) = cli.command else {
+            panic!("not reload");
+        };
+        let options = args.options();
+        assert_eq!(options.bus, crate::systemd::BusTarget::User);
+        assert_eq!(options.group, "agents");
+        assert_eq!(options.app.as_deref(), Some("api"));
+        assert_eq!(options.timeout, Duration::from_secs(120));
+        assert_eq!(options.min_uptime, Duration::from_millis(250));
+        assert!(UnitWatchdogCli::try_parse_from(["unit-watchdog", "reload"]).is_err());
     }
 
     #[test]

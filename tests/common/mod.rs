@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 
+pub mod apps;
 pub mod corpus;
+pub mod load;
 pub mod owner;
 pub mod sandbox;
 pub mod watchdog;

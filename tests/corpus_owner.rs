@@ -24,8 +24,10 @@ use common::project_layout::{self, Check, Project};
 use common::sandbox::{Options, Sandbox};
 
 const GEN_UNITS: &str = env!("CARGO_BIN_EXE_gen-units");
-/// How long all apps together get to answer on their ports.
+/// How long all apps together get to answer on their ports (under the strict profile
+/// many never do: they get less).
 const SETTLE: Duration = Duration::from_secs(30);
+const SETTLE_STRICT: Duration = Duration::from_secs(20);
 /// How long units may stay activating or deactivating after that.
 const SETTLE_UNITS: Duration = Duration::from_secs(10);
 /// sudo's PATH (secure_path), for the root side of an install.
@@ -69,8 +71,8 @@ struct Row {
 fn every_app_pm2_runs_serves_as_its_owner_had_it() {
     let projects = project_layout::projects();
     assert!(projects.len() >= 40, "corpus: {} files", projects.len());
-    let build = tempdir("ecosystemd-shims");
-    let shims = match project_layout::compile_shims(&build) {
+    let build = TempDir::new("ecosystemd-shims");
+    let shims = match project_layout::compile_shims(&build.0) {
         Ok(path) => path,
         Err(why) => panic!("cannot build the uv/dotnet stand-in: {why}"),
     };
@@ -83,7 +85,7 @@ fn every_app_pm2_runs_serves_as_its_owner_had_it() {
     };
     let started = Instant::now();
     project_layout::lay_out(&sandbox.root(), &projects, &shims);
-    let _ = std::fs::remove_dir_all(&build);
+    drop(build);
 
     let deployed = deploy_all(&sandbox, &projects, Profile::Default);
     eprintln!("laid out and deployed: {:?}", started.elapsed());
@@ -345,7 +347,11 @@ fn check_all(
             _ => None,
         })
         .collect();
-    let answers = http_poll(sandbox, &ports);
+    let settle = match profile {
+        Profile::Default => SETTLE,
+        Profile::Strict => SETTLE_STRICT,
+    };
+    let answers = http_poll(sandbox, &ports, settle);
     let units: Vec<&str> = deployed
         .iter()
         .flat_map(|d| d.services.iter().map(|(u, _)| u.as_str()))
@@ -494,9 +500,9 @@ fn warned(warnings: &str, app: &str, deployment: &Deployment) -> bool {
     })
 }
 
-/// Polls every port from inside the sandbox until it answers or [`SETTLE`] passes;
+/// Polls every port from inside the sandbox until it answers or `settle` passes;
 /// `OK BODY` or `ERR WHY` per port.
-fn http_poll(sandbox: &Sandbox, ports: &[u16]) -> BTreeMap<u16, String> {
+fn http_poll(sandbox: &Sandbox, ports: &[u16], settle: Duration) -> BTreeMap<u16, String> {
     const POLL: &str = r#"
 import json, sys, time, urllib.request
 deadline = time.time() + float(sys.argv[1])
@@ -513,7 +519,7 @@ while pending and time.time() < deadline:
     time.sleep(0.3)
 print(json.dumps(seen))
 "#;
-    let timeout = SETTLE.as_secs().to_string();
+    let timeout = settle.as_secs().to_string();
     let port_args: Vec<String> = ports.iter().map(u16::to_string).collect();
     let mut args = vec!["/usr/bin/python3", "-c", POLL, &timeout];
     args.extend(port_args.iter().map(String::as_str));
@@ -620,8 +626,91 @@ fn print_table(title: &str, rows: &[Row]) {
     }
 }
 
-fn tempdir(prefix: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A folder of the host's temporary directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The corpus is whole: enough fixtures, every header complete, known features only,
+/// and no two apps on one port (they all run side by side).
+#[test]
+fn fixtures_describe_their_projects() {
+    let projects = project_layout::projects();
+    assert!(projects.len() >= 40, "{} fixtures", projects.len());
+    let mut ports = BTreeMap::new();
+    for project in &projects {
+        assert!(
+            !project.pattern.is_empty(),
+            "{}: no @pattern",
+            project.fixture
+        );
+        assert!(
+            !project.strict.is_empty(),
+            "{}: no @strict",
+            project.fixture
+        );
+        for need in &project.needs {
+            assert!(
+                ["lenient", "identity", "sockets"].contains(&need.as_str()),
+                "{}: unknown feature {need}",
+                project.fixture
+            );
+        }
+        for expect in &project.expects {
+            if let Check::Http { port, .. } = expect.check {
+                let first = ports.insert(port, project.fixture.clone());
+                assert!(
+                    first.is_none(),
+                    "port {port}: {first:?} and {}",
+                    project.fixture
+                );
+            }
+        }
+    }
+    assert!(ports.contains_key(&80), "one app serves on port 80");
+}
+
+/// `hardening: strict` lands at the top level of every YAML and JSON fixture, whatever
+/// its shape (a map with `apps`, or a bare list).
+#[test]
+fn strict_is_added_at_the_top_level() {
+    for project in project_layout::projects() {
+        if is_javascript(&project.config) {
+            continue;
+        }
+        let text = with_strict(&project.config, &project.text);
+        let path = std::path::Path::new(&project.config);
+        let tree = ecosystemd::ecosystem::syntax_tree(&text, path)
+            .unwrap_or_else(|e| panic!("{}: {e:?}\n{text}", project.fixture));
+        let ecosystemd::ecosystem::Value::Map(entries) = &tree.value else {
+            panic!("{}: not a map at the top", project.fixture);
+        };
+        let hardening = entries.iter().find(|e| e.key == "hardening");
+        assert!(
+            hardening.is_some_and(
+                |e| e.value.value == ecosystemd::ecosystem::Value::Str("strict".into())
+            ),
+            "{}: {text}",
+            project.fixture
+        );
+        assert!(
+            entries.iter().any(|e| e.key == "apps"),
+            "{}",
+            project.fixture
+        );
+    }
+    assert_eq!(imported_name("ecosystem.config.js"), "ecosystem.yaml");
+    assert_eq!(imported_name("config/pm2.config.cjs"), "config/pm2.yaml");
 }

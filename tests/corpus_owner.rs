@@ -33,6 +33,9 @@ const SETTLE_UNITS: Duration = Duration::from_secs(10);
 /// sudo's PATH (secure_path), for the root side of an install.
 const ROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// systemd properties by unit name, then by property name.
+type States = BTreeMap<String, BTreeMap<String, String>>;
+
 /// The hardening a run renders with.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Profile {
@@ -406,7 +409,7 @@ fn judge(
     deployment: &Deployment,
     expect: &project_layout::Expect,
     answers: &BTreeMap<u16, String>,
-    states: &BTreeMap<String, BTreeMap<String, String>>,
+    states: &States,
     profile: Profile,
 ) -> Row {
     let owner_uid = project_layout::owner(&project.owner).expect("owner").uid;
@@ -423,39 +426,20 @@ fn judge(
     let all_active = !units.is_empty() && unit_states.iter().all(|s| s.ends_with("=active"));
     let (expected, mut observed, mut pass) = match &expect.check {
         Check::Http { port, contains } => {
-            let answer = answers
-                .get(port)
-                .cloned()
-                .unwrap_or_else(|| "not polled".into());
-            let uid_ok = profile == Profile::Strict || answer_uid(&answer) == Some(owner_uid);
-            let text_ok = contains
-                .as_ref()
-                .is_none_or(|c| answer.contains(c.as_str()));
-            let ok = answer.starts_with("OK") && uid_ok && text_ok && all_active;
-            let want = match contains {
-                Some(c) => format!("http {port} uid {owner_uid} with {c:?}"),
-                None => format!("http {port} uid {owner_uid}"),
-            };
-            (want, shorten(&answer), ok)
+            let uid = (profile == Profile::Default).then_some(owner_uid);
+            let (want, seen, ok) = check_http(*port, contains.as_deref(), uid, answers);
+            (want, seen, ok && all_active)
         }
         Check::Active { count } => (
             format!("{count} unit(s) active"),
             String::new(),
             all_active && units.len() >= *count,
         ),
-        Check::Ran => {
-            let ran = !units.is_empty()
-                && units.iter().all(|u| {
-                    states.get(*u).is_some_and(|s| {
-                        let get = |k: &str| s.get(k).map(String::as_str).unwrap_or("");
-                        get("ActiveState") == "active"
-                            || (get("Result") == "success"
-                                && get("ExecMainStatus") == "0"
-                                && get("ExecMainStartTimestampMonotonic") != "0")
-                    })
-                });
-            ("ran (exit 0) or active".to_owned(), String::new(), ran)
-        }
+        Check::Ran => (
+            "ran (exit 0) or active".to_owned(),
+            String::new(),
+            job_ran(&units, states),
+        ),
     };
     if let Some(error) = &deployment.error {
         observed = error.clone();
@@ -475,6 +459,45 @@ fn judge(
         needs: project.needs.join(","),
         warned: false,
     }
+}
+
+/// `(expected, seen, pass)` of an HTTP expectation: the port answered, with the text
+/// wanted, as `uid` when given.
+fn check_http(
+    port: u16,
+    contains: Option<&str>,
+    uid: Option<u32>,
+    answers: &BTreeMap<u16, String>,
+) -> (String, String, bool) {
+    let answer = answers
+        .get(&port)
+        .cloned()
+        .unwrap_or_else(|| "not polled".into());
+    let uid_ok = uid.is_none_or(|uid| answer_uid(&answer) == Some(uid));
+    let text_ok = contains.is_none_or(|c| answer.contains(c));
+    let mut want = format!("http {port}");
+    if let Some(uid) = uid {
+        want.push_str(&format!(" uid {uid}"));
+    }
+    if let Some(c) = contains {
+        want.push_str(&format!(" with {c:?}"));
+    }
+    let pass = answer.starts_with("OK") && uid_ok && text_ok;
+    (want, shorten(&answer), pass)
+}
+
+/// Whether every unit of a job is active or has run to a clean exit.
+fn job_ran(units: &[&str], states: &States) -> bool {
+    !units.is_empty()
+        && units.iter().all(|u| {
+            states.get(*u).is_some_and(|s| {
+                let get = |k: &str| s.get(k).map(String::as_str).unwrap_or("");
+                get("ActiveState") == "active"
+                    || (get("Result") == "success"
+                        && get("ExecMainStatus") == "0"
+                        && get("ExecMainStartTimestampMonotonic") != "0")
+            })
+        })
 }
 
 /// The `uid` field of an app's JSON answer.
@@ -571,7 +594,7 @@ print(json.dumps(seen))
 /// The units' states once they have settled: read until none is activating or
 /// deactivating (or [`SETTLE_UNITS`] passes), then again 2 s later; a unit counts as active
 /// only if it was active both times with the same main process (a crash loop is not).
-fn settled_states(sandbox: &Sandbox, units: &[&str]) -> BTreeMap<String, BTreeMap<String, String>> {
+fn settled_states(sandbox: &Sandbox, units: &[&str]) -> States {
     let deadline = Instant::now() + SETTLE_UNITS;
     let mut first = unit_states(sandbox, units);
     while Instant::now() < deadline
@@ -596,7 +619,7 @@ fn settled_states(sandbox: &Sandbox, units: &[&str]) -> BTreeMap<String, BTreeMa
 }
 
 /// `systemctl show` of many units at once, by unit name.
-fn unit_states(sandbox: &Sandbox, units: &[&str]) -> BTreeMap<String, BTreeMap<String, String>> {
+fn unit_states(sandbox: &Sandbox, units: &[&str]) -> States {
     let mut states = BTreeMap::new();
     for chunk in units.chunks(100) {
         let mut args = vec![

@@ -416,7 +416,7 @@ fn judge(
     let units: Vec<&str> = deployment
         .services
         .iter()
-        .filter(|(_, app)| *app == expect.app)
+        .filter(|(_, app)| is_app(app, &expect.app))
         .map(|(unit, _)| unit.as_str())
         .collect();
     let unit_states: Vec<String> = units
@@ -459,6 +459,16 @@ fn judge(
         needs: project.needs.join(","),
         warned: false,
     }
+}
+
+/// Whether a unit's `App=` is the app `name` of the file, or its repetition numbered
+/// for a unit of its own (`queue`, `queue-2`: PM2 ran both under one name).
+fn is_app(unit_app: &str, name: &str) -> bool {
+    unit_app == name
+        || unit_app
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `(expected, seen, pass)` of an HTTP expectation: the port answered, with the text
@@ -535,7 +545,7 @@ fn warned(warnings: &str, app: &str, deployment: &Deployment) -> bool {
     let units: Vec<&str> = deployment
         .services
         .iter()
-        .filter(|(_, a)| a == app)
+        .filter(|(_, a)| is_app(a, app))
         .map(|(u, _)| u.trim_end_matches(".service"))
         .collect();
     let mut in_warning = false;

@@ -268,6 +268,9 @@ fn with_strict(source: &str, text: &str) -> String {
 /// Runs `gen-units ARGS` as the project's owner, from the project root, with the
 /// environment of the owner's interactive shell (nvm loaded).
 fn as_owner(sandbox: &Sandbox, project: &Project, args: &[&str]) -> Output {
+    sandbox
+        .ensure_accounts()
+        .unwrap_or_else(|e| panic!("the sandbox's users: {e}"));
     let owner = project_layout::owner(&project.owner).expect("owner");
     let uid = owner.uid.to_string();
     let env = [

@@ -70,7 +70,7 @@ pub struct Sandbox {
     pid: u32,
     log: PathBuf,
     network: bool,
-    accounts: Option<PathBuf>,
+    users: Vec<User>,
 }
 
 impl Sandbox {
@@ -108,24 +108,12 @@ impl Sandbox {
                 return Err(format!("{tool} is missing"));
             }
         }
-        let accounts = if options.users.is_empty() {
-            None
-        } else {
-            Some(account_copies(&options.users)?)
-        };
         let mut mounts: Vec<String> = Vec::new();
-        if let Some(dir) = &accounts {
-            // Bound before /tmp gets its tmpfs, which would hide the copies.
-            mounts.extend(ACCOUNT_FILES.iter().map(|file| {
-                let name = Path::new(file).file_name().unwrap_or_default();
-                format!(
-                    "mount --bind {}/{} {file} || exit 1;",
-                    dir.display(),
-                    name.to_string_lossy()
-                )
-            }));
-        }
-        let user_mounts = if accounts.is_some() { USER_MOUNTS } else { &[] };
+        let user_mounts = if options.users.is_empty() {
+            &[]
+        } else {
+            USER_MOUNTS
+        };
         mounts.extend(
             PRIVATE_MOUNTS.iter().chain(user_mounts).map(|d| {
                 format!("mkdir -p {d} && mount -t tmpfs -o mode=0755 tmpfs {d} || exit 1;")
@@ -178,10 +166,13 @@ impl Sandbox {
             unshare,
             log,
             network: options.private_network,
-            accounts,
+            users: options.users.clone(),
         };
         sandbox.pid = sandbox.find_systemd()?;
         sandbox.wait_until_running()?;
+        if !sandbox.users.is_empty() {
+            sandbox.bind_accounts()?;
+        }
         Ok(sandbox)
     }
 
@@ -320,42 +311,70 @@ impl Drop for Sandbox {
         let _ = self.unshare.kill();
         let _ = self.unshare.wait();
         let _ = fs::remove_file(&self.log);
-        if let Some(dir) = &self.accounts {
-            let _ = fs::remove_dir_all(dir);
-        }
     }
 }
 
-/// Private copies of the host's account files with `users` added, in a new folder.
-fn account_copies(users: &[User]) -> Result<PathBuf, String> {
-    use std::os::unix::fs::MetadataExt;
-    let dir = std::env::temp_dir().join(format!(
-        "ecosystemd-accounts-{}-{}",
-        std::process::id(),
-        unique()
-    ));
-    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for file in ACCOUNT_FILES {
-        let mut text = fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
+/// Where the private account files live inside a sandbox (its own `/run`).
+const ACCOUNTS_DIR: &str = "/run/sandbox-accounts";
+
+impl Sandbox {
+    /// Makes sure the sandbox's users exist: binds private copies of the account files
+    /// (the host's, with the users added) over `/etc/passwd`, `/etc/group` and
+    /// `/etc/shadow` again if they are gone. A host tool that replaces one of these
+    /// files (`useradd`, a package adding its user) detaches the bind inside the
+    /// sandbox; call this before relying on the users.
+    pub fn ensure_accounts(&self) -> Result<(), String> {
+        let passwd = fs::read_to_string(self.path("/etc/passwd")).unwrap_or_default();
+        let present = self.users.iter().all(|u| {
+            passwd
+                .lines()
+                .any(|l| l.starts_with(&format!("{}:", u.name)))
+        });
+        if present {
+            return Ok(());
         }
-        for user in users {
-            let (name, uid, home) = (&user.name, user.uid, &user.home);
-            text.push_str(&match *file {
-                "/etc/passwd" => format!("{name}:x:{uid}:{uid}::{home}:/bin/bash\n"),
-                "/etc/group" => format!("{name}:x:{uid}:\n"),
-                _ => format!("{name}:!:19000:0:99999:7:::\n"),
-            });
-        }
-        let copy = dir.join(Path::new(file).file_name().unwrap_or_default());
-        fs::write(&copy, text).map_err(|e| format!("{}: {e}", copy.display()))?;
-        let meta = fs::metadata(file).map_err(|e| format!("{file}: {e}"))?;
-        fs::set_permissions(&copy, meta.permissions()).map_err(|e| e.to_string())?;
-        std::os::unix::fs::chown(&copy, Some(meta.uid()), Some(meta.gid()))
-            .map_err(|e| e.to_string())?;
+        self.bind_accounts()
     }
-    Ok(dir)
+
+    fn bind_accounts(&self) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        fs::create_dir_all(self.path(ACCOUNTS_DIR)).map_err(|e| e.to_string())?;
+        for file in ACCOUNT_FILES {
+            let name = Path::new(file).file_name().unwrap_or_default();
+            let copy = format!("{ACCOUNTS_DIR}/{}", name.to_string_lossy());
+            let text = with_users(file, &self.users)?;
+            fs::write(self.path(&copy), text).map_err(|e| format!("{copy}: {e}"))?;
+            let meta = fs::metadata(file).map_err(|e| format!("{file}: {e}"))?;
+            fs::set_permissions(self.path(&copy), meta.permissions()).map_err(|e| e.to_string())?;
+            std::os::unix::fs::chown(self.path(&copy), Some(meta.uid()), Some(meta.gid()))
+                .map_err(|e| e.to_string())?;
+            let output = self.exec(&["mount", "--bind", &copy, file]);
+            if !output.status.success() {
+                return Err(format!(
+                    "mount --bind {copy} {file}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The host's account file `file` with `users` added.
+fn with_users(file: &str, users: &[User]) -> Result<String, String> {
+    let mut text = fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    for user in users {
+        let (name, uid, home) = (&user.name, user.uid, &user.home);
+        text.push_str(&match file {
+            "/etc/passwd" => format!("{name}:x:{uid}:{uid}::{home}:/bin/bash\n"),
+            "/etc/group" => format!("{name}:x:{uid}:\n"),
+            _ => format!("{name}:!:19000:0:99999:7:::\n"),
+        });
+    }
+    Ok(text)
 }
 
 fn is_root() -> bool {

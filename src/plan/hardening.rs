@@ -261,9 +261,8 @@ pub fn check(
         && let Some(folder) = &app.hidden_from_others
     {
         let message = format!(
-            "a dynamic user cannot enter {}: `{}` will fail to start (status 200/CHDIR or 203/EXEC)",
+            "a dynamic user cannot enter {}: the app will fail to start (status 200/CHDIR or 203/EXEC)",
             folder.display(),
-            app.name
         );
         let hint = match target.profile {
             Hardening::Strict => {
@@ -273,10 +272,15 @@ pub fn check(
                 "write `user: NAME` to run the app as its owner, or open the folder to others (chmod o+x)"
             }
         };
-        let warning = app_warning(ecosystem, app, message).with_hint(hint);
-        if !warnings.iter().any(|w| w.message == warning.message) {
-            warnings.push(warning);
-        }
+        warnings.push(app_warning(ecosystem, app, message).with_hint(hint));
+    } else if target.dynamic_user() && target.profile == Hardening::Strict {
+        // It can run, but PM2 ran it as a user who could write the project.
+        let message = format!(
+            "a dynamic user can write nowhere but its own state folder: {} is read-only for it, so whatever the app writes beside its code (logs, data, uploads) fails",
+            ecosystem.base_dir.display()
+        );
+        let hint = "use the default profile (`hardening: standard`), which runs the app as its owner with its project writable, or write `user: NAME`";
+        warnings.push(app_warning(ecosystem, app, message).with_hint(hint));
     }
 }
 
@@ -509,6 +513,39 @@ mod tests {
     }
 
     #[test]
+    fn strict_says_the_project_is_read_only_for_its_dynamic_user() {
+        let app = testing::app("web");
+        let eco = testing::ecosystem(vec![app.clone()]);
+        let target = Target {
+            profile: Hardening::Strict,
+            scope: Scope::System,
+            user: None,
+            home: None,
+            root: Path::new("/srv/agents"),
+            cwd: Path::new("/srv/agents"),
+            low_port: None,
+            systemd_version: 252,
+        };
+        let mut warnings = Vec::new();
+        check(&eco, &app, &target, &mut warnings);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].message.contains("/srv/agents is read-only"));
+        let mut none = Vec::new();
+        let standard = Target {
+            profile: Hardening::Standard,
+            user: Some("ana"),
+            ..target
+        };
+        check(&eco, &app, &standard, &mut none);
+        let named = Target {
+            user: Some("ana"),
+            ..target
+        };
+        check(&eco, &app, &named, &mut none);
+        assert!(none.is_empty(), "{none:?}");
+    }
+
+    #[test]
     fn a_dynamic_user_kept_out_of_a_closed_home_is_warned_once_with_the_fix() {
         let mut app = testing::app("web");
         app.hidden_from_others = Some("/home/ana".into());
@@ -526,6 +563,7 @@ mod tests {
         let mut warnings = Vec::new();
         check(&eco, &app, &target, &mut warnings);
         check(&eco, &app, &target, &mut warnings);
+        let warnings = crate::diagnostic::merge(warnings);
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].message.contains("/home/ana"));
         assert!(warnings[0].hint.as_deref().unwrap().contains("standard"));

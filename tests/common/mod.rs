@@ -4,5 +4,6 @@ pub mod apps;
 pub mod corpus;
 pub mod load;
 pub mod owner;
+pub mod project_layout;
 pub mod sandbox;
 pub mod watchdog;

@@ -31,6 +31,36 @@ const PRIVATE_MOUNTS: &[&str] = &[
     "/etc/ecosystemd",
 ];
 
+/// Extra folders given a private tmpfs when the sandbox has users of its own
+/// ([`Options::users`]): their homes and projects live there, never on the host.
+const USER_MOUNTS: &[&str] = &["/home", "/srv"];
+
+/// The account files that get private copies when the sandbox has users of its own.
+const ACCOUNT_FILES: &[&str] = &["/etc/passwd", "/etc/group", "/etc/shadow"];
+
+/// A normal user that exists inside one sandbox only (in private copies of the account
+/// files), never on the host.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// User id, also the id of its own group.
+    pub uid: u32,
+    /// Home folder (created empty by the test, under the private `/home`).
+    pub home: String,
+}
+
+/// How to boot a sandbox; `Options::default()` is what [`Sandbox::boot`] does.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Users added to private copies of `/etc/passwd`, `/etc/group` and `/etc/shadow`,
+    /// with private tmpfs mounts over `/home` and `/srv`.
+    pub users: Vec<User>,
+    /// A network namespace of its own with only a loopback: ports bound inside (80
+    /// included) neither collide with the host's nor reach them.
+    pub private_network: bool,
+}
+
 /// How long booting may take before the test fails.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -39,13 +69,21 @@ pub struct Sandbox {
     unshare: Child,
     pid: u32,
     log: PathBuf,
+    network: bool,
+    users: Vec<User>,
 }
 
 impl Sandbox {
     /// Boots a sandbox, or returns `None` (after saying why) where this machine cannot.
     /// Under `CI=true` a sandbox that cannot boot panics instead.
     pub fn boot() -> Option<Self> {
-        match Self::try_boot() {
+        Self::boot_with(&Options::default())
+    }
+
+    /// Boots a sandbox with `options` (users of its own, a private network), or returns
+    /// `None` as [`Sandbox::boot`] does.
+    pub fn boot_with(options: &Options) -> Option<Self> {
+        match Self::try_boot(options) {
             Ok(sandbox) => Some(sandbox),
             Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
                 panic!("CI=true and the systemd sandbox cannot boot: {why}")
@@ -57,7 +95,7 @@ impl Sandbox {
         }
     }
 
-    fn try_boot() -> Result<Self, String> {
+    fn try_boot(options: &Options) -> Result<Self, String> {
         if !is_root() {
             return Err("tests that boot systemd need root".into());
         }
@@ -70,10 +108,20 @@ impl Sandbox {
                 return Err(format!("{tool} is missing"));
             }
         }
-        let mounts: Vec<String> = PRIVATE_MOUNTS
-            .iter()
-            .map(|d| format!("mkdir -p {d} && mount -t tmpfs -o mode=0755 tmpfs {d} || exit 1;"))
-            .collect();
+        let mut mounts: Vec<String> = Vec::new();
+        let user_mounts = if options.users.is_empty() {
+            &[]
+        } else {
+            USER_MOUNTS
+        };
+        mounts.extend(
+            PRIVATE_MOUNTS.iter().chain(user_mounts).map(|d| {
+                format!("mkdir -p {d} && mount -t tmpfs -o mode=0755 tmpfs {d} || exit 1;")
+            }),
+        );
+        if options.private_network {
+            mounts.push("ip link set lo up || exit 1;".into());
+        }
         let script = format!(
             "{} exec /lib/systemd/systemd --system --unit=multi-user.target --log-target=kmsg",
             mounts.join(" ")
@@ -85,6 +133,9 @@ impl Sandbox {
         ));
         let log_file = fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
         let mut command = Command::new("/usr/bin/unshare");
+        if options.private_network {
+            command.arg("--net");
+        }
         command
             .args([
                 "--pid",
@@ -114,9 +165,14 @@ impl Sandbox {
             pid: 0,
             unshare,
             log,
+            network: options.private_network,
+            users: options.users.clone(),
         };
         sandbox.pid = sandbox.find_systemd()?;
         sandbox.wait_until_running()?;
+        if !sandbox.users.is_empty() {
+            sandbox.bind_accounts()?;
+        }
         Ok(sandbox)
     }
 
@@ -192,10 +248,11 @@ impl Sandbox {
     /// A command that will run inside the sandbox's namespaces, for more control.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new("/usr/bin/nsenter");
-        command
-            .args(["-t", &self.pid.to_string(), "-m", "-p", "--"])
-            .args(args)
-            .stdin(Stdio::null());
+        command.args(["-t", &self.pid.to_string(), "-m", "-p"]);
+        if self.network {
+            command.arg("-n");
+        }
+        command.arg("--").args(args).stdin(Stdio::null());
         command
     }
 
@@ -255,6 +312,69 @@ impl Drop for Sandbox {
         let _ = self.unshare.wait();
         let _ = fs::remove_file(&self.log);
     }
+}
+
+/// Where the private account files live inside a sandbox (its own `/run`).
+const ACCOUNTS_DIR: &str = "/run/sandbox-accounts";
+
+impl Sandbox {
+    /// Makes sure the sandbox's users exist: binds private copies of the account files
+    /// (the host's, with the users added) over `/etc/passwd`, `/etc/group` and
+    /// `/etc/shadow` again if they are gone. A host tool that replaces one of these
+    /// files (`useradd`, a package adding its user) detaches the bind inside the
+    /// sandbox; call this before relying on the users.
+    pub fn ensure_accounts(&self) -> Result<(), String> {
+        let passwd = fs::read_to_string(self.path("/etc/passwd")).unwrap_or_default();
+        let present = self.users.iter().all(|u| {
+            passwd
+                .lines()
+                .any(|l| l.starts_with(&format!("{}:", u.name)))
+        });
+        if present {
+            return Ok(());
+        }
+        self.bind_accounts()
+    }
+
+    fn bind_accounts(&self) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        fs::create_dir_all(self.path(ACCOUNTS_DIR)).map_err(|e| e.to_string())?;
+        for file in ACCOUNT_FILES {
+            let name = Path::new(file).file_name().unwrap_or_default();
+            let copy = format!("{ACCOUNTS_DIR}/{}", name.to_string_lossy());
+            let text = with_users(file, &self.users)?;
+            fs::write(self.path(&copy), text).map_err(|e| format!("{copy}: {e}"))?;
+            let meta = fs::metadata(file).map_err(|e| format!("{file}: {e}"))?;
+            fs::set_permissions(self.path(&copy), meta.permissions()).map_err(|e| e.to_string())?;
+            std::os::unix::fs::chown(self.path(&copy), Some(meta.uid()), Some(meta.gid()))
+                .map_err(|e| e.to_string())?;
+            let output = self.exec(&["mount", "--bind", &copy, file]);
+            if !output.status.success() {
+                return Err(format!(
+                    "mount --bind {copy} {file}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The host's account file `file` with `users` added.
+fn with_users(file: &str, users: &[User]) -> Result<String, String> {
+    let mut text = fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    for user in users {
+        let (name, uid, home) = (&user.name, user.uid, &user.home);
+        text.push_str(&match file {
+            "/etc/passwd" => format!("{name}:x:{uid}:{uid}::{home}:/bin/bash\n"),
+            "/etc/group" => format!("{name}:x:{uid}:\n"),
+            _ => format!("{name}:!:19000:0:99999:7:::\n"),
+        });
+    }
+    Ok(text)
 }
 
 fn is_root() -> bool {

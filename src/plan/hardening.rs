@@ -339,6 +339,21 @@ mod tests {
         keys_for(profile, scope, user, None)
     }
 
+    /// Ana's project in her home, under `standard` on systemd 252: each test changes
+    /// what it is about.
+    fn ana() -> Target<'static> {
+        Target {
+            profile: Hardening::Standard,
+            scope: Scope::System,
+            user: Some("ana"),
+            home: Some(Path::new("/home/ana")),
+            root: Path::new("/home/ana/shop"),
+            cwd: Path::new("/home/ana/shop"),
+            low_port: None,
+            systemd_version: 252,
+        }
+    }
+
     fn keys_for(
         profile: Hardening,
         scope: Scope,
@@ -350,11 +365,8 @@ mod tests {
             profile,
             scope,
             user,
-            home: Some(Path::new("/home/ana")),
-            root: Path::new("/home/ana/shop"),
-            cwd: Path::new("/home/ana/shop"),
             low_port,
-            systemd_version: 252,
+            ..ana()
         };
         apply(&target, &mut s, &mut Vec::new());
         s
@@ -397,14 +409,8 @@ mod tests {
     fn systemd_before_242_gets_a_read_only_home_instead_of_a_tmpfs() {
         let mut s = Section::new("Service");
         let target = Target {
-            profile: Hardening::Standard,
-            scope: Scope::System,
-            user: Some("ana"),
-            home: Some(Path::new("/home/ana")),
-            root: Path::new("/home/ana/shop"),
-            cwd: Path::new("/home/ana/shop"),
-            low_port: None,
             systemd_version: 241,
+            ..ana()
         };
         apply(&target, &mut s, &mut Vec::new());
         assert_eq!(value(&s, "ProtectHome").as_deref(), Some("read-only"));
@@ -416,14 +422,9 @@ mod tests {
     fn a_project_under_a_home_not_looked_up_is_bound_back() {
         let mut s = Section::new("Service");
         let target = Target {
-            profile: Hardening::Standard,
-            scope: Scope::System,
-            user: Some("ana"),
             home: None,
-            root: Path::new("/home/ana/shop"),
             cwd: Path::new("/home/ana/shop/api"),
-            low_port: None,
-            systemd_version: 252,
+            ..ana()
         };
         apply(&target, &mut s, &mut Vec::new());
         assert_eq!(values(&s, "BindPaths"), ["/home/ana/shop"]);
@@ -434,14 +435,11 @@ mod tests {
     fn a_project_outside_the_home_is_writable_too() {
         let mut s = Section::new("Service");
         let target = Target {
-            profile: Hardening::Standard,
-            scope: Scope::System,
             user: Some("www"),
             home: Some(Path::new("/home/www")),
             root: Path::new("/srv/shop"),
             cwd: Path::new("/opt/shop-worker"),
-            low_port: None,
-            systemd_version: 252,
+            ..ana()
         };
         apply(&target, &mut s, &mut Vec::new());
         assert_eq!(
@@ -518,13 +516,11 @@ mod tests {
         let eco = testing::ecosystem(vec![app.clone()]);
         let target = Target {
             profile: Hardening::Strict,
-            scope: Scope::System,
             user: None,
             home: None,
             root: Path::new("/srv/agents"),
             cwd: Path::new("/srv/agents"),
-            low_port: None,
-            systemd_version: 252,
+            ..ana()
         };
         let mut warnings = Vec::new();
         check(&eco, &app, &target, &mut warnings);
@@ -552,13 +548,9 @@ mod tests {
         let eco = testing::ecosystem(vec![app.clone()]);
         let target = Target {
             profile: Hardening::Strict,
-            scope: Scope::System,
             user: None,
             home: None,
-            root: Path::new("/home/ana/shop"),
-            cwd: Path::new("/home/ana/shop"),
-            low_port: None,
-            systemd_version: 252,
+            ..ana()
         };
         let mut warnings = Vec::new();
         check(&eco, &app, &target, &mut warnings);

@@ -722,26 +722,25 @@ fn read_port(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<u16> {
     }
 }
 
-/// `listen_port`: one port or a list of them.
-fn read_ports(reader: &mut Reader<'_>, node: &Node) -> Vec<u16> {
-    let items: Vec<&Node> = match &node.value {
+/// The items of a value written as one item or a list of them (null: none).
+fn one_or_many(node: &Node) -> Vec<&Node> {
+    match &node.value {
         Value::Seq(items) => items.iter().collect(),
         Value::Null => Vec::new(),
         _ => vec![node],
-    };
-    items
+    }
+}
+
+/// `listen_port`: one port or a list of them.
+fn read_ports(reader: &mut Reader<'_>, node: &Node) -> Vec<u16> {
+    one_or_many(node)
         .into_iter()
         .filter_map(|item| read_port(reader, item, "listen_port"))
         .collect()
 }
 
 fn read_exit_codes(reader: &mut Reader<'_>, node: &Node) -> Vec<i32> {
-    let items: Vec<&Node> = match &node.value {
-        Value::Seq(items) => items.iter().collect(),
-        Value::Null => Vec::new(),
-        _ => vec![node],
-    };
-    items
+    one_or_many(node)
         .into_iter()
         .filter_map(|item| reader.ranged(item, "stop_exit_codes", 0, 255))
         .collect()

@@ -156,11 +156,17 @@ def _method(r):
         "own folder with its own `PM2_HOME` and a minimal environment (`PATH`, `HOME`, "
         "`PM2_HOME`, `LANG`), which PM2 copies into every app and into `pm2 jlist`.",
         "- Start-up: from the command that starts the fleet (`pm2 start ecosystem.config.js` "
-        "with the daemon already up; on the systemd side render, install and start, or "
-        "`systemctl start` of the group target) until every agent has answered an HTTP "
-        "GET, and until every port has accepted a TCP connection (a socket systemd holds "
-        "accepts before the agent answers); the ports are polled from the moment the "
-        "command begins. The baseline starts the same `node agent.js` processes directly.",
+        "with the daemon already up; on the systemd side `systemctl start` of the installed "
+        "group's target, the everyday start at boot or after a stop) until every agent has "
+        "answered an HTTP GET, and until every port has accepted a TCP connection (a socket "
+        "systemd holds accepts before the agent answers); the ports are polled from the "
+        "moment the command begins. The first-deploy rows time `gen-units FILE | gen-units "
+        "install --now` into the same sandbox instead (render, write, `daemon-reload`, "
+        "start), which `pm2 start` has no counterpart of. The baseline starts the same "
+        "`node agent.js` processes directly. "
+        + (f"The agents' folder belongs to an ordinary user (`{r['systemd_user']}`), as a "
+           "project belongs to the user who ran `pm2 start`, so the units run as that user "
+           "under the default profile (`standard`)." if r.get("systemd_user") else ""),
         "- Memory: `Rss` and `Pss` from `/proc/PID/smaps_rollup`, in MiB, sampled "
         f"{cfg['memory_samples']} times a second apart with the fleet up and idle, each "
         "fleet alone on the machine (PSS shares pages between the processes that map them, "
@@ -235,6 +241,13 @@ def _main_table(r):
         row("… until every port accepts a connection (s)",
             r.get("startup_accept", {}).get(n, {}))
         row("… of which the start command (s)", r.get("startup_command", {}).get(n, {}))
+        deploy = r.get("startup_deploy", {}).get(n)
+        if deploy:
+            only = {"node": "–", "pm2": "–", "pm2-nopmx": "–"}
+            row("first deploy (render, `install --now`): every agent answering (s)",
+                {**only, "systemd": deploy["serving"]})
+            row("… until every port accepts a connection (s)",
+                {**only, "systemd": deploy["accept"]})
     missing = r.get("missing", {})
     for n in sorted(r["memory"], key=int):
         for kind in ("rss", "pss"):

@@ -43,6 +43,7 @@ PORTS = {"node": 20000, "pm2": 21000, "pm2-nopmx": 22000, "systemd": 23000,
          "restarts-systemd": 25100}
 VARIANTS = ["node", "pm2", "pm2-nopmx", "systemd"]
 MEMORY_LIMIT = "100M"
+BENCH_USER = "ecosystemd-bench"
 
 
 def _over(watch, cross_key):
@@ -148,6 +149,7 @@ class Bench:
         for name in ("agent.js", "monitor.js"):
             shutil.copy(os.path.join(HERE, name), os.path.join(self.workdir, name))
             os.chmod(os.path.join(self.workdir, name), 0o644)
+        self.own_project()
         self.log("installing PM2 from the npm registry into a private folder")
         os.makedirs(self.pm2_prefix)
         with open(os.path.join(self.pm2_prefix, "package.json"), "w") as f:
@@ -206,6 +208,19 @@ class Bench:
         self.log(f"available: {sorted(self.bins) or 'none'}; missing: "
                  f"{sorted(self.missing.values()) or 'none'}")
 
+    def own_project(self):
+        """Gives the agents' folder to an ordinary user, as a real project is owned by
+        the user who ran `pm2 start`: gen-units then renders its default profile
+        (`standard`, running as that user) rather than the dynamic user it falls back to
+        for a folder owned by root."""
+        if subprocess.run(["id", "-u", BENCH_USER], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir",
+                            "/nonexistent", "--shell", "/usr/sbin/nologin", BENCH_USER],
+                           check=True, capture_output=True)
+        shutil.chown(self.workdir, BENCH_USER, BENCH_USER)
+        shutil.chown(self.script, BENCH_USER, BENCH_USER)
+        self.results["systemd_user"] = BENCH_USER
+
     def systemd_side(self, sandbox):
         return SystemdSide(sandbox, self.workdir, self.script, self.node,
                            gen_units=self.bins.get("render"),
@@ -258,6 +273,8 @@ class Bench:
                                          pmx=(variant != "pm2-nopmx")))
             pm2.run("start", config)
             self.start_command_s = time.monotonic() - t0
+        elif group is None:
+            side.start_installed()
         else:
             side.start(group, apps)
         poller.join()
@@ -420,8 +437,18 @@ class Bench:
             side = self.systemd_side(sandbox)
             self.results["systemd_how"] = side.how()
         times, commands, accepting = [], [], []
+        deploy = {"serving": [], "accept": [], "command": []}
         for rep in range(self.cfg.reps):
-            t = self.start_fleet(variant, apps, pm2, side, group=f"bench{n}")
+            if side:
+                # First deploy (render, install, start), then the everyday start of
+                # the installed group, which is what `pm2 start` is compared with.
+                t = self.start_fleet(variant, apps, side=side, group=f"bench{n}")
+                deploy["serving"].append(t)
+                deploy["accept"].append(self.accept_s)
+                deploy["command"].append(side.command_s)
+                self.log(f"N={n} {variant} (install --now): all answering after {t:.2f} s")
+                self.stop_fleet(variant, apps, pm2, side)
+            t = self.start_fleet(variant, apps, pm2, side)
             times.append(t)
             accepting.append(self.accept_s)
             commands.append(side.command_s if side else self.start_command_s)
@@ -433,6 +460,8 @@ class Bench:
             accepting
         self.results.setdefault("startup_command", {}).setdefault(str(n), {})[variant] = \
             commands
+        if side:
+            self.results.setdefault("startup_deploy", {})[str(n)] = deploy
         supervisors = {}
         if pm2:
             supervisors["daemon"] = pm2.daemon_pid()

@@ -30,9 +30,9 @@ pub struct Activation<'a> {
     pub runtime: bool,
 }
 
-/// Reloads systemd, stops removed units and, with `now`, enables and starts the
-/// bundle's targets and restarts units whose files changed. Returns the jobs that
-/// failed.
+/// Reloads systemd once (with `now`, after enabling the bundle's units), stops
+/// removed units and, with `now`, restarts units whose files changed and starts the
+/// bundle's targets. Returns the jobs that failed.
 pub async fn activate(
     activation: &Activation<'_>,
     diff: &Diff,
@@ -48,6 +48,17 @@ pub async fn activate(
         systemd::manager(&connection).await
     })
     .await?;
+    if activation.now {
+        // Enabling reads the unit files from disk, so it goes before the one reload
+        // that then loads the units and their new `.wants/` links together.
+        let installable: Vec<String> = files
+            .iter()
+            .filter(|f| f.kind == FileKind::Unit && has_install_section(&f.contents))
+            .map(|f| f.name.clone())
+            .collect();
+        let enable = manager_calls::enable(&manager, &installable, activation.runtime);
+        bounded(CALL_TIMEOUT, "enabling units", enable).await?;
+    }
     bounded(
         RELOAD_TIMEOUT,
         "reloading systemd",
@@ -66,19 +77,6 @@ pub async fn activate(
         return Ok(failures);
     }
 
-    let installable: Vec<String> = files
-        .iter()
-        .filter(|f| f.kind == FileKind::Unit && has_install_section(&f.contents))
-        .map(|f| f.name.clone())
-        .collect();
-    let enable = manager_calls::enable(&manager, &installable, activation.runtime);
-    bounded(CALL_TIMEOUT, "enabling units", enable).await?;
-    bounded(
-        RELOAD_TIMEOUT,
-        "reloading systemd",
-        manager_calls::reload(&manager),
-    )
-    .await?;
     // Changed sockets first: a service restarted at the same time could still be
     // handed the old socket.
     let (sockets, others): (Vec<String>, Vec<String>) = diff

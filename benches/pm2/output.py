@@ -241,9 +241,13 @@ def _main_table(r):
         row("… until every port accepts a connection (s)",
             r.get("startup_accept", {}).get(n, {}))
         row("… of which the start command (s)", r.get("startup_command", {}).get(n, {}))
+        only = {"node": "–", "pm2": "–", "pm2-nopmx": "–"}
+        plain = r.get("startup_plain", {}).get(n)
+        if plain:
+            row("the same units with `hardening: none`: every agent answering (s)",
+                {**only, "systemd": plain["serving"]})
         deploy = r.get("startup_deploy", {}).get(n)
         if deploy:
-            only = {"node": "–", "pm2": "–", "pm2-nopmx": "–"}
             row("first deploy (render, `install --now`): every agent answering (s)",
                 {**only, "systemd": deploy["serving"]})
             row("… until every port accepts a connection (s)",
@@ -473,6 +477,11 @@ def _goals(r):
         a, b = med(st["systemd"]), med(st["node"])
         lines.append(f"| all {first} agents serving no later than {first} plain `node` "
                      f"processes | {a:.2f} s vs {b:.2f} s | {'yes' if a <= b else 'no'} |")
+        plain = r.get("startup_plain", {}).get(first, {}).get("serving")
+        if _nums(plain):
+            c = med(plain)
+            lines.append(f"| … the same units with `hardening: none` | {c:.2f} s vs {b:.2f} s "
+                         f"| {'yes' if c <= b else 'no'} |")
     acc = r.get("startup_accept", {}).get(first, {}).get("systemd")
     if _nums(acc):
         lines.append(f"| every port of the {first} agents accepting within 0.5 s | "

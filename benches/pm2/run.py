@@ -477,10 +477,17 @@ class Bench:
             self.measure_recovery(variant, apps, sandbox)
         self.stop_fleet(variant, apps, pm2, side)
         if first and side and side.gen_units:
-            # The same units without the hardening set: what it costs at each restart.
+            # The same units without the hardening set: what it costs at each start and
+            # restart.
             side.start(f"plain{n}", apps, hardening="none")
             probe.wait_serving([a.port for a in apps], time.monotonic(), 30 + 0.5 * n)
             self.measure_recovery("systemd-plain", apps, sandbox)
+            plain = {"serving": [], "accept": []}
+            for _ in range(self.cfg.reps):
+                self.stop_fleet(variant, apps, pm2, side)
+                plain["serving"].append(self.start_fleet(variant, apps, side=side))
+                plain["accept"].append(self.accept_s)
+            self.results.setdefault("startup_plain", {})[str(n)] = plain
             self.stop_fleet(variant, apps, pm2, side)
         if pm2:
             pm2.kill()

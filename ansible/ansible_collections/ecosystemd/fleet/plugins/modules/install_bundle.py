@@ -1,4 +1,3 @@
-#!/usr/bin/python
 """Puts an ecosystemd bundle live with `gen-units install`, reporting what changed."""
 
 import re

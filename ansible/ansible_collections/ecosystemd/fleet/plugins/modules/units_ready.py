@@ -1,4 +1,3 @@
-#!/usr/bin/python
 """Waits until every service a group target wants is up and stays up."""
 
 import time

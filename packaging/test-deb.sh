@@ -102,6 +102,10 @@ for path in /usr/bin/gen-units /usr/bin/unit-watchdog \
   grep -qx "$path" <<<"$packaged" || fail "$path is not in the package"
 done
 cmp preload/ecosystemd.cjs /usr/lib/ecosystemd/preload.cjs || fail "the packaged preload differs from preload/ecosystemd.cjs"
+# The Ansible collection, file for file.
+while read -r file; do
+  cmp "$file" "/usr/share/ecosystemd/$file" || fail "/usr/share/ecosystemd/$file differs from $file"
+done < <(find ansible -type f ! -path '*/__pycache__/*')
 for unit in $shipped; do
   grep -qx "/usr/lib/systemd/system/$unit" <<<"$packaged" || fail "unit $unit is not in the package"
   cmp "units/$unit" "/usr/lib/systemd/system/$unit" || fail "installed $unit differs from units/$unit"

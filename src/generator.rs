@@ -104,6 +104,7 @@ pub fn run(args: &GeneratorArgs) -> i32 {
         user: false,
         base_dir: None,
         portable: false,
+        fleet: Default::default(),
     });
     for note in notes {
         log(Level::Warning, &note);

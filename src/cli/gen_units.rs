@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::bundle::Scope;
 use crate::cli::BusArgs;
 use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejected};
+use crate::ecosystem::hosts::{self, HostSelection};
+use crate::ecosystem::inventory::Inventory;
 use crate::ecosystem::{self, Ecosystem, LoadOptions, Lookups};
 use crate::plan::{PlanOptions, lint, version};
 use crate::render::{self, EnvDir, PreloadPlace, RenderOptions, Rendered};
@@ -157,6 +159,26 @@ pub struct InputArgs {
     /// Render for another host: look up no script, command, user or permission here.
     #[arg(long)]
     pub portable: bool,
+    /// Which host of a fleet to render for.
+    #[command(flatten)]
+    pub fleet: HostArgs,
+}
+
+/// Which host of a fleet to render for (`hosts:` in the ecosystem file).
+#[derive(Debug, Clone, Default, Args)]
+pub struct HostArgs {
+    /// Render HOST's apps only: those whose `hosts:` name HOST or one of its groups
+    /// (apps without `hosts:` run on every host).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// A group HOST belongs to (repeatable), beside those the inventory says.
+    #[arg(long = "host-group", value_name = "GROUP", requires = "host")]
+    pub host_groups: Vec<String>,
+    /// The fleet's hosts and groups, as JSON from `ansible-inventory -i INVENTORY
+    /// --list` (or a play's `groups`): every `hosts:` name must be one of them and
+    /// every app must land on a host. `check` without --host checks every host.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
 }
 
 /// Options of the default command.
@@ -235,14 +257,43 @@ pub fn render_options(input: &InputArgs) -> (RenderOptions, Vec<String>) {
     (options, notes)
 }
 
-/// Loads and renders the ecosystem the flags name.
+/// Loads and renders the ecosystem the flags name (for `--host`, that host's apps).
 pub fn load_and_render(input: &InputArgs) -> Result<(Ecosystem, Rendered), Rejected> {
-    let file = input.file.as_deref().unwrap_or(Path::new("-"));
     let (options, notes) = render_options(input);
     for note in notes {
         eprintln!("gen-units: note: {note}");
     }
-    let ecosystem = ecosystem::load(
+    let ecosystem = load(input)?;
+    let selection = host_selection(&input.fleet)?;
+    let ecosystem = hosts::place(ecosystem, selection.as_ref())?;
+    let rendered = render::render_bundle(&ecosystem, &options)?;
+    Ok((ecosystem, rendered))
+}
+
+/// The host `--host` chose, with the inventory `--inventory` names.
+fn host_selection(args: &HostArgs) -> Result<Option<HostSelection>, Rejected> {
+    let Some(host) = &args.host else {
+        return Ok(None);
+    };
+    Ok(Some(HostSelection {
+        host: host.clone(),
+        groups: args.host_groups.clone(),
+        inventory: read_inventory(args)?,
+    }))
+}
+
+fn read_inventory(args: &HostArgs) -> Result<Option<Inventory>, Rejected> {
+    args.inventory
+        .as_deref()
+        .map(Inventory::load)
+        .transpose()
+        .map_err(|diagnostic| Rejected(vec![diagnostic]))
+}
+
+/// Reads the ecosystem file the flags name.
+fn load(input: &InputArgs) -> Result<Ecosystem, Rejected> {
+    let file = input.file.as_deref().unwrap_or(Path::new("-"));
+    ecosystem::load(
         file,
         &LoadOptions {
             env: input.env.clone(),
@@ -253,9 +304,7 @@ pub fn load_and_render(input: &InputArgs) -> Result<(Ecosystem, Rendered), Rejec
                 Lookups::Host
             },
         },
-    )?;
-    let rendered = render::render_bundle(&ecosystem, &options)?;
-    Ok((ecosystem, rendered))
+    )
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -265,6 +314,9 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 }
 
 fn check(input: &InputArgs) -> i32 {
+    if input.fleet.host.is_none() && input.fleet.inventory.is_some() {
+        return check_fleet(input);
+    }
     match load_and_render(input) {
         Ok((ecosystem, rendered)) => {
             print_diagnostics(&rendered.warnings);
@@ -287,6 +339,59 @@ fn check(input: &InputArgs) -> i32 {
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// `check --inventory FILE` without `--host`: the placement, then every host's bundle.
+fn check_fleet(input: &InputArgs) -> i32 {
+    let loaded = read_inventory(&input.fleet).and_then(|inventory| Ok((load(input)?, inventory)));
+    let (mut ecosystem, Some(inventory)) = (match loaded {
+        Ok(loaded) => loaded,
+        Err(Rejected(errors)) => {
+            print_diagnostics(&errors);
+            return EXIT_BAD_INPUT;
+        }
+    }) else {
+        return EXIT_BAD_INPUT;
+    };
+    let errors = hosts::check_placement(&ecosystem, &inventory);
+    if !errors.is_empty() {
+        print_diagnostics(&errors);
+        return EXIT_BAD_INPUT;
+    }
+    // The file's own warnings once, not once per host.
+    print_diagnostics(&std::mem::take(&mut ecosystem.warnings));
+    let (options, notes) = render_options(input);
+    for note in notes {
+        eprintln!("gen-units: note: {note}");
+    }
+    let mut status = EXIT_OK;
+    for host in &inventory.hosts {
+        let selection = HostSelection {
+            host: host.clone(),
+            groups: Vec::new(),
+            inventory: Some(inventory.clone()),
+        };
+        let rendered = hosts::place(ecosystem.clone(), Some(&selection))
+            .and_then(|placed| Ok((render::render_bundle(&placed, &options)?, placed)));
+        match rendered {
+            Ok((rendered, placed)) => {
+                print_diagnostics(&rendered.warnings);
+                println!(
+                    "{}: host {host}: ok: {} apps, {} files; {}",
+                    ecosystem.source.display(),
+                    placed.apps.len(),
+                    rendered.bundle.files.len(),
+                    rendered.memory
+                );
+            }
+            Err(Rejected(errors)) => {
+                eprintln!("gen-units: host {host}:");
+                print_diagnostics(&errors);
+                status = EXIT_BAD_INPUT;
+            }
+        }
+    }
+    status
 }
 
 fn render_command(args: &RenderArgs) -> i32 {

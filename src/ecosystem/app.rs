@@ -8,7 +8,8 @@ use super::host::{self, Lookups, Resolver};
 use super::keys::{self, AppKey, LOG_FILES_REASON};
 use super::model::{
     App, DEFAULT_INSTANCE_VAR, DEFAULT_KILL_TIMEOUT, DEFAULT_MAX_RESTARTS, DEFAULT_MIN_UPTIME,
-    ExecMode, Hardening, Instances, Output, RestartPolicy, SystemdOptions, Watch, WatchdogPolicy,
+    ExecMode, Hardening, Instances, Output, Placement, RestartPolicy, SystemdOptions, Watch,
+    WatchdogPolicy,
 };
 use super::node::{Entry, Node, Value, shown};
 use super::placement::{self, Placed, Written};
@@ -28,6 +29,8 @@ pub struct Context<'a> {
     pub systemd: &'a SystemdOptions,
     /// Top-level `watchdog:` defaults.
     pub watchdog: &'a WatchdogPolicy,
+    /// Top-level `hosts:` default.
+    pub hosts: Option<&'a Placement>,
 }
 
 /// An app, with the locations of its `depends_on` names for checking them later.
@@ -382,6 +385,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             namespace,
             systemd,
             watchdog,
+            hosts: super::hosts::for_app(reader, get(AppKey::Hosts), cx.hosts),
         },
         depends_on_at,
     })

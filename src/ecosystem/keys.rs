@@ -84,6 +84,8 @@ pub enum AppKey {
     Systemd,
     /// `watchdog:` (ecosystemd's own).
     Watchdog,
+    /// `hosts:` (ecosystemd's own): where the app runs.
+    Hosts,
     /// Accepted, without a systemd meaning: reported once with the reason.
     Ignored(&'static str),
 }
@@ -127,6 +129,7 @@ pub const APP_KEYS: &[(&str, AppKey)] = &[
     ("wait_ready", AppKey::WaitReady),
     ("shutdown_with_message", AppKey::ShutdownWithMessage),
     ("listen_port", AppKey::ListenPort),
+    ("hosts", AppKey::Hosts),
     ("cron_restart", AppKey::CronRestart),
     ("cron", AppKey::CronRestart),
     ("uid", AppKey::User),
@@ -382,6 +385,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "hardening",
     "systemd",
     "watchdog",
+    "hosts",
 ];
 
 #[cfg(test)]

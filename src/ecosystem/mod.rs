@@ -16,6 +16,8 @@ mod command;
 mod directives;
 mod duration;
 mod host;
+pub mod hosts;
+pub mod inventory;
 mod json5;
 mod keys;
 pub mod model;
@@ -296,12 +298,14 @@ fn read_document(
             Some("run `gen-units check` on the host the apps run on".to_owned()),
         );
     }
+    let default_hosts = hosts::read_default(reader, &top_entries);
     let cx = app::Context {
         bases: &bases,
         env_name: options.env.as_deref(),
         host: &resolver,
         systemd: &top.systemd,
         watchdog: &top.watchdog,
+        hosts: default_hosts.as_ref(),
     };
     let read_apps = read_apps(reader, app_nodes, &cx);
     Ecosystem {

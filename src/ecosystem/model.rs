@@ -135,6 +135,19 @@ pub struct App {
     pub systemd: SystemdOptions,
     /// The watchdog's policy for this app.
     pub watchdog: WatchdogPolicy,
+    /// `hosts:` (ecosystemd's own, per app or as the file's default): the hosts and
+    /// inventory groups the app runs on; `None` runs it everywhere.
+    pub hosts: Option<Placement>,
+}
+
+/// Where an app runs: host and inventory group names, as written (see
+/// [`crate::ecosystem::hosts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// Host or group names, in file order, each once.
+    pub names: Vec<String>,
+    /// Where the list was written (the app's entry, or the top-level default).
+    pub at: Location,
 }
 
 /// PM2's `kill_timeout` default.
@@ -182,6 +195,7 @@ impl App {
             namespace: None,
             systemd: SystemdOptions::default(),
             watchdog: WatchdogPolicy::default(),
+            hosts: None,
         }
     }
 }

@@ -59,6 +59,8 @@ pub fn read(reader: &mut Reader<'_>, entries: &[&Entry], file: &Path) -> TopLeve
             "watchdog" => watchdog = watchdog_policy::read(reader, value, &watchdog),
             // Read before the apps, which resolve against it.
             "base_dir" => {}
+            // The apps' default placement, read with them (`hosts.rs`).
+            "hosts" => {}
             // PM2 reads `apps` and `deploy` only: anything else there is ignored.
             _ => {
                 let message = format!(

@@ -4,7 +4,8 @@
 //! - `cargo xtask assets DIR` stages, under `DIR/root/` and at their install paths, the
 //!   files the Debian package takes beside the binaries: a man page per command and
 //!   subcommand, completions for bash, zsh and fish, the units in `units/` and the
-//!   polkit rules in `packaging/polkit/` (whichever of those exist); and in
+//!   polkit rules in `packaging/polkit/` (whichever of those exist), the Ansible
+//!   collection of `ansible/` (under `usr/share/ecosystemd/ansible/`); and in
 //!   `DIR/debian/` the maintainer scripts of `packaging/debian/`, with `#UNITS#`
 //!   replaced by the names of the units shipped (as debhelper fills `#UNITFILES#`).
 //! - `cargo xtask deb [ARGS]` stages into `target/assets` and runs `cargo deb ARGS`.
@@ -90,6 +91,10 @@ fn stage(dir: &Path) -> Result<()> {
         &sources.join("packaging/polkit"),
         &[".rules"],
         &root.join("usr/share/polkit-1/rules.d"),
+    )?;
+    copy_tree(
+        &sources.join("ansible"),
+        &root.join("usr/share/ecosystemd/ansible"),
     )?;
     println!(
         "staged man pages, completions and units in {}",
@@ -210,6 +215,28 @@ fn write_maintainer_scripts(from: &Path, units: &[String], to: &Path) -> Result<
         let mode = fs::metadata(&source)?.permissions();
         fs::set_permissions(&target, mode)
             .with_context(|| format!("chmod {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// Copies the folder `from` into `to`, files and folders alike, but Python's byte code
+/// (`__pycache__`, left by running the Ansible collection from the source tree).
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    create_dir(to)?;
+    let entries = fs::read_dir(from).with_context(|| format!("reading {}", from.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
+        let name = entry.file_name();
+        let (source, target) = (from.join(&name), to.join(&name));
+        if name == "__pycache__" || name.to_string_lossy().ends_with(".pyc") {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            copy_tree(&source, &target)?;
+        } else {
+            fs::copy(&source, &target)
+                .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+        }
     }
     Ok(())
 }

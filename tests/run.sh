@@ -16,7 +16,7 @@ export ECOSYSTEMD_SKIP_LOG="$target/test-skips.log"
 output="$target/test-output.log"
 : >"$ECOSYSTEMD_SKIP_LOG"
 
-cargo test --locked --workspace "$@" 2>&1 | tee "$output"
+cargo test --locked --workspace --no-fail-fast "$@" 2>&1 | tee "$output"
 status=${PIPESTATUS[0]}
 
 passed=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9][0-9]*\) passed.*/\1/p' "$output" |

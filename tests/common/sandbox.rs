@@ -169,6 +169,7 @@ impl Sandbox {
         sandbox.pid = sandbox.find_systemd()?;
         sandbox.network = Some(Network::of(sandbox.pid)?);
         sandbox.wait_until_running()?;
+        sandbox.bind_kept_into_private_tmp(&kept)?;
         if !sandbox.users.is_empty() {
             sandbox.bind_accounts()?;
         }
@@ -350,6 +351,55 @@ impl Drop for Sandbox {
         let _ = self.unshare.kill();
         let _ = self.unshare.wait();
         let _ = fs::remove_file(&self.log);
+    }
+}
+
+/// Folders that `PrivateTmp=` (and `DynamicUser=`, which implies it) replaces in a
+/// service's view.
+const PRIVATE_TMP: &[&str] = &["/tmp", "/var/tmp"];
+
+/// Where the harness's drop-in for every service goes: a `system.control` folder
+/// (`systemctl set-property`'s), which no test installs into.
+const SERVICE_DROP_INS: &[&str] = &[
+    "/run/systemd/system.control/service.d",
+    "/run/systemd/user/service.d",
+];
+
+impl Sandbox {
+    /// A checkout under `/tmp` (or its target folder) is hidden from every service with
+    /// a `/tmp` of its own: a drop-in for all services binds the kept paths there back
+    /// into their view (`BindPaths=`, sorted after the private `/tmp` by systemd), so
+    /// apps run from the checkout as they would from anywhere else.
+    fn bind_kept_into_private_tmp(&self, kept: &[PathBuf]) -> Result<(), String> {
+        let under_tmp: Vec<String> = kept
+            .iter()
+            .filter(|path| PRIVATE_TMP.iter().any(|dir| path.starts_with(dir)))
+            .map(|path| {
+                let text = path.display().to_string();
+                let escaped = text
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('%', "%%");
+                format!("\"-{escaped}\"")
+            })
+            .collect();
+        if under_tmp.is_empty() {
+            return Ok(());
+        }
+        let text = format!(
+            "# The test harness: the project's folders under /tmp stay visible.\n[Service]\nBindPaths={}\n",
+            under_tmp.join(" ")
+        );
+        for dir in SERVICE_DROP_INS {
+            let dir = self.path(dir);
+            fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            fs::write(dir.join("50-test-checkout.conf"), &text).map_err(|e| e.to_string())?;
+        }
+        let reload = self.exec(&["systemctl", "daemon-reload"]);
+        if !reload.status.success() {
+            return Err(format!("daemon-reload: {reload:?}"));
+        }
+        Ok(())
     }
 }
 

@@ -305,7 +305,7 @@ fn a_second_port_of_its_own_is_left_alone_and_a_wrapper_still_serves() {
     // Like `npm start`: a shell that runs node as its child.
     dir.write(
         "start.sh",
-        &format!("#!/bin/sh\n/usr/bin/node {}/server.js\n", dir.0.display()),
+        "#!/bin/sh\n/usr/bin/node \"$(dirname \"$0\")/server.js\"\n",
     );
     let rendered = dir.render(&format!(
         "group: sockalone\napps:\n\

@@ -83,7 +83,6 @@ fn every_app_pm2_runs_serves_as_its_owner_had_it() {
     };
     let options = Options {
         users: project_layout::sandbox_users(),
-        private_network: true,
     };
     let Some(sandbox) = Sandbox::boot_with(&options) else {
         return;

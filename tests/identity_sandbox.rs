@@ -75,10 +75,8 @@ fn project(sandbox: &Sandbox) -> Owner {
 
 /// Renders and installs from the project's folder, as its owner would type it.
 fn render_and_install(sandbox: &Sandbox) -> Output {
-    let pipeline = format!(
-        "cd /home/ana/shop && {GEN_UNITS} config/ecosystem.yaml | {GEN_UNITS} install --now"
-    );
-    sandbox.exec(&["/bin/sh", "-c", &pipeline])
+    let pipeline = r#"cd /home/ana/shop && "$0" config/ecosystem.yaml | "$0" install --now"#;
+    sandbox.exec(&["/bin/sh", "-c", pipeline, GEN_UNITS])
 }
 
 /// The installed service of `app` (found by its `[X-Ecosystemd]` App= line, whatever
@@ -122,8 +120,8 @@ fn a_users_project_runs_as_pm2_ran_it_and_strict_fails_as_warned() {
     let ana = project(&sandbox);
 
     // `check` says where each command was found: nvm's node of the owner.
-    let check = format!("cd /home/ana/shop && {GEN_UNITS} check config/ecosystem.yaml");
-    let checked = sandbox.exec(&["/bin/sh", "-c", &check]);
+    let check = r#"cd /home/ana/shop && "$0" check config/ecosystem.yaml"#;
+    let checked = sandbox.exec(&["/bin/sh", "-c", check, GEN_UNITS]);
     let stderr = String::from_utf8_lossy(&checked.stderr).into_owned();
     assert!(checked.status.success(), "{stderr}");
     assert!(

@@ -1,8 +1,12 @@
 //! `gen-units import` as a user runs it: exit statuses, standard output or `-o FILE`,
 //! and nothing written when the input is refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::skip::{node_or_skip, root_or_skip};
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,13 +28,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
-}
-
-fn node_present() -> bool {
-    Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -107,7 +104,7 @@ fn missing_node_exits_2_with_a_hint_and_writes_nothing() {
 
 #[test]
 fn bad_javascript_exits_2_with_its_location() {
-    if !node_present() {
+    if !node_or_skip() {
         return;
     }
     let output = gen_units(&[
@@ -135,31 +132,24 @@ fn refuses_to_overwrite_its_input() {
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
-/// Whether this test process is root (only root can drop to another user).
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout == b"0\n")
-}
-
 #[test]
 fn an_unprivileged_import_is_still_cut_off_from_the_network() {
     // Without root there is no `unshare --net`: the import falls back to a user namespace
     // with a network namespace of its own. Checked as `nobody`, as root drops to it.
-    if !is_root() || !node_present() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root with Node.js"
-        );
+    if !root_or_skip("only root can drop to another user") || !node_or_skip() {
         return;
     }
-    let probe = corpus("isolation/network.config.js");
+    // `nobody` may not reach the checkout (under a 0700 /root, say): it gets copies of
+    // the binary and the probe in a folder anyone may enter.
+    let copies = ReadableCopies::of(&[
+        Path::new(env!("CARGO_BIN_EXE_gen-units")),
+        &corpus("isolation/network.config.js"),
+    ]);
     let output = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_gen-units"))
+        .arg(copies.path("gen-units"))
         .arg("import")
-        .arg(&probe)
+        .arg(copies.path("network.config.js"))
         .output()
         .expect("setpriv runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -172,6 +162,41 @@ fn an_unprivileged_import_is_still_cut_off_from_the_network() {
     assert!(stdout.contains("INTERFACES: \"\"\n"), "{stdout}");
 }
 
+/// Copies of files in a fresh folder of the system's temporary space that any user
+/// may enter and read (executables stay executable); removed on drop.
+struct ReadableCopies(PathBuf);
+
+impl ReadableCopies {
+    fn of(files: &[&Path]) -> Self {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("ecosystemd-readable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).expect("folder for copies");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        for file in files {
+            let copy = dir.join(file.file_name().expect("a file name"));
+            std::fs::copy(file, &copy).expect("copy");
+            let mode = std::fs::metadata(file)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            let readable = std::fs::Permissions::from_mode(0o644 | (mode & 0o111));
+            std::fs::set_permissions(&copy, readable).expect("chmod");
+        }
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for ReadableCopies {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// What the hostile fixture reported, from the imported YAML's env lines.
 fn reported(yaml: &str, key: &str) -> String {
     yaml.lines()
@@ -182,11 +207,7 @@ fn reported(yaml: &str, key: &str) -> String {
 
 #[test]
 fn an_import_that_writes_connects_and_spawns_is_contained() {
-    if !is_root() || !node_present() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root with Node.js"
-        );
+    if !root_or_skip("only root can drop to another user") || !node_or_skip() {
         return;
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");

@@ -87,7 +87,7 @@ fn yaml_corpus_notes_each_changed_attribute() {
 
 #[test]
 fn javascript_env_blocks_deploy_and_unset_variables() {
-    if !node_present() {
+    if !common::skip::node_or_skip() {
         return;
     }
     let yaml = imported("express-fleet.config.js");
@@ -124,7 +124,7 @@ fn javascript_env_blocks_deploy_and_unset_variables() {
 
 #[test]
 fn javascript_cluster_jobs_watch_and_single_app() {
-    if !node_present() {
+    if !common::skip::node_or_skip() {
         return;
     }
     let cluster = imported("cluster.config.js");
@@ -163,7 +163,7 @@ fn javascript_cluster_jobs_watch_and_single_app() {
 
 #[test]
 fn javascript_runs_in_its_folder_without_network() {
-    if !node_present() {
+    if !common::skip::node_or_skip() {
         return;
     }
     let file = corpus().join("isolation/network.config.js");
@@ -197,7 +197,7 @@ fn javascript_runs_in_its_folder_without_network() {
 
 #[test]
 fn javascript_errors_are_located() {
-    if !node_present() {
+    if !common::skip::node_or_skip() {
         return;
     }
     let syntax = corpus().join("bad/syntax.config.js");
@@ -220,7 +220,7 @@ fn javascript_errors_are_located() {
 
 #[test]
 fn javascript_that_never_finishes_is_stopped() {
-    if !node_present() {
+    if !common::skip::node_or_skip() {
         return;
     }
     let options = NodeOptions {

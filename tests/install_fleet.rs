@@ -14,6 +14,7 @@ use common::sandbox::Sandbox;
 use ecosystemd::bundle::{Bundle, FileKind};
 use install_support::*;
 
+/// `GET /` on `port` of the calling thread's network.
 fn answer(port: u16) -> Result<String, String> {
     let mut stream =
         TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
@@ -78,7 +79,7 @@ fn the_74_agent_example_runs_and_answers_under_default_hardening() {
                 if state != "active" {
                     return Err(format!("{unit} is {state}"));
                 }
-                answer(*port)
+                sandbox.in_network(|| answer(*port))
             },
         );
         assert!(

@@ -81,11 +81,17 @@ fn boot_with_app(base: u16) -> Option<(Sandbox, Project)> {
 }
 
 /// Loads on every port but `disturbed`'s, for `duration`, 2 clients each.
-fn load_others(base: u16, disturbed: u16, duration: Duration) -> Vec<(u16, Load)> {
+fn load_others(
+    sandbox: &Sandbox,
+    base: u16,
+    disturbed: u16,
+    duration: Duration,
+) -> Vec<(u16, Load)> {
     (0..INSTANCES)
         .filter(|&i| i != disturbed)
         .map(|i| {
             let load = Load::start(LoadConfig {
+                network: Some(sandbox.network()),
                 port: base + i,
                 clients: 2,
                 duration,
@@ -121,7 +127,7 @@ fn wait_back(sandbox: &Sandbox, base: u16, i: u16, old: &str) -> String {
         WAIT,
         || {
             let pid = sandbox.property(&unit(i), "MainPID");
-            let body = common::apps::get(base + i)?;
+            let body = sandbox.in_network(|| common::apps::get(base + i))?;
             if pid != old && pid != "0" && body == format!("{i}\n{pid}\n") {
                 Ok(pid)
             } else {
@@ -152,6 +158,7 @@ fn a_closed_port_counts_as_refused_and_the_cap_holds() {
         .expect("a free port")
         .port();
     let stats = run(LoadConfig {
+        network: None,
         port,
         clients: 4,
         duration: Duration::from_secs(5),
@@ -167,7 +174,7 @@ fn a_killed_instance_comes_back_and_the_others_refuse_nothing() {
         return;
     };
     let old = sandbox.property(&unit(0), "MainPID");
-    let loads = load_others(BASE, 0, Duration::from_secs(4));
+    let loads = load_others(&sandbox, BASE, 0, Duration::from_secs(4));
     std::thread::sleep(Duration::from_millis(500));
     sandbox.systemctl(&["kill", "--signal=SIGKILL", &unit(0)]);
     wait_back(&sandbox, BASE, 0, &old);
@@ -182,7 +189,7 @@ fn a_memory_kill_takes_only_its_instance() {
         return;
     };
     let old = sandbox.property(&unit(1), "MainPID");
-    let loads = load_others(BASE, 1, Duration::from_secs(5));
+    let loads = load_others(&sandbox, BASE, 1, Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(500));
     project.touch("grow-1");
     sandbox.wait_for("the memory kill of instance 1", WAIT, || {
@@ -203,7 +210,7 @@ fn a_crash_loop_stops_at_its_start_limit_and_the_others_keep_serving_and_restart
     let Some((sandbox, project)) = boot_with_app(BASE) else {
         return;
     };
-    let loads = load_others(BASE, 2, Duration::from_secs(8));
+    let loads = load_others(&sandbox, BASE, 2, Duration::from_secs(8));
     project.touch("fail-2");
     sandbox.systemctl(&["kill", "--signal=SIGKILL", &unit(2)]);
     // Failed for good: still failed with the same restart count after 1.5 s, while it
@@ -255,8 +262,9 @@ fn a_crash_loop_stops_at_its_start_limit_and_the_others_keep_serving_and_restart
 
 /// Runs `during` under a load of 8 clients on `port` (bounded to 60 s), ended 1 s after
 /// `during` returns; returns what the clients saw.
-fn under_load(port: u16, during: impl FnOnce()) -> LoadStats {
+fn under_load(sandbox: &Sandbox, port: u16, during: impl FnOnce()) -> LoadStats {
     let load = Load::start(LoadConfig {
+        network: Some(sandbox.network()),
         port,
         clients: 8,
         duration: Duration::from_secs(60),
@@ -301,7 +309,7 @@ fn a_shared_port_refuses_nothing_through_reload_restart_and_kills() {
     // The rolling reload: every instance restarted, nothing refused, nothing failed.
     let before = pids();
     let mut reload = None;
-    let stats = under_load(PORT, || {
+    let stats = under_load(&sandbox, PORT, || {
         reload = Some(sandbox.exec(&[UNIT_WATCHDOG, "reload", "ld", "api"]));
     });
     let reload = reload.expect("the reload ran");
@@ -322,7 +330,7 @@ fn a_shared_port_refuses_nothing_through_reload_restart_and_kills() {
     );
 
     // Every instance restarted at once.
-    let stats = under_load(PORT, || {
+    let stats = under_load(&sandbox, PORT, || {
         let mut args = vec!["systemctl", "restart"];
         args.extend(units.iter().map(String::as_str));
         assert!(sandbox.exec(&args).status.success());
@@ -333,7 +341,7 @@ fn a_shared_port_refuses_nothing_through_reload_restart_and_kills() {
 
     // A SIGKILL of one instance, then a memory-limit kill of another.
     let old = sandbox.property(&units[2], "MainPID");
-    let stats = under_load(PORT, || {
+    let stats = under_load(&sandbox, PORT, || {
         sandbox.systemctl(&["kill", "--signal=SIGKILL", &units[2]]);
         sandbox.wait_for("instance 2 back", WAIT, || {
             let pid = sandbox.property(&units[2], "MainPID");
@@ -349,7 +357,7 @@ fn a_shared_port_refuses_nothing_through_reload_restart_and_kills() {
     assert_eq!(stats.refused, 0, "{stats:?}");
 
     let old = sandbox.property(&units[1], "MainPID");
-    let stats = under_load(PORT, || {
+    let stats = under_load(&sandbox, PORT, || {
         project.touch("grow-1");
         sandbox.wait_for("the memory kill of instance 1", WAIT, || {
             let pid = sandbox.property(&units[1], "MainPID");

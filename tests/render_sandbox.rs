@@ -87,12 +87,15 @@ fn install(sandbox: &Sandbox, bundle: &Bundle) {
 /// Where the user-manager test puts the preload (inside the sandbox's own /run).
 const USER_PRELOAD: &str = "/run/ecosystemd-user-lib/preload.cjs";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port free on the sandbox's loopback.
+fn free_port(sandbox: &Sandbox) -> u16 {
+    sandbox.in_network(|| {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    })
 }
 
 /// The overall exposure `systemd-analyze security --offline=yes` gives a unit file.
@@ -150,6 +153,7 @@ fn default_profile_scores_at_most_2() {
     );
 }
 
+/// `GET /health` on 127.0.0.1:`port` of the calling thread's network.
 fn http_get(port: u16) -> Result<String, String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream
@@ -170,7 +174,7 @@ fn node_agent_starts_and_serves_under_the_strict_profile() {
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let port = free_port();
+    let port = free_port(&sandbox);
     let mut agent = app(
         "hello agent",
         "/usr/bin/node",
@@ -188,7 +192,7 @@ fn node_agent_starts_and_serves_under_the_strict_profile() {
     let unit = r"strict-hello\x20agent.service";
     sandbox.systemctl(&["start", "strict.target"]);
     let body = sandbox.wait_for("the agent to answer", Duration::from_secs(30), || {
-        http_get(port).map_err(|e| {
+        sandbox.in_network(|| http_get(port)).map_err(|e| {
             let journal = sandbox.exec(&["journalctl", "--no-pager", "-n", "15"]);
             format!(
                 "{e}; {unit} is {}:\n{}",
@@ -218,7 +222,7 @@ fn node_agent_serves_under_the_strict_profile_in_a_user_manager() {
         return;
     };
     sandbox.systemctl(&["start", "user@0.service"]);
-    let port = free_port();
+    let port = free_port(&sandbox);
     let mut agent = app(
         "user agent",
         "/usr/bin/node",
@@ -272,7 +276,7 @@ fn node_agent_serves_under_the_strict_profile_in_a_user_manager() {
     user(&["start", "mine.target"]);
     let unit = r"mine-user\x20agent.service";
     let body = sandbox.wait_for("the user agent to answer", Duration::from_secs(30), || {
-        http_get(port).map_err(|e| {
+        sandbox.in_network(|| http_get(port)).map_err(|e| {
             format!(
                 "{e}; {unit}: {}",
                 user(&["status", "--no-pager", "-l", unit])

@@ -21,8 +21,8 @@ fn put_live(sandbox: &Sandbox) -> Vec<String> {
         env!("CARGO_MANIFEST_DIR"),
         "/examples/agents/ecosystem.yaml"
     );
-    let pipeline = format!("{GEN_UNITS} {example} | {GEN_UNITS} install --now");
-    let output = sandbox.exec(&["/bin/sh", "-c", &pipeline]);
+    let pipeline = r#""$0" "$1" | "$0" install --now"#;
+    let output = sandbox.exec(&["/bin/sh", "-c", pipeline, GEN_UNITS, example]);
     assert!(
         output.status.success(),
         "{pipeline}: {}",

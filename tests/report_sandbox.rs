@@ -535,10 +535,9 @@ fn promtool() -> Option<&'static str> {
     if std::path::Path::new(path).exists() {
         return Some(path);
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and promtool is missing (apt-get install prometheus)");
-    }
-    eprintln!("skipping the promtool check: {path} is missing");
+    common::skip::skip(&format!(
+        "its promtool check only: {path} is missing (apt-get install prometheus)"
+    ));
     None
 }
 

@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,20 +98,13 @@ fn install_and_start(sandbox: &Sandbox, bundle: &Bundle) {
     sandbox.systemctl(&["start", &target.name]);
 }
 
-fn assert_free(ports: &[u16]) {
-    for port in ports {
-        assert!(
-            TcpListener::bind(("0.0.0.0", *port)).is_ok(),
-            "port {port} is taken on this host: the test needs it free"
-        );
-    }
+/// One request to the sandbox's `port`; the error kind tells a refused connection from
+/// other failures.
+fn get(sandbox: &Sandbox, port: u16) -> Result<String, ErrorKind> {
+    sandbox.in_network(|| request(port, "/"))
 }
 
-/// One request; the error kind tells a refused connection from other failures.
-fn get(port: u16) -> Result<String, ErrorKind> {
-    request(port, "/")
-}
-
+/// One request to `port` on the calling thread's network.
 fn request(port: u16, path: &str) -> Result<String, ErrorKind> {
     let mut stream =
         TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(5))
@@ -136,7 +129,7 @@ fn serving(sandbox: &Sandbox, port: u16) -> String {
         &format!("port {port} to answer"),
         Duration::from_secs(30),
         || {
-            get(port).map_err(|e| {
+            get(sandbox, port).map_err(|e| {
                 let journal = sandbox.exec(&["journalctl", "--no-pager", "-n", "20"]);
                 format!("{e:?}:\n{}", String::from_utf8_lossy(&journal.stdout))
             })
@@ -146,13 +139,15 @@ fn serving(sandbox: &Sandbox, port: u16) -> String {
 
 /// The distinct answers (pid and instance) of `count` sequential requests, with how
 /// many requests each answered.
-fn answers(port: u16, count: usize) -> BTreeMap<String, u32> {
-    let mut seen = BTreeMap::new();
-    for _ in 0..count {
-        let answer = get(port).unwrap_or_else(|e| panic!("request to {port}: {e:?}"));
-        *seen.entry(answer).or_insert(0) += 1;
-    }
-    seen
+fn answers(sandbox: &Sandbox, port: u16, count: usize) -> BTreeMap<String, u32> {
+    sandbox.in_network(|| {
+        let mut seen = BTreeMap::new();
+        for _ in 0..count {
+            let answer = request(port, "/").unwrap_or_else(|e| panic!("request to {port}: {e:?}"));
+            *seen.entry(answer).or_insert(0) += 1;
+        }
+        seen
+    })
 }
 
 fn wait_active(sandbox: &Sandbox, unit: &str) {
@@ -169,7 +164,6 @@ fn wait_active(sandbox: &Sandbox, unit: &str) {
 #[test]
 fn cluster_instances_share_one_port_through_port_and_http_port() {
     let ports = [39401, 39402];
-    assert_free(&ports);
     let dir = AppDir::new("cluster");
     dir.write("server.js", SERVER);
     let rendered = dir.render(&format!(
@@ -191,7 +185,7 @@ fn cluster_instances_share_one_port_through_port_and_http_port() {
     install_and_start(&sandbox, &rendered.bundle);
     for port in ports {
         serving(&sandbox, port);
-        let seen = answers(port, 200);
+        let seen = answers(&sandbox, port, 200);
         eprintln!("port {port}: {:?}", seen.values().collect::<Vec<_>>());
         let instances: BTreeSet<&str> = seen
             .keys()
@@ -210,7 +204,6 @@ fn cluster_instances_share_one_port_through_port_and_http_port() {
 #[test]
 fn wait_ready_is_ready_when_the_app_says_so_or_after_listen_timeout() {
     let ports = [39411, 39412, 39413];
-    assert_free(&ports);
     let dir = AppDir::new("ready");
     // Ready 1.5 s after start, listening at once; the other never says it.
     dir.write(
@@ -270,7 +263,7 @@ fn wait_ready_is_ready_when_the_app_says_so_or_after_listen_timeout() {
         slowest = slowest.max(took);
     }
     eprintln!("100 restarts of an app ready at once: the slowest took {slowest:.2} s");
-    assert_eq!(get(ports[0]).as_deref(), Ok("ok"));
+    assert_eq!(get(&sandbox, ports[0]).as_deref(), Ok("ok"));
 
     // shutdown_with_message: the stop signal arrives as the `shutdown` message, and the
     // app exits by itself long before kill_timeout (30 s).
@@ -298,7 +291,6 @@ fn wait_ready_is_ready_when_the_app_says_so_or_after_listen_timeout() {
 #[test]
 fn a_second_port_of_its_own_is_left_alone_and_a_wrapper_still_serves() {
     let ports = [39421, 39422, 39423];
-    assert_free(&ports);
     let dir = AppDir::new("alone");
     dir.write(
         "two.js",
@@ -313,7 +305,7 @@ fn a_second_port_of_its_own_is_left_alone_and_a_wrapper_still_serves() {
     // Like `npm start`: a shell that runs node as its child.
     dir.write(
         "start.sh",
-        &format!("#!/bin/sh\n/usr/bin/node {}/server.js\n", dir.0.display()),
+        "#!/bin/sh\n/usr/bin/node \"$(dirname \"$0\")/server.js\"\n",
     );
     let rendered = dir.render(&format!(
         "group: sockalone\napps:\n\
@@ -351,15 +343,17 @@ fn a_second_port_of_its_own_is_left_alone_and_a_wrapper_still_serves() {
 }
 
 /// Requests made by a client loop while `during` runs: (ok, refused, other failures).
-fn under_load(port: u16, during: impl FnOnce()) -> (u32, u32, u32) {
+fn under_load(sandbox: &Sandbox, port: u16, during: impl FnOnce()) -> (u32, u32, u32) {
     let stop = Arc::new(AtomicBool::new(false));
     let client = {
         let stop = Arc::clone(&stop);
+        let network = sandbox.network();
         thread::spawn(move || {
+            network.enter();
             let (mut ok, mut refused, mut failed) = (0, 0, 0);
             let deadline = Instant::now() + Duration::from_secs(60);
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline && ok < 20_000 {
-                match get(port) {
+                match request(port, "/") {
                     Ok(_) => ok += 1,
                     Err(ErrorKind::ConnectionRefused) => refused += 1,
                     Err(_) => failed += 1,
@@ -378,7 +372,6 @@ fn under_load(port: u16, during: impl FnOnce()) -> (u32, u32, u32) {
 #[test]
 fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
     let ports = [39431, 39432, 39433, 39434];
-    assert_free(&ports);
     let dir = AppDir::new("restart");
     dir.write("server.js", SERVER);
     // Instance 1 crashes at once, every time; the others serve.
@@ -408,7 +401,9 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
         let out = sandbox.exec(&args);
         assert!(out.status.success(), "{units:?}: {out:?}");
     };
-    let (ok, refused, failed) = under_load(ports[1], || restart(&["sockrestart-solo.service"]));
+    let (ok, refused, failed) = under_load(&sandbox, ports[1], || {
+        restart(&["sockrestart-solo.service"])
+    });
     eprintln!("fork-mode restart: {ok} ok, {refused} refused, {failed} failed");
     assert_eq!(refused, 0);
     assert!(ok > 0);
@@ -417,7 +412,7 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
         .map(|i| format!("sockrestart-api-{i}.service"))
         .collect();
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    let (ok, refused, failed) = under_load(ports[0], || {
+    let (ok, refused, failed) = under_load(&sandbox, ports[0], || {
         restart(&all);
         for unit in &all {
             wait_active(&sandbox, unit);
@@ -432,8 +427,8 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
 
     // The kernel kills an instance at its MemoryMax=; the other one serves meanwhile.
     let hogs = ["sockrestart-hog-0.service", "sockrestart-hog-1.service"];
-    let (ok, refused, failed) = under_load(ports[3], || {
-        let _ = request(ports[3], "/grow");
+    let (ok, refused, failed) = under_load(&sandbox, ports[3], || {
+        let _ = sandbox.in_network(|| request(ports[3], "/grow"));
         sandbox.wait_for("an instance to be killed", Duration::from_secs(30), || {
             let restarts: Vec<String> = hogs
                 .iter()
@@ -479,7 +474,7 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
         sandbox.property("sockrestart-flaky-1.socket", "ActiveState"),
         "failed"
     );
-    let seen = answers(ports[2], 100);
+    let seen = answers(&sandbox, ports[2], 100);
     let instances: BTreeSet<&str> = seen
         .keys()
         .filter_map(|a| a.split_whitespace().nth(1))
@@ -500,7 +495,6 @@ fn restarts_refuse_no_connection_and_a_crash_loop_stays_alone() {
 #[test]
 fn a_user_manager_gets_the_socket_and_the_preload_from_install() {
     let port = 39451;
-    assert_free(&[port]);
     let dir = AppDir::new("user");
     dir.write("server.js", SERVER);
     dir.write(
@@ -527,7 +521,7 @@ fn a_user_manager_gets_the_socket_and_the_preload_from_install() {
     wait_active(&sandbox, "user@0.service");
     let gen_units = env!("CARGO_BIN_EXE_gen-units");
     let file = dir.0.join("ecosystem.yaml").display().to_string();
-    let pipeline = format!("{gen_units} --user {file} | {gen_units} install --user --now");
+    let pipeline = r#""$0" --user "$1" | "$0" install --user --now"#;
     let output = sandbox.exec(&[
         "/usr/bin/env",
         &format!("XDG_CONFIG_HOME={config}"),
@@ -535,7 +529,9 @@ fn a_user_manager_gets_the_socket_and_the_preload_from_install() {
         "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/0/bus",
         "/bin/sh",
         "-c",
-        &pipeline,
+        pipeline,
+        gen_units,
+        &file,
     ]);
     assert!(output.status.success(), "{output:?}");
     let preload = sandbox.exec(&[
@@ -544,6 +540,6 @@ fn a_user_manager_gets_the_socket_and_the_preload_from_install() {
     ]);
     assert!(preload.status.success(), "{preload:?}");
     serving(&sandbox, port);
-    let seen = answers(port, 100);
+    let seen = answers(&sandbox, port, 100);
     assert_eq!(seen.len(), 2, "both instances answer: {seen:?}");
 }

@@ -64,7 +64,8 @@ pub fn install(sandbox: &Sandbox, file: &str, gen_units: &str) {
     );
 }
 
-/// One `GET /` on 127.0.0.1:`port`: the body, or why there is none.
+/// One `GET /` on 127.0.0.1:`port` of the calling thread's network (see
+/// [`Sandbox::in_network`]): the body, or why there is none.
 pub fn get(port: u16) -> Result<String, String> {
     use std::io::{Read as _, Write as _};
     let mut stream =
@@ -85,7 +86,9 @@ pub fn get(port: u16) -> Result<String, String> {
     }
 }
 
-/// Waits until 127.0.0.1:`port` answers, and returns the body.
+/// Waits until 127.0.0.1:`port` of the sandbox's network answers, and returns the body.
 pub fn wait_serving(sandbox: &Sandbox, port: u16, timeout: Duration) -> String {
-    sandbox.wait_for(&format!("an answer on port {port}"), timeout, || get(port))
+    sandbox.wait_for(&format!("an answer on port {port}"), timeout, || {
+        sandbox.in_network(|| get(port))
+    })
 }

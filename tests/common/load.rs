@@ -2,8 +2,8 @@
 //! (one connection per request, `Connection: close`) for a fixed time, with a hard cap
 //! on requests, counting what went well and what did not.
 //!
-//! The sandbox shares the host's network namespace, so the test process reaches the
-//! apps directly. The test apps answer with their instance id as the first line of the
+//! The clients run inside the sandbox's network namespace ([`LoadConfig::network`]),
+//! where the apps listen. The test apps answer with their instance id as the first line of the
 //! body, which is how the answers are counted per instance.
 
 #![allow(dead_code)] // each test crate uses a different part of the helpers
@@ -16,13 +16,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::sandbox::Network;
+
 /// How long a client waits to connect, and then for the whole answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The shape of a load.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LoadConfig {
+    /// The sandbox's network, where the clients connect (`None`: the test process's own).
+    pub network: Option<Network>,
     /// The port on 127.0.0.1.
     pub port: u16,
     /// Concurrent clients.
@@ -84,11 +88,16 @@ impl Load {
         let clients = (0..config.clients)
             .map(|_| {
                 let (made, stop) = (made.clone(), stop.clone());
+                let network = config.network.clone();
+                let max_requests = config.max_requests;
                 std::thread::spawn(move || {
+                    if let Some(network) = network {
+                        network.enter();
+                    }
                     let mut stats = LoadStats::default();
                     while Instant::now() < deadline
                         && !stop.load(Ordering::Relaxed)
-                        && made.fetch_add(1, Ordering::Relaxed) < config.max_requests
+                        && made.fetch_add(1, Ordering::Relaxed) < max_requests
                     {
                         record(&mut stats, get(address));
                     }

@@ -6,4 +6,5 @@ pub mod load;
 pub mod owner;
 pub mod project_layout;
 pub mod sandbox;
+pub mod skip;
 pub mod watchdog;

@@ -1,5 +1,5 @@
 //! A normal user that exists only inside a sandbox (never on the host): the sandbox's
-//! mount namespace gets a private `/home` and private copies of `/etc/passwd` and
+//! mount namespace gets a private `/home` (a checkout under `/home` stays visible) and private copies of `/etc/passwd` and
 //! `/etc/group` with the user added, bind-mounted over the real ones.
 
 #![allow(dead_code)] // each test crate uses a different part of the harness
@@ -33,7 +33,9 @@ impl Owner {
                 String::from_utf8_lossy(&output.stderr)
             );
         };
-        run(&["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/home"]);
+        sandbox
+            .mount_private("/home")
+            .unwrap_or_else(|e| panic!("{e}"));
         let etc = "/tmp/ecosystemd-owner-etc";
         fs::create_dir_all(sandbox.path(etc)).expect("private etc folder");
         let home = format!("/home/{name}");

@@ -1,8 +1,8 @@
 //! A private, real systemd for integration tests.
 //!
-//! [`Sandbox::boot`] starts `/lib/systemd/systemd` as PID 1 of its own PID and mount
-//! namespace (see `shared/systemd-sandbox.md` of the project), with private tmpfs
-//! mounts over every place its boot would otherwise change on the host: `/tmp`
+//! [`Sandbox::boot`] starts `/lib/systemd/systemd` as PID 1 of its own PID, mount and
+//! network namespace (see `shared/systemd-sandbox.md` of the project), with private
+//! tmpfs mounts over every place its boot would otherwise change on the host: `/tmp`
 //! (systemd-tmpfiles empties it), `/var/tmp`, `/var/log/journal`, `/var/lib` (where
 //! `StateDirectory=` and systemd's own state go), `/etc/systemd` (hides
 //! the host's enabled units and takes the journald configuration we write) and
@@ -10,8 +10,15 @@
 //! also when a test fails or panics; `unshare --kill-child` plus a parent-death signal
 //! take it down even if the test process itself is killed.
 //!
-//! Tests that cannot boot one (not root, no `unshare`) skip with a message, except
-//! under `CI=true`, where that is a failure: the sandbox tests are the point.
+//! The checkout and the target folder stay visible inside wherever they live (under
+//! `/tmp`, under a `0700` `/root`, in a path with spaces): they are bound back over the
+//! private mounts (see [`kept_paths`]). The network namespace has only a loopback:
+//! ports bound inside are the test's alone and nothing of the host is reachable; the
+//! test process talks to the sandbox's apps through [`Sandbox::in_network`] or
+//! [`Network::enter`].
+//!
+//! Tests that cannot boot one (not root, no `unshare`) are reported as skipped
+//! ([`super::skip`]); under `CI=true` that is a failure: the sandbox tests are the point.
 
 #![allow(dead_code)] // each test crate uses a different part of the harness
 
@@ -56,9 +63,6 @@ pub struct Options {
     /// Users added to private copies of `/etc/passwd`, `/etc/group` and `/etc/shadow`,
     /// with private tmpfs mounts over `/home` and `/srv`.
     pub users: Vec<User>,
-    /// A network namespace of its own with only a loopback: ports bound inside (80
-    /// included) neither collide with the host's nor reach them.
-    pub private_network: bool,
 }
 
 /// How long booting may take before the test fails.
@@ -68,14 +72,15 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Sandbox {
     unshare: Child,
     pid: u32,
+    network: Option<Network>,
     log: PathBuf,
-    network: bool,
     users: Vec<User>,
 }
 
 impl Sandbox {
-    /// Boots a sandbox, or returns `None` (after saying why) where this machine cannot.
-    /// Under `CI=true` a sandbox that cannot boot panics instead.
+    /// Boots a sandbox, or returns `None` where this machine cannot (the test is then
+    /// reported as skipped, with why). Under `CI=true` a sandbox that cannot boot panics
+    /// instead.
     pub fn boot() -> Option<Self> {
         Self::boot_with(&Options::default())
     }
@@ -85,11 +90,8 @@ impl Sandbox {
     pub fn boot_with(options: &Options) -> Option<Self> {
         match Self::try_boot(options) {
             Ok(sandbox) => Some(sandbox),
-            Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("CI=true and the systemd sandbox cannot boot: {why}")
-            }
             Err(why) => {
-                eprintln!("skipping: the systemd sandbox cannot boot here: {why}");
+                super::skip::skip(&format!("the systemd sandbox cannot boot here: {why}"));
                 None
             }
         }
@@ -108,23 +110,19 @@ impl Sandbox {
                 return Err(format!("{tool} is missing"));
             }
         }
-        let mut mounts: Vec<String> = Vec::new();
-        let user_mounts = if options.users.is_empty() {
-            &[]
-        } else {
-            USER_MOUNTS
-        };
-        mounts.extend(
-            PRIVATE_MOUNTS.iter().chain(user_mounts).map(|d| {
-                format!("mkdir -p {d} && mount -t tmpfs -o mode=0755 tmpfs {d} || exit 1;")
-            }),
-        );
-        if options.private_network {
-            mounts.push("ip link set lo up || exit 1;".into());
+        let mut private: Vec<String> = PRIVATE_MOUNTS.iter().map(|d| d.to_string()).collect();
+        if !options.users.is_empty() {
+            private.extend(USER_MOUNTS.iter().map(|d| d.to_string()));
         }
-        let script = format!(
-            "{} exec /lib/systemd/systemd --system --unit=multi-user.target --log-target=kmsg",
-            mounts.join(" ")
+        let kept = kept_paths();
+        private.extend(closed_ancestors(&kept, &private));
+        let mut script = String::from("umask 022; ");
+        for dir in &private {
+            script.push_str(&private_mount_script(dir, &kept));
+        }
+        script.push_str("ip link set lo up || exit 1; ");
+        script.push_str(
+            "exec /lib/systemd/systemd --system --unit=multi-user.target --log-target=kmsg",
         );
         let log = std::env::temp_dir().join(format!(
             "ecosystemd-sandbox-{}-{}.log",
@@ -133,11 +131,9 @@ impl Sandbox {
         ));
         let log_file = fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
         let mut command = Command::new("/usr/bin/unshare");
-        if options.private_network {
-            command.arg("--net");
-        }
         command
             .args([
+                "--net",
                 "--pid",
                 "--fork",
                 "--kill-child=SIGKILL",
@@ -148,7 +144,9 @@ impl Sandbox {
                 "sh",
                 "-c",
                 &script,
+                "sh",
             ])
+            .args(&kept)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
             .stderr(log_file);
@@ -163,13 +161,15 @@ impl Sandbox {
         let unshare = command.spawn().map_err(|e| format!("unshare: {e}"))?;
         let mut sandbox = Self {
             pid: 0,
+            network: None,
             unshare,
             log,
-            network: options.private_network,
             users: options.users.clone(),
         };
         sandbox.pid = sandbox.find_systemd()?;
+        sandbox.network = Some(Network::of(sandbox.pid)?);
         sandbox.wait_until_running()?;
+        sandbox.bind_kept_into_private_tmp(&kept)?;
         if !sandbox.users.is_empty() {
             sandbox.bind_accounts()?;
         }
@@ -230,6 +230,49 @@ impl Sandbox {
         self.root().join(inside.trim_start_matches('/'))
     }
 
+    /// The sandbox's network namespace, for threads of the test process that talk to
+    /// its apps (see [`Network::enter`]).
+    pub fn network(&self) -> Network {
+        self.network
+            .clone()
+            .expect("a booted sandbox has a network")
+    }
+
+    /// Runs `f` on a thread inside the sandbox's network namespace (its loopback, its
+    /// ports) and returns what `f` returns; a panic in `f` goes on in the caller.
+    pub fn in_network<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let network = self.network();
+        std::thread::scope(|scope| {
+            let thread = scope.spawn(move || {
+                network.enter();
+                f()
+            });
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+
+    /// Mounts a private tmpfs over `dir` inside the running sandbox, with the project's
+    /// folders below it bound back in (as at boot).
+    pub fn mount_private(&self, dir: &str) -> Result<(), String> {
+        let kept = kept_paths();
+        let script = format!("umask 022; {}", private_mount_script(dir, &kept));
+        let output = self
+            .command(&["/bin/sh", "-c", &script, "sh"])
+            .args(&kept)
+            .output()
+            .map_err(|e| format!("nsenter: {e}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "private {dir}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    }
+
     /// The D-Bus address of the sandbox's system bus.
     pub fn bus_address(&self) -> String {
         format!(
@@ -248,11 +291,8 @@ impl Sandbox {
     /// A command that will run inside the sandbox's namespaces, for more control.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new("/usr/bin/nsenter");
-        command.args(["-t", &self.pid.to_string(), "-m", "-p"]);
-        if self.network {
-            command.arg("-n");
-        }
-        command.arg("--").args(args).stdin(Stdio::null());
+        command.args(["-t", &self.pid.to_string(), "-m", "-p", "-n", "--"]);
+        command.args(args).stdin(Stdio::null());
         command
     }
 
@@ -312,6 +352,156 @@ impl Drop for Sandbox {
         let _ = self.unshare.wait();
         let _ = fs::remove_file(&self.log);
     }
+}
+
+/// Folders that `PrivateTmp=` (and `DynamicUser=`, which implies it) replaces in a
+/// service's view.
+const PRIVATE_TMP: &[&str] = &["/tmp", "/var/tmp"];
+
+/// Where the harness's drop-in for every service goes: a `system.control` folder
+/// (`systemctl set-property`'s), which no test installs into.
+const SERVICE_DROP_INS: &[&str] = &[
+    "/run/systemd/system.control/service.d",
+    "/run/systemd/user/service.d",
+];
+
+impl Sandbox {
+    /// A checkout under `/tmp` (or its target folder) is hidden from every service with
+    /// a `/tmp` of its own: a drop-in for all services binds the kept paths there back
+    /// into their view (`BindPaths=`, sorted after the private `/tmp` by systemd), so
+    /// apps run from the checkout as they would from anywhere else.
+    fn bind_kept_into_private_tmp(&self, kept: &[PathBuf]) -> Result<(), String> {
+        let under_tmp: Vec<String> = kept
+            .iter()
+            .filter(|path| PRIVATE_TMP.iter().any(|dir| path.starts_with(dir)))
+            .map(|path| {
+                let text = path.display().to_string();
+                let escaped = text
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('%', "%%");
+                format!("\"-{escaped}\"")
+            })
+            .collect();
+        if under_tmp.is_empty() {
+            return Ok(());
+        }
+        let text = format!(
+            "# The test harness: the project's folders under /tmp stay visible.\n[Service]\nBindPaths={}\n",
+            under_tmp.join(" ")
+        );
+        for dir in SERVICE_DROP_INS {
+            let dir = self.path(dir);
+            fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            fs::write(dir.join("50-test-checkout.conf"), &text).map_err(|e| e.to_string())?;
+        }
+        let reload = self.exec(&["systemctl", "daemon-reload"]);
+        if !reload.status.success() {
+            return Err(format!("daemon-reload: {reload:?}"));
+        }
+        Ok(())
+    }
+}
+
+/// A sandbox's network namespace (an open `/proc/PID/ns/net`), shareable between threads.
+#[derive(Debug, Clone)]
+pub struct Network(std::sync::Arc<fs::File>);
+
+impl Network {
+    fn of(pid: u32) -> Result<Self, String> {
+        let path = format!("/proc/{pid}/ns/net");
+        let file = fs::File::open(&path).map_err(|e| format!("{path}: {e}"))?;
+        Ok(Self(std::sync::Arc::new(file)))
+    }
+
+    /// Moves the calling thread (only it: `setns` is per thread) into the namespace, so
+    /// that its `127.0.0.1` is the sandbox's loopback; threads it starts afterwards
+    /// inherit the namespace.
+    pub fn enter(&self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on an open namespace file changes only this thread's namespace.
+        let status = unsafe { libc::setns(self.0.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(
+            status,
+            0,
+            "setns into the sandbox's network: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// The folders of the project that must stay visible inside the sandbox, wherever the
+/// checkout lives: the checkout (sources, examples, fixtures) and the target folder
+/// (the binaries under test, the tests' scratch folders), as absolute paths without
+/// symlinks; a folder inside another kept one is left out.
+fn kept_paths() -> Vec<PathBuf> {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(Path::to_path_buf);
+    let mut kept: Vec<PathBuf> = [Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))), target]
+        .into_iter()
+        .flatten()
+        .filter_map(|path| path.canonicalize().ok())
+        .collect();
+    kept.sort();
+    kept.dedup_by(|inner, outer| inner.starts_with(outer));
+    kept
+}
+
+/// Ancestors of `kept` paths that other users cannot enter (a checkout under a `0700`
+/// `/root`), outside every `private` folder: each gets a private tmpfs of mode `0755`
+/// too, with the kept path bound back, so that the sandbox's unprivileged processes
+/// (dynamic users, `nobody`) reach the project while the rest of that folder is hidden.
+fn closed_ancestors(kept: &[PathBuf], private: &[String]) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut closed = Vec::new();
+    for path in kept {
+        for ancestor in path
+            .ancestors()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .skip(1)
+        {
+            if private.iter().any(|dir| ancestor.starts_with(dir)) || ancestor == path {
+                break;
+            }
+            let mode = fs::metadata(ancestor).map_or(0o755, |m| m.permissions().mode());
+            if mode & 0o001 == 0 {
+                closed.push(ancestor.display().to_string());
+                break;
+            }
+        }
+    }
+    closed.sort();
+    closed.dedup();
+    closed
+}
+
+/// Shell text that mounts a private tmpfs over `dir` and binds back each kept path
+/// below it. The script's positional parameters are the `kept` paths (so spaces and
+/// other characters in them need no quoting); a kept path is reached after the tmpfs
+/// covers it through a descriptor of `dir` opened before (`/proc/self/fd/3/...`).
+fn private_mount_script(dir: &str, kept: &[PathBuf]) -> String {
+    let mut script = format!(
+        "d={}; mkdir -p \"$d\" && exec 3<\"$d\" && mount -t tmpfs -o mode=0755 tmpfs \"$d\" || exit 1; ",
+        shell_quote(dir)
+    );
+    for (i, path) in kept.iter().enumerate() {
+        if path.starts_with(dir) && path != Path::new(dir) {
+            let n = i + 1;
+            script.push_str(&format!(
+                "mkdir -p \"${{{n}}}\" && mount --no-canonicalize --rbind \"/proc/self/fd/3${{{n}#\"$d\"}}\" \"${{{n}}}\" || exit 1; "
+            ));
+        }
+    }
+    script.push_str("exec 3<&-; ");
+    script
+}
+
+/// `text` as one shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// Where the private account files live inside a sandbox (its own `/run`).

@@ -181,3 +181,25 @@ fn an_after_that_is_not_a_unit_name_is_refused_at_its_item() {
     assert!(!dir.join("out").exists());
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_user_systemd_cannot_take_is_refused_at_its_value() {
+    let dir = scratch("user");
+    let file = dir.join("ecosystem.yaml");
+    let text = "apps:\n  - name: api\n    script: /srv/api/server.js\n    user: \"a:b\"\n";
+    fs::write(&file, text).unwrap();
+    let output = gen_units(&dir, &file);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let at = format!(
+        "{}:4:11: error: `user`: \"a:b\" is not a user or group name",
+        file.display()
+    );
+    assert!(stderr.contains(&at), "want {at}, got {stderr}");
+    assert!(!dir.join("out").exists());
+    // systemd refuses the whole unit over it.
+    let unit = dir.join("probe.service");
+    fs::write(&unit, "[Service]\nExecStart=/bin/true\nUser=a:b\n").unwrap();
+    assert!(!complaints(&[unit]).is_empty());
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -286,6 +286,17 @@ pub fn absolute_path(text: &str) -> bool {
     text.starts_with('/') && !text.split('/').any(|part| part == "..")
 }
 
+/// `valid_user_group_name()` as unit files use it (relaxed): not empty, `.` or `..`; no
+/// `:` or `/`, no control characters, no whitespace at either end.
+pub fn user_name(text: &str) -> bool {
+    !text.is_empty()
+        && text != "."
+        && text != ".."
+        && !text.contains([':', '/'])
+        && !text.chars().any(char::is_control)
+        && text.trim() == text
+}
+
 /// `documentation_url_is_valid()`: `http://`, `https://`, `file:`, `info:` or `man:`.
 pub fn documentation_url(text: &str) -> bool {
     ["http://", "https://", "file:", "info:", "man:"]
@@ -400,5 +411,11 @@ mod tests {
         }
         assert!(absolute_path("/a//b/./c") && !absolute_path("a/b") && !absolute_path("/a/../b"));
         assert!(documentation_url("man:systemd(1)") && !documentation_url("not"));
+        for good in ["www-data", "1000", "-root", "bad user", "Ünïcode"] {
+            assert!(user_name(good), "{good}");
+        }
+        for bad in ["a:b", "a/b", ".", "..", " x", "x\t", ""] {
+            assert!(!user_name(bad), "{bad}");
+        }
     }
 }

@@ -14,8 +14,10 @@ ring buffer, which every sandbox shares, so each journal holds the other sandbox
 "Install, repeated" section of BENCHMARKS.md.
 
 `--share-state` repeats the conditions of the hangs seen once (3 of 9 runs): the sandbox
-shares the host's /var/lib and /etc/ecosystemd (it then writes the group's generations
-into the host's /etc/ecosystemd, and systemd's state into its /var/lib).
+shares the host's /var/lib and /etc/ecosystemd (it then writes the group's generations,
+environment files and preload into the host's /etc/ecosystemd, and systemd's state into
+its /var/lib; remove them afterwards). Those hung when the shared preload or environment
+files differed from the bundle's, so that install restarted every agent (RELIABILITY.md).
 """
 
 import argparse
@@ -82,6 +84,8 @@ def one_run(gen_units, bundle, limit, log_dir, index):
             _, stderr = proc.communicate(bundle, timeout=limit)
         except subprocess.TimeoutExpired:
             stuck = stuck_state(proc.pid)
+            # nsenter's child, the install, holds the pipes: it goes first.
+            sandbox.run(["pkill", "-KILL", "-x", "gen-units"], check=False)
             proc.kill()
             proc.communicate()
             return "hang", limit, f"{how_far(sandbox)}; {stuck}"

@@ -40,23 +40,27 @@ def _die_with_parent():
 class Sandbox:
     """A running private systemd; always call kill()."""
 
-    def __init__(self, log_path):
+    def __init__(self, log_path, private_network=False):
         self.log_path = log_path
         self.unshare = None
         self.pid = None
+        # A network namespace of its own with loopback up: its ports are its own.
+        self.private_network = private_network
 
     def boot(self, timeout=60):
         mounts = " ".join(
             f"mkdir -p {d} && mount -t tmpfs -o mode=0755 tmpfs {d} || exit 1;"
             for d in PRIVATE_MOUNTS
         )
+        loopback = "ip link set lo up || exit 1;" if self.private_network else ""
         script = (
-            f"{mounts} exec /lib/systemd/systemd --system "
+            f"{mounts} {loopback} exec /lib/systemd/systemd --system "
             "--unit=multi-user.target --log-target=kmsg"
         )
+        network = ["--net"] if self.private_network else []
         with open(self.log_path, "wb") as log:
             self.unshare = subprocess.Popen(
-                ["unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount",
+                ["unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", *network,
                  "--mount-proc", "--propagation", "private", "sh", "-c", script],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True, preexec_fn=_die_with_parent,
@@ -93,7 +97,8 @@ class Sandbox:
 
     def command(self, args):
         """The argv that runs `args` inside the sandbox's namespaces."""
-        return ["nsenter", "-t", str(self.pid), "-m", "-p", "--", *args]
+        network = ["-n"] if self.private_network else []
+        return ["nsenter", "-t", str(self.pid), "-m", "-p", *network, "--", *args]
 
     def run(self, args, check=True, timeout=120, input_text=None):
         """Runs `args` inside; returns the CompletedProcess (text)."""

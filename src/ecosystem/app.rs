@@ -87,7 +87,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     }
 
     let written_cwd = get(AppKey::Cwd).and_then(|cwd| reader.optional_string(cwd, "cwd"));
-    let user = get(AppKey::User).and_then(|n| reader.optional_string(n, "user"));
+    let user = get(AppKey::User).and_then(|n| reader.account_name(n, "user"));
     let user_at = get(AppKey::User).map_or(node.at, |n| n.at);
     let who = identity(reader, cx, user.as_deref(), user_at);
     let interpreter = match get(AppKey::Interpreter) {
@@ -315,7 +315,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         }
     }
 
-    let group = get(AppKey::Group).and_then(|n| reader.optional_string(n, "gid"));
+    let group = get(AppKey::Group).and_then(|n| reader.account_name(n, "gid"));
     let namespace = get(AppKey::Namespace).and_then(|n| reader.optional_string(n, "namespace"));
 
     let (systemd, depends_on_at) = match get(AppKey::Systemd) {

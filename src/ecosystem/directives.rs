@@ -14,6 +14,7 @@
 //!   `TasksMax=`, `Nice=`: each has its attribute, named in the hint, so that one
 //!   value never has two sources.
 
+use super::directive_values;
 use super::model::RawDirective;
 use super::node::{Node, Value, shown};
 use super::reader::Reader;
@@ -160,10 +161,26 @@ fn directive(
             return None;
         }
     };
+    let verbatim = match directive_values::check(name, &text) {
+        Ok(verbatim) => verbatim,
+        Err(refusal) => {
+            reader.error_hint(
+                value.at,
+                format!(
+                    "directive `{full}`: \"{}\" is not {} systemd reads",
+                    shown(&text),
+                    refusal.expected
+                ),
+                refusal.hint,
+            );
+            return None;
+        }
+    };
     Some(RawDirective {
         section: section.to_owned(),
         key: name.to_owned(),
         value: text,
+        verbatim,
         location: at,
     })
 }
@@ -283,6 +300,29 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn a_value_systemd_would_ignore_is_refused_where_it_was_written() {
+        let mut reader = Reader::new(Path::new("f.yaml"));
+        let value = Node::new(Value::Str("~~~2s".into()), Location::new(7, 30));
+        let map = Node::new(
+            Value::Map(vec![super::super::node::Entry {
+                key: "Service.TimeoutStartSec".into(),
+                key_at: Location::new(7, 5),
+                value,
+            }]),
+            at(6),
+        );
+        assert!(read(&mut reader, &map).is_empty());
+        let error = &reader.errors[0];
+        assert_eq!(error.location, Some(Location::new(7, 30)));
+        assert!(
+            error.message.contains("is not a time span"),
+            "{}",
+            error.message
+        );
+        assert!(error.hint.as_deref().is_some_and(|h| h.contains("90s")));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod account;
 mod app;
 mod command;
+mod directive_values;
 mod directives;
 mod duration;
 mod host;
@@ -30,6 +31,7 @@ mod settings;
 mod size;
 mod suggest;
 mod systemd_options;
+mod systemd_syntax;
 mod watchdog_policy;
 mod words;
 mod yaml;

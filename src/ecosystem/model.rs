@@ -336,6 +336,9 @@ pub struct RawDirective {
     pub key: String,
     /// The value, escaped on rendering like any other.
     pub value: String,
+    /// systemd reads the value without expanding `%` specifiers (a checked number, size,
+    /// time span, ...): it is written exactly, not escaped.
+    pub verbatim: bool,
     /// Where it was written.
     pub location: Location,
 }

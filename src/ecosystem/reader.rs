@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::node::{Entry, Node, Value, shown};
-use super::{duration, size, suggest, words};
+use super::{duration, size, suggest, systemd_syntax, words};
 use crate::diagnostic::{Diagnostic, Location};
 
 /// Collects the diagnostics of one file while its tree is read.
@@ -195,6 +195,21 @@ impl<'a> Reader<'a> {
             Value::Str(s) if s.trim().is_empty() => None,
             _ => self.string(node, what),
         }
+    }
+
+    /// A user or group name (or number) as systemd takes it in `User=`/`Group=`; an empty
+    /// value is none.
+    pub fn account_name(&mut self, node: &Node, what: &str) -> Option<String> {
+        let name = self.optional_string(node, what)?;
+        if systemd_syntax::user_name(&name) {
+            return Some(name);
+        }
+        self.error_hint(
+            node.at,
+            format!("`{what}`: \"{}\" is not a user or group name", shown(&name)),
+            "no `:`, `/`, control characters or surrounding spaces: e.g. www-data, or a number",
+        );
+        None
     }
 
     /// A boolean; `yes`/`no`, `on`/`off`, `y`/`n` and `true`/`false` in any case are

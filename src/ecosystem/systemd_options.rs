@@ -4,6 +4,7 @@ use super::directives;
 use super::model::{Hardening, SystemdOptions};
 use super::node::{Node, shown};
 use super::reader::Reader;
+use super::systemd_syntax;
 use crate::diagnostic::Location;
 
 const KEYS: &[&str] = &[
@@ -85,8 +86,8 @@ fn read(
                 "`depends_on` names other apps and belongs in an app's `systemd:`",
                 "move it into the app that depends on the others",
             ),
-            "after" => extend_unique(&mut options.after, reader.string_list(value, "after")),
-            "wants" => extend_unique(&mut options.wants, reader.string_list(value, "wants")),
+            "after" => extend_unique(&mut options.after, unit_names(reader, value, "after")),
+            "wants" => extend_unique(&mut options.wants, unit_names(reader, value, "wants")),
             "directives" => {
                 for raw in directives::read(reader, value) {
                     options
@@ -99,6 +100,27 @@ fn read(
         }
     }
     (options, depends_on_at)
+}
+
+/// A list of unit names (`after`, `wants`), each one name as systemd takes it.
+fn unit_names(reader: &mut Reader<'_>, node: &Node, what: &str) -> Option<Vec<String>> {
+    let names = reader.string_list(node, what)?;
+    let at = |index: usize| match &node.value {
+        super::node::Value::Seq(items) => items.get(index).map_or(node.at, |item| item.at),
+        _ => node.at,
+    };
+    let mut valid = true;
+    for (index, name) in names.iter().enumerate() {
+        if !systemd_syntax::unit_name(name) {
+            reader.error_hint(
+                at(index),
+                format!("`{what}`: \"{}\" is not a unit name", shown(name)),
+                "name each unit in full, with its type: e.g. postgresql.service, network-online.target",
+            );
+            valid = false;
+        }
+    }
+    valid.then_some(names)
 }
 
 fn extend_unique(list: &mut Vec<String>, more: Option<Vec<String>>) {

@@ -16,7 +16,7 @@
 
 use crate::bundle::Scope;
 use crate::diagnostic::Diagnostic;
-use crate::ecosystem::{App, Ecosystem, Output};
+use crate::ecosystem::{App, Ecosystem, Output, RawDirective};
 use crate::unit_policy::{SECTION as POLICY_SECTION, UnitPolicy};
 
 use super::cluster::Instance;
@@ -260,7 +260,7 @@ pub fn service(
     let mut sections = vec![unit, service, install];
     for raw in &app.systemd.raw {
         match sections.iter_mut().find(|s| s.name == raw.section) {
-            Some(section) => section.push(raw.key.clone(), Value::Text(raw.value.clone())),
+            Some(section) => section.push(raw.key.clone(), raw_value(raw)),
             None => {
                 return Err(Diagnostic::error(
                     &ecosystem.source,
@@ -285,13 +285,23 @@ pub fn service(
     ))
 }
 
+/// A raw directive's value: exactly as written where systemd expands no specifiers in it
+/// (`MemoryLow=10%`), else escaped as any text.
+fn raw_value(raw: &RawDirective) -> Value {
+    if raw.verbatim {
+        Value::Plain(raw.value.clone().into())
+    } else {
+        Value::Text(raw.value.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
     use crate::diagnostic::Location;
-    use crate::ecosystem::{Hardening, RawDirective};
+    use crate::ecosystem::Hardening;
     use crate::plan::cluster::expand_all;
     use crate::plan::testing::{app, ecosystem};
 
@@ -551,6 +561,7 @@ mod tests {
             section: "Service".into(),
             key: "LimitNOFILE".into(),
             value: "65536".into(),
+            verbatim: true,
             location: Location::new(9, 7),
         }];
         let (unit, _, _) = plan_one(a, &PlanOptions::default());

@@ -180,3 +180,40 @@ fn a_broken_instance_stops_the_reload_and_the_rest_keep_serving() {
         format!("2\n{}\n", before[2])
     );
 }
+
+/// While the reload waits out an instance's minimum uptime, the manager finishes
+/// hundreds of other jobs: their `JobRemoved` signals must not fill the reload's signal
+/// queue (zbus then stops reading the connection, and the next reply never arrives).
+#[test]
+fn other_jobs_of_the_manager_do_not_hold_up_a_reload() {
+    let Some((sandbox, _project)) = boot_with_app(BASE + 20) else {
+        return;
+    };
+    let noise = "for i in $(seq 300); do systemd-run --quiet --no-block \
+                 --unit=noise-$i /bin/true; done";
+    let mut burst = sandbox
+        .command(&["sh", "-c", noise])
+        .spawn()
+        .expect("start the burst of jobs");
+    // Bounded from outside: a reload stuck on an unread reply never ends by itself.
+    let output = sandbox.exec(&[
+        "timeout",
+        "--signal=KILL",
+        "120",
+        UNIT_WATCHDOG,
+        "reload",
+        "rl",
+        "web",
+        "--min-uptime",
+        "3000",
+        "--timeout",
+        "30s",
+    ]);
+    let code = output.status.code();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let burst = burst.wait().expect("the burst of jobs");
+    assert!(burst.success(), "the burst of jobs failed: {burst}");
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+}

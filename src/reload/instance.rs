@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use futures_core::Stream;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::task::JoinHandle;
 use zbus::{Connection, OwnedObjectPath};
 use zbus_systemd::systemd1::JobRemovedStream;
 
@@ -35,6 +37,54 @@ struct State {
     main_pid: u32,
 }
 
+/// Every `JobRemoved` since the subscription, read by a task of its own while the
+/// reload makes its calls and waits out minimum uptimes: zbus queues at most 64 messages
+/// for a signal stream and stops reading the connection while that queue is full, so a
+/// stream left unread behind the manager's other jobs would keep the next reply unread.
+pub struct EndedJobs {
+    ended: UnboundedReceiver<(OwnedObjectPath, String)>,
+    reader: JoinHandle<()>,
+}
+
+impl EndedJobs {
+    /// Starts reading `removed` on a task of the current runtime.
+    pub fn read(mut removed: JobRemovedStream) -> Self {
+        let (send, ended) = unbounded_channel();
+        let reader = tokio::spawn(async move {
+            while let Some(signal) = poll_fn(|cx| Pin::new(&mut removed).poll_next(cx)).await {
+                let Ok(args) = signal.args() else {
+                    tracing::debug!("a JobRemoved signal without its arguments");
+                    continue;
+                };
+                if send
+                    .send((args.job().clone(), args.result().clone()))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        EndedJobs { ended, reader }
+    }
+
+    /// The result of `job` once it is removed (`done`, `failed`, `canceled`, ...);
+    /// `gone` when the signal stream ends.
+    async fn result_of(&mut self, job: &OwnedObjectPath) -> String {
+        while let Some((ended, result)) = self.ended.recv().await {
+            if &ended == job {
+                return result;
+            }
+        }
+        "gone".into()
+    }
+}
+
+impl Drop for EndedJobs {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
 /// A connection with systemd's job signals already flowing (subscribed before any call,
 /// so no job can end unseen).
 pub struct Restarter<'a> {
@@ -42,8 +92,8 @@ pub struct Restarter<'a> {
     pub connection: &'a Connection,
     /// The manager the restarts are asked of.
     pub manager: &'a ManagerProxy<'static>,
-    /// Every `JobRemoved` since the subscription.
-    pub removed: JobRemovedStream,
+    /// Every job ended since the subscription.
+    pub ended: EndedJobs,
 }
 
 impl Restarter<'_> {
@@ -71,7 +121,7 @@ impl Restarter<'_> {
             Err(error) => return Err(error),
         };
         let waited = tokio::time::timeout(limits.timeout, async {
-            let result = self.job_result(&job).await;
+            let result = self.ended.result_of(&job).await;
             if result != "done" {
                 return Ok(Err(NotReady::Job {
                     result,
@@ -95,22 +145,6 @@ impl Restarter<'_> {
             Err(_) => NotReady::Timeout(limits.timeout),
         };
         Ok(Outcome::Failed { old_pid, why })
-    }
-
-    /// The result of `job` once it is removed (`done`, `failed`, `canceled`, ...);
-    /// `gone` when the signal stream ends.
-    async fn job_result(&mut self, job: &OwnedObjectPath) -> String {
-        loop {
-            let next = poll_fn(|cx| Pin::new(&mut self.removed).poll_next(cx)).await;
-            let Some(signal) = next else {
-                return "gone".into();
-            };
-            if let Ok(args) = signal.args()
-                && args.job() == job
-            {
-                return args.result().clone();
-            }
-        }
     }
 
     /// Checks that the unit is active and that its main process stays the same for

@@ -16,7 +16,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::systemd::{self, BusTarget};
-use instance::{Limits, Restarter};
+use instance::{EndedJobs, Limits, Restarter};
 use order::Member;
 
 /// What to reload, where, and how long to wait.
@@ -179,7 +179,7 @@ pub async fn reload(
     let mut restarter = Restarter {
         connection: &connection,
         manager: &manager,
-        removed,
+        ended: EndedJobs::read(removed),
     };
     let limits = Limits {
         timeout: options.timeout,

@@ -6,6 +6,7 @@
 
 pub mod gen_units;
 pub mod reload;
+pub mod report;
 pub mod unit_watchdog;
 
 use clap::Args;

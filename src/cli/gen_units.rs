@@ -190,8 +190,8 @@ pub fn parse_invocation() -> GenUnitsCli {
 pub fn run(cli: GenUnitsCli) -> i32 {
     match cli.command {
         Some(GenUnitsCommand::Check(input)) => check(&input),
-        Some(GenUnitsCommand::Install(args)) => crate::install::command::install(&args),
-        Some(GenUnitsCommand::Uninstall(args)) => crate::install::command::uninstall(&args),
+        Some(GenUnitsCommand::Install(args)) => crate::cli::install::install(&args),
+        Some(GenUnitsCommand::Uninstall(args)) => crate::cli::install::uninstall(&args),
         Some(GenUnitsCommand::Generator(args)) => crate::generator::run(&args),
         Some(GenUnitsCommand::Import(args)) => crate::import::run(&args),
         None => render_command(&cli.render),

@@ -6,7 +6,6 @@
 //! set and switches it in with one rename, and [`activate`] tells systemd over D-Bus.
 
 pub mod activate;
-pub mod command;
 pub mod destination;
 pub mod diff;
 pub mod generation;

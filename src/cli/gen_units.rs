@@ -9,8 +9,7 @@ use crate::bundle::Scope;
 use crate::cli::BusArgs;
 use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejected};
 use crate::ecosystem::{self, Ecosystem, LoadOptions, Lookups};
-use crate::plan::{PlanOptions, lint, version};
-use crate::render::{self, EnvDir, PreloadPlace, RenderOptions, Rendered};
+use crate::render::{self, RenderOptions, Rendered};
 
 /// Render a PM2 ecosystem file into hardened systemd units.
 #[derive(Debug, Parser)]
@@ -192,8 +191,8 @@ pub fn run(cli: GenUnitsCli) -> i32 {
         Some(GenUnitsCommand::Check(input)) => check(&input),
         Some(GenUnitsCommand::Install(args)) => crate::cli::install::install(&args),
         Some(GenUnitsCommand::Uninstall(args)) => crate::cli::install::uninstall(&args),
-        Some(GenUnitsCommand::Generator(args)) => crate::generator::run(&args),
-        Some(GenUnitsCommand::Import(args)) => crate::import::run(&args),
+        Some(GenUnitsCommand::Generator(args)) => generator(&args),
+        Some(GenUnitsCommand::Import(args)) => crate::cli::import::run(&args),
         None => render_command(&cli.render),
     }
 }
@@ -201,38 +200,12 @@ pub fn run(cli: GenUnitsCli) -> i32 {
 /// The render options the flags ask for, with host facts filled in. Notes about
 /// them (a guessed systemd version) are returned for printing.
 pub fn render_options(input: &InputArgs) -> (RenderOptions, Vec<String>) {
-    let mut notes = Vec::new();
-    let systemd_version = match input.systemd_version {
-        Some(version) => version,
-        None => {
-            let (version, note) = version::host_version();
-            notes.extend(note);
-            version
-        }
+    let scope = if input.user {
+        Scope::User
+    } else {
+        Scope::System
     };
-    let host_memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| lint::parse_meminfo(&text));
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get() as u32)
-        .unwrap_or(1);
-    let options = RenderOptions {
-        plan: PlanOptions {
-            systemd_version,
-            scope: if input.user {
-                Scope::User
-            } else {
-                Scope::System
-            },
-            cpus,
-            host_memory,
-            preload: true,
-        },
-        strict: input.strict,
-        env_dir: EnvDir::configuration(),
-        preload: PreloadPlace::Bundled,
-    };
-    (options, notes)
+    RenderOptions::for_host(input.systemd_version, scope, input.strict)
 }
 
 /// Loads and renders the ecosystem the flags name.
@@ -256,6 +229,13 @@ pub fn load_and_render(input: &InputArgs) -> Result<(Ecosystem, Rendered), Rejec
     )?;
     let rendered = render::render_bundle(&ecosystem, &options)?;
     Ok((ecosystem, rendered))
+}
+
+fn generator(args: &GeneratorArgs) -> i32 {
+    match crate::generator::run(&args.normal_dir) {
+        Ok(_) => EXIT_OK,
+        Err(_) => EXIT_FAILURE,
+    }
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {

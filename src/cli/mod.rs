@@ -5,6 +5,7 @@
 //! (clap_complete).
 
 pub mod gen_units;
+pub mod import;
 pub mod install;
 pub mod reload;
 pub mod report;

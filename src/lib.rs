@@ -14,6 +14,7 @@ pub mod generator;
 pub mod import;
 pub mod install;
 pub mod marker;
+pub mod observed;
 pub mod plan;
 pub mod reload;
 pub mod render;

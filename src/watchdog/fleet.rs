@@ -11,12 +11,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use zbus::{Connection, OwnedObjectPath};
 
+use crate::observed::history::History;
 use crate::report::model::CgroupMemory;
 use crate::systemd::ManagerProxy;
 use crate::systemd::cgroup::Hierarchy;
 use crate::systemd::watch::{self, BusEvent, PropertyChanges};
 use crate::unit_policy::UnitPolicy;
-use crate::watchdog::history::History;
 use crate::watchdog::log;
 use crate::watchdog::policy::{Decision, DecisionKind, Observed, UnitTracker};
 

@@ -10,9 +10,9 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::ecosystem::{WatchdogPolicy, WatchdogRestart};
+use crate::observed::history::UnitHistory;
 use crate::report::classify;
 use crate::report::model::CgroupMemory;
-use crate::watchdog::history::UnitHistory;
 
 /// The longest spacing the watchdog's own backoff puts between two starts of a unit.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);

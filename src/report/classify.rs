@@ -13,7 +13,8 @@
 //! always the memcg OOM killer. A person's `kill -9` would be counted too; the evidence
 //! is named in the output (`sigkill-with-memory-limit`) so it can be weighed. The same
 //! rule applies to SIGKILL exits read from the journal; the watchdog's history and
-//! systemd's OOM journal message are taken as they are.
+//! systemd's OOM journal message are taken as they are. The rule is
+//! [`crate::observed::memory`]'s, which the watchdog decides with too.
 
 use std::time::Duration;
 
@@ -23,11 +24,9 @@ use super::model::{
     CgroupMemory, ExitCode, Issue, IssueKind, MainExit, MemoryKillEvidence, Report, RestartsSource,
     SCHEMA_VERSION, Sources, Summary, UnitReport,
 };
+use crate::observed::memory::{main_exit, memory_kill_evidence, sigkill_means_memory_kill};
 use crate::systemd::snapshot::{ServiceSnapshot, set};
 use crate::unit_policy::UnitPolicy;
-
-/// SIGKILL's number.
-const SIGKILL: i32 = 9;
 
 /// What the report looks for, from the command line; `None` defers to each unit's policy.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -284,46 +283,6 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
         memory_kill,
         issues,
     }
-}
-
-/// How the main process last ended, from `ExecMainCode` and `ExecMainStatus`.
-pub fn main_exit(code: Option<i32>, status: Option<i32>) -> Option<MainExit> {
-    let code = match code? {
-        1 => ExitCode::Exited,
-        2 => ExitCode::Killed,
-        3 => ExitCode::Dumped,
-        _ => return None,
-    };
-    Some(MainExit {
-        code,
-        status: status.unwrap_or(0),
-    })
-}
-
-/// Whether the unit's last exit was a kill by its memory limit, and on what evidence
-/// (see the module's documentation).
-pub fn memory_kill_evidence(
-    result: &str,
-    main_exit: Option<MainExit>,
-    memory_max: Option<u64>,
-    cgroup_memory: CgroupMemory,
-) -> Option<MemoryKillEvidence> {
-    if result == "oom-kill" {
-        return Some(MemoryKillEvidence::OomKillResult);
-    }
-    let sigkilled = main_exit
-        == Some(MainExit {
-            code: ExitCode::Killed,
-            status: SIGKILL,
-        });
-    (result == "signal" && sigkilled && sigkill_means_memory_kill(cgroup_memory, memory_max))
-        .then_some(MemoryKillEvidence::SigkillWithMemoryLimit)
-}
-
-/// On cgroup v1 (or where the version is unknown), a SIGKILL of a unit with a memory
-/// limit is taken as a kill by that limit; on v2 systemd would have said `oom-kill`.
-fn sigkill_means_memory_kill(cgroup_memory: CgroupMemory, memory_max: Option<u64>) -> bool {
-    cgroup_memory != CgroupMemory::V2 && memory_max.is_some()
 }
 
 /// Why a unit is not active, in words: its `Result=` and how its main process ended.

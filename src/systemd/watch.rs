@@ -19,7 +19,7 @@ use zbus::{Connection, Message, MessageStream};
 use zbus::{OwnedObjectPath, OwnedVariant as OwnedValue};
 
 use super::{ManagerProxy, ServiceProxy, UnitProxy};
-use crate::watchdog::policy::Observed;
+use crate::observed::Observed;
 
 /// systemd's bus name.
 pub const SYSTEMD_BUS_NAME: &str = "org.freedesktop.systemd1";

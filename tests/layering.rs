@@ -1,0 +1,169 @@
+//! The library's layering, read from its source: the modules under `src/` import each
+//! other (`crate::` paths) without a circle, and only the command line (`src/cli/`,
+//! `src/bin/`) knows clap.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The top-level module a file belongs to (`src/report/table.rs` -> `report`).
+fn module_of(file: &Path) -> String {
+    let relative = file.strip_prefix(src()).expect("under src");
+    let first = relative.components().next().expect("a component");
+    let name = first.as_os_str().to_string_lossy();
+    name.strip_suffix(".rs").unwrap_or(&name).to_owned()
+}
+
+/// The lines of `text` that are code (comments and doc comments left out).
+fn code_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+}
+
+/// The top-level modules a line names through `crate::` paths.
+fn named_modules(line: &str) -> Vec<String> {
+    line.match_indices("crate::")
+        .filter(|(at, _)| {
+            // `ecosystemd::crate::` never occurs; skip `$crate::` in macros.
+            !line[..*at].ends_with('$')
+        })
+        .map(|(at, _)| {
+            line[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// Which top-level module imports which others.
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in sources(&src()) {
+        let module = module_of(&file);
+        if module == "lib" || module == "bin" {
+            continue;
+        }
+        let text = fs::read_to_string(&file).expect("read source");
+        let uses = graph.entry(module.clone()).or_default();
+        for line in code_lines(&text) {
+            uses.extend(
+                named_modules(line)
+                    .into_iter()
+                    .filter(|name| *name != module),
+            );
+        }
+    }
+    graph
+}
+
+/// A circle of imports, when there is one, as the modules along it.
+fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|n| n == node) {
+            let mut circle = path[start..].to_vec();
+            circle.push(node.to_owned());
+            return Some(circle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(circle) = visit(next, graph, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_circle_between_modules() {
+    let graph = imports();
+    assert!(
+        graph.len() > 5,
+        "the modules were not found under {}",
+        src().display()
+    );
+    if let Some(circle) = find_circle(&graph) {
+        panic!(
+            "modules import each other in a circle: {}",
+            circle.join(" -> ")
+        );
+    }
+}
+
+#[test]
+fn the_circle_check_finds_a_circle() {
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("report", &["observed", "watchdog"][..]),
+        ("watchdog", &["observed", "report"][..]),
+        ("observed", &[][..]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.iter().map(|s| s.to_string()).collect()))
+    .collect();
+    let circle = find_circle(&graph).expect("a circle");
+    assert_eq!(circle, ["report", "watchdog", "report"]);
+    assert_eq!(
+        named_modules("use crate::report::{a, b}; crate::x::y()"),
+        ["report", "x"]
+    );
+}
+
+#[test]
+fn only_the_command_line_knows_clap() {
+    let mut offenders = Vec::new();
+    for file in sources(&src()) {
+        let module = module_of(&file);
+        if module == "cli" || module == "bin" {
+            continue;
+        }
+        let text = fs::read_to_string(&file).expect("read source");
+        let knows_clap = code_lines(&text).any(|line| {
+            line.contains("clap::") || line.contains("use clap") || line.contains("#[arg(")
+        });
+        if knows_clap {
+            offenders.push(file.display().to_string());
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "clap outside src/cli and src/bin: {offenders:?}"
+    );
+}

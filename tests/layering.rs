@@ -1,10 +1,13 @@
 //! The library's layering, read from its source: the modules under `src/` import each
-//! other (`crate::` paths) without a circle, and only the command line (`src/cli/`,
-//! `src/bin/`) knows clap.
+//! other (`crate::` paths) without a circle, only the command line (`src/cli/`,
+//! `src/bin/`) knows clap, and every function fits in [`MAX_FUNCTION_LINES`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// The most lines a function under `src/` may take, signature to closing brace.
+const MAX_FUNCTION_LINES: usize = 120;
 
 /// Every `.rs` file under `dir`, recursively.
 fn sources(dir: &Path) -> Vec<PathBuf> {
@@ -165,5 +168,67 @@ fn only_the_command_line_knows_clap() {
     assert!(
         offenders.is_empty(),
         "clap outside src/cli and src/bin: {offenders:?}"
+    );
+}
+
+/// The functions of `text` with their first line (1-based) and length in lines: from
+/// the `fn` line to the first later line that closes at the same indentation
+/// (rustfmt's layout). One-line functions and declarations without a body are left out.
+fn function_lengths(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (start, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let Some(at) = trimmed.find("fn ") else {
+            continue;
+        };
+        let before = &trimmed[..at];
+        let is_definition = before.split_whitespace().all(|word| {
+            ["pub", "const", "async", "unsafe"].contains(&word) || word.starts_with("pub(")
+        });
+        if !is_definition || trimmed.ends_with('}') || trimmed.ends_with(';') {
+            continue;
+        }
+        let name: String = trimmed[at + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let closing = format!("{}}}", &line[..line.len() - trimmed.len()]);
+        if let Some(end) = (start + 1..lines.len()).find(|&i| lines[i] == closing) {
+            found.push((name, start + 1, end - start + 1));
+        }
+    }
+    found
+}
+
+#[test]
+fn functions_fit_on_a_screen() {
+    let mut too_long = Vec::new();
+    let mut counted = 0;
+    for file in sources(&src()) {
+        let text = fs::read_to_string(&file).expect("read source");
+        for (name, line, length) in function_lengths(&text) {
+            counted += 1;
+            if length > MAX_FUNCTION_LINES {
+                too_long.push(format!(
+                    "{}:{line}: {name} ({length} lines)",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(counted > 500, "only {counted} functions found");
+    assert!(
+        too_long.is_empty(),
+        "functions longer than {MAX_FUNCTION_LINES} lines: {too_long:#?}"
+    );
+}
+
+#[test]
+fn function_lengths_are_counted_to_the_closing_brace() {
+    let text = "impl A {\n    pub fn a(&self) -> u8 {\n        1\n    }\n    fn b() {}\n}\nfn c(\n    x: u8,\n) {\n    if x > 0 {\n    }\n}\n";
+    assert_eq!(
+        function_lengths(text),
+        [("a".to_owned(), 2, 3), ("c".to_owned(), 7, 6)]
     );
 }

@@ -20,6 +20,7 @@ use crate::bundle::{Bundle, BundleFile, FileKind, Scope};
 use crate::ecosystem::LoadOptions;
 use crate::plan::preload;
 use crate::render::{EnvDir, PreloadPlace, RenderOptions, escape, render_bundle};
+use crate::unit_file::UnitFile;
 
 /// The name the binary answers to as a generator (argv\[0\]).
 pub const GENERATOR_NAME: &str = "ecosystemd-generator";
@@ -259,9 +260,9 @@ fn write(path: &Path, file: &BundleFile, contents: &str) -> io::Result<()> {
 /// The unit with `SourcePath=` (`source_path`, escaped for a unit file) added to its
 /// `[Unit]` section (created if missing), unless it already names one.
 pub fn with_source_path(contents: &str, source_path: &str) -> String {
-    if contents
-        .lines()
-        .any(|l| l.trim_start().starts_with("SourcePath="))
+    if UnitFile::parse(contents)
+        .value("Unit", "SourcePath")
+        .is_some()
     {
         return contents.to_string();
     }
@@ -287,31 +288,15 @@ pub fn with_source_path(contents: &str, source_path: &str) -> String {
 /// The `(wants|requires, unit)` pairs of an `[Install]` section's `WantedBy=` and
 /// `RequiredBy=` lines.
 pub fn install_links(contents: &str) -> Vec<(&'static str, String)> {
-    let mut section = "";
-    let mut links = Vec::new();
-    for line in contents.lines().map(str::trim) {
-        if line.starts_with('[') {
-            section = line;
-            continue;
-        }
-        if section != "[Install]" {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let dependency = match key.trim() {
-            "WantedBy" => "wants",
-            "RequiredBy" => "requires",
-            _ => continue,
-        };
-        links.extend(
-            value
-                .split_whitespace()
-                .map(|unit| (dependency, unit.to_string())),
-        );
-    }
-    links
+    let unit = UnitFile::parse(contents);
+    [("WantedBy", "wants"), ("RequiredBy", "requires")]
+        .into_iter()
+        .flat_map(|(key, dependency)| {
+            unit.list("Install", key)
+                .into_iter()
+                .map(move |wanting| (dependency, wanting.to_owned()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

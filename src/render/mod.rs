@@ -527,4 +527,28 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn rendered_units_read_back_as_planned() {
+        let mut web = app("web");
+        web.env.insert("PORT".into(), "3000".into());
+        let eco = ecosystem(vec![web, app("worker")]);
+        let planned = plan::plan(&eco, &PlanOptions::default()).unwrap().units;
+        let bundle = rendered(&eco).bundle;
+        for unit in &planned.units {
+            let text = &file(&bundle, &unit.name).contents;
+            let read = crate::unit_file::UnitFile::parse(text);
+            let sections = |names: Vec<&str>| names.join(" ");
+            assert_eq!(
+                sections(read.sections.iter().map(|s| s.name.as_str()).collect()),
+                sections(unit.sections.iter().map(|s| s.name.as_ref()).collect()),
+                "{text}"
+            );
+            for (planned, read) in unit.sections.iter().zip(&read.sections) {
+                let keys: Vec<&str> = read.entries.iter().map(|(k, _)| k.as_str()).collect();
+                let wanted: Vec<&str> = planned.directives.iter().map(|d| d.key.as_ref()).collect();
+                assert_eq!(keys, wanted, "{}: [{}]", unit.name, planned.name);
+            }
+        }
+    }
 }

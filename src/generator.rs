@@ -16,12 +16,11 @@ use std::io::{self, Write as _};
 use std::os::unix::fs::{OpenOptionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{Bundle, BundleFile, FileKind};
-use crate::cli::gen_units::{GeneratorArgs, InputArgs, render_options};
-use crate::diagnostic::{EXIT_FAILURE, EXIT_OK};
+use crate::bundle::{Bundle, BundleFile, FileKind, Scope};
 use crate::ecosystem::LoadOptions;
 use crate::plan::preload;
 use crate::render::{EnvDir, PreloadPlace, RenderOptions, escape, render_bundle};
+use crate::unit_file::UnitFile;
 
 /// The name the binary answers to as a generator (argv\[0\]).
 pub const GENERATOR_NAME: &str = "ecosystemd-generator";
@@ -81,37 +80,29 @@ pub fn generate(
     summary
 }
 
-/// Runs generator mode for `args` (what systemd passes); returns the exit status, 0
-/// unless the output folder is unusable: a bad ecosystem file never fails the run.
-pub fn run(args: &GeneratorArgs) -> i32 {
+/// The output folder systemd passed does not exist: the one failure of a run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}: the output folder does not exist")]
+pub struct NoOutputFolder(pub PathBuf);
+
+/// Runs generator mode into `normal_dir` (what systemd passes) and says what it did;
+/// fails only when the output folder is unusable: a bad ecosystem file never fails the
+/// run (it is logged and skipped).
+pub fn run(normal_dir: &Path) -> Result<Summary, NoOutputFolder> {
     let mut log = kernel_logger();
-    if !args.normal_dir.is_dir() {
-        log(
-            Level::Error,
-            &format!(
-                "{}: the output folder does not exist",
-                args.normal_dir.display()
-            ),
-        );
-        return EXIT_FAILURE;
+    if !normal_dir.is_dir() {
+        let error = NoOutputFolder(normal_dir.to_owned());
+        log(Level::Error, &error.to_string());
+        return Err(error);
     }
     // The same options as `gen-units FILE`, so both render the same units.
-    let (options, notes) = render_options(&InputArgs {
-        file: None,
-        env: None,
-        systemd_version: None,
-        strict: false,
-        user: false,
-        base_dir: None,
-        portable: false,
-        fleet: Default::default(),
-    });
+    let (options, notes) = RenderOptions::for_host(None, Scope::System, false);
     for note in notes {
         log(Level::Warning, &note);
     }
     let options = with_package_preload(options, Path::new(preload::PACKAGE_PATH).is_file());
     let render = renderer(options);
-    let summary = generate(Path::new(CONFIG_DIR), &args.normal_dir, &render, &mut log);
+    let summary = generate(Path::new(CONFIG_DIR), normal_dir, &render, &mut log);
     log(
         Level::Info,
         &format!(
@@ -120,7 +111,7 @@ pub fn run(args: &GeneratorArgs) -> i32 {
             summary.skipped.len()
         ),
     );
-    EXIT_OK
+    Ok(summary)
 }
 
 /// `options` for units that load the package's preload, or none where it is not
@@ -269,9 +260,9 @@ fn write(path: &Path, file: &BundleFile, contents: &str) -> io::Result<()> {
 /// The unit with `SourcePath=` (`source_path`, escaped for a unit file) added to its
 /// `[Unit]` section (created if missing), unless it already names one.
 pub fn with_source_path(contents: &str, source_path: &str) -> String {
-    if contents
-        .lines()
-        .any(|l| l.trim_start().starts_with("SourcePath="))
+    if UnitFile::parse(contents)
+        .value("Unit", "SourcePath")
+        .is_some()
     {
         return contents.to_string();
     }
@@ -297,31 +288,15 @@ pub fn with_source_path(contents: &str, source_path: &str) -> String {
 /// The `(wants|requires, unit)` pairs of an `[Install]` section's `WantedBy=` and
 /// `RequiredBy=` lines.
 pub fn install_links(contents: &str) -> Vec<(&'static str, String)> {
-    let mut section = "";
-    let mut links = Vec::new();
-    for line in contents.lines().map(str::trim) {
-        if line.starts_with('[') {
-            section = line;
-            continue;
-        }
-        if section != "[Install]" {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let dependency = match key.trim() {
-            "WantedBy" => "wants",
-            "RequiredBy" => "requires",
-            _ => continue,
-        };
-        links.extend(
-            value
-                .split_whitespace()
-                .map(|unit| (dependency, unit.to_string())),
-        );
-    }
-    links
+    let unit = UnitFile::parse(contents);
+    [("WantedBy", "wants"), ("RequiredBy", "requires")]
+        .into_iter()
+        .flat_map(|(key, dependency)| {
+            unit.list("Install", key)
+                .into_iter()
+                .map(move |wanting| (dependency, wanting.to_owned()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 use std::time::Duration;
 
 use crate::ecosystem::{WatchdogPolicy, WatchdogRestart};
+use crate::unit_file::UnitFile;
 
 /// The section's name.
 pub const SECTION: &str = "X-Ecosystemd";
@@ -75,8 +76,8 @@ impl UnitPolicy {
     /// `[X-Ecosystemd]` section (it is not ours). Unknown or malformed keys keep the
     /// defaults, so an older watchdog reads a newer unit.
     pub fn from_unit_text(text: &str) -> Option<Self> {
-        let mut in_section = false;
-        let mut found = false;
+        let unit = UnitFile::parse(text);
+        let section = unit.section(SECTION)?;
         let mut policy = Self {
             ecosystem: String::new(),
             app: String::new(),
@@ -87,23 +88,11 @@ impl UnitPolicy {
                 ..WatchdogPolicy::default()
             },
         };
-        for line in text.lines() {
-            let line = line.trim();
-            if line.starts_with('[') {
-                in_section = line == format!("[{SECTION}]");
-                found |= in_section;
-                continue;
-            }
-            if !in_section {
-                continue;
-            }
-            let Some((key, value)) = line.split_once('=') else {
-                continue;
-            };
-            let value = value.trim();
+        for (key, value) in &section.entries {
+            let value = value.as_str();
             let w = &mut policy.watchdog;
             let secs = |v: &str| v.parse().ok().map(Duration::from_secs);
-            match key.trim() {
+            match key.as_str() {
                 "Ecosystem" => policy.ecosystem = value.to_string(),
                 "App" => policy.app = unquote(value),
                 "WatchdogRestart" => {
@@ -128,7 +117,7 @@ impl UnitPolicy {
                 _ => {}
             }
         }
-        found.then_some(policy)
+        Some(policy)
     }
 }
 

@@ -24,6 +24,7 @@ use ecosystemd::bundle::{Bundle, Scope};
 use ecosystemd::ecosystem::{self, LoadOptions};
 use ecosystemd::plan::PlanOptions;
 use ecosystemd::render::{RenderOptions, Rendered, render_bundle};
+use ecosystemd::unit_file::UnitFile;
 
 fn snapshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
@@ -31,19 +32,10 @@ fn snapshot_dir() -> PathBuf {
 
 /// The values of `key` in `section` of a rendered unit file, in order.
 fn values(contents: &str, section: &str, key: &str) -> Vec<String> {
-    let mut current = String::new();
-    let mut out = Vec::new();
-    for line in contents.lines() {
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            current = name.to_string();
-        } else if let Some((k, v)) = line.split_once('=')
-            && current == section
-            && k == key
-        {
-            out.push(v.to_string());
-        }
-    }
-    out
+    UnitFile::parse(contents)
+        .all(section, key)
+        .map(str::to_owned)
+        .collect()
 }
 
 fn words(rest: &str, n: usize) -> (Vec<&str>, &str) {

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         UnitWatchdogCommand::Run(args) => ecosystemd::watchdog::run::run_blocking(args.config()),
         UnitWatchdogCommand::Report(args) => {
-            return ExitCode::from(ecosystemd::report::run(&args) as u8);
+            return ExitCode::from(ecosystemd::cli::report::run(&args) as u8);
         }
         UnitWatchdogCommand::Reload(args) => {
             return ExitCode::from(ecosystemd::cli::reload::run(&args) as u8);

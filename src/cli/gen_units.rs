@@ -11,8 +11,7 @@ use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejec
 use crate::ecosystem::hosts::{self, HostSelection};
 use crate::ecosystem::inventory::Inventory;
 use crate::ecosystem::{self, Ecosystem, LoadOptions, Lookups};
-use crate::plan::{PlanOptions, lint, version};
-use crate::render::{self, EnvDir, PreloadPlace, RenderOptions, Rendered};
+use crate::render::{self, RenderOptions, Rendered};
 
 /// Render a PM2 ecosystem file into hardened systemd units.
 #[derive(Debug, Parser)]
@@ -212,10 +211,10 @@ pub fn parse_invocation() -> GenUnitsCli {
 pub fn run(cli: GenUnitsCli) -> i32 {
     match cli.command {
         Some(GenUnitsCommand::Check(input)) => check(&input),
-        Some(GenUnitsCommand::Install(args)) => crate::install::command::install(&args),
-        Some(GenUnitsCommand::Uninstall(args)) => crate::install::command::uninstall(&args),
-        Some(GenUnitsCommand::Generator(args)) => crate::generator::run(&args),
-        Some(GenUnitsCommand::Import(args)) => crate::import::run(&args),
+        Some(GenUnitsCommand::Install(args)) => crate::cli::install::install(&args),
+        Some(GenUnitsCommand::Uninstall(args)) => crate::cli::install::uninstall(&args),
+        Some(GenUnitsCommand::Generator(args)) => generator(&args),
+        Some(GenUnitsCommand::Import(args)) => crate::cli::import::run(&args),
         None => render_command(&cli.render),
     }
 }
@@ -223,38 +222,12 @@ pub fn run(cli: GenUnitsCli) -> i32 {
 /// The render options the flags ask for, with host facts filled in. Notes about
 /// them (a guessed systemd version) are returned for printing.
 pub fn render_options(input: &InputArgs) -> (RenderOptions, Vec<String>) {
-    let mut notes = Vec::new();
-    let systemd_version = match input.systemd_version {
-        Some(version) => version,
-        None => {
-            let (version, note) = version::host_version();
-            notes.extend(note);
-            version
-        }
+    let scope = if input.user {
+        Scope::User
+    } else {
+        Scope::System
     };
-    let host_memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| lint::parse_meminfo(&text));
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get() as u32)
-        .unwrap_or(1);
-    let options = RenderOptions {
-        plan: PlanOptions {
-            systemd_version,
-            scope: if input.user {
-                Scope::User
-            } else {
-                Scope::System
-            },
-            cpus,
-            host_memory,
-            preload: true,
-        },
-        strict: input.strict,
-        env_dir: EnvDir::configuration(),
-        preload: PreloadPlace::Bundled,
-    };
-    (options, notes)
+    RenderOptions::for_host(input.systemd_version, scope, input.strict)
 }
 
 /// Loads and renders the ecosystem the flags name (for `--host`, that host's apps).
@@ -305,6 +278,13 @@ fn load(input: &InputArgs) -> Result<Ecosystem, Rejected> {
             },
         },
     )
+}
+
+fn generator(args: &GeneratorArgs) -> i32 {
+    match crate::generator::run(&args.normal_dir) {
+        Ok(_) => EXIT_OK,
+        Err(_) => EXIT_FAILURE,
+    }
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {

@@ -1,11 +1,15 @@
-//! Command-line definitions of both binaries.
+//! The command lines of both binaries, the one place that knows clap: arguments into
+//! the library's typed requests, the Tokio runtime, printing, and exit statuses.
 //!
 //! They live in the library, not in `src/bin/`, so that one definition of each flag
 //! drives the help text, the man pages (clap_mangen) and the shell completions
 //! (clap_complete).
 
 pub mod gen_units;
+pub mod import;
+pub mod install;
 pub mod reload;
+pub mod report;
 pub mod unit_watchdog;
 
 use clap::Args;

@@ -6,9 +6,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cli::BusArgs;
+use crate::observed::history::DEFAULT_STATE_FILE;
 use crate::reload::ReloadOptions;
 use crate::report::quantity::{parse_duration, parse_percent, parse_size};
-use crate::watchdog::history::DEFAULT_STATE_FILE;
 use crate::watchdog::run::RunConfig;
 
 /// Watch the units of an ecosystem over D-Bus, and report on them.

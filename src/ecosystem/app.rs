@@ -45,30 +45,157 @@ pub struct ReadApp {
 pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<ReadApp> {
     let errors_before = reader.errors.len();
     let entries = reader.map(node, "app")?;
-
     let (fields, env_blocks) = sort_entries(reader, &entries);
-    let get = |key: AppKey| fields.get(&key).map(|entry| &entry.value);
+    let fields = Fields(fields);
 
-    // What to run.
-    let script_node = match get(AppKey::Script) {
-        Some(script) => Some(script),
-        None => {
-            reader.missing(
-                node.at,
-                "app has no `script`",
-                "add `script: path/to/app.js` (or a command line)",
-                "script",
-                entries.iter().copied(),
-            );
-            None
-        }
+    let (script_node, script) = read_script(reader, node, &fields, &entries);
+    let name = read_name(reader, node, &fields, cx, script.as_deref());
+    let written_cwd = fields
+        .get(AppKey::Cwd)
+        .and_then(|cwd| reader.optional_string(cwd, "cwd"));
+    let mut program = read_program(reader, node, &fields, cx, script_node, script.as_deref())
+        .with_cwd(written_cwd.as_deref());
+    let (instances, exec_mode, placed) = read_mode(reader, &fields, cx, &mut program);
+    let environment = read_environment(
+        reader,
+        node,
+        &fields,
+        cx,
+        &env_blocks,
+        program.who.as_ref(),
+        placed.as_ref(),
+    );
+    let lifecycle = read_lifecycle(reader, &fields);
+    let watch_base = placed
+        .as_ref()
+        .map_or_else(|| cx.bases[0].clone(), |p| p.cwd.clone());
+    let watch = read_watching(reader, &fields, &watch_base);
+    let (stdout, stderr) = read_logs(reader, &fields);
+    let group = fields
+        .get(AppKey::Group)
+        .and_then(|n| reader.account_name(n, "gid"));
+    let namespace = fields
+        .get(AppKey::Namespace)
+        .and_then(|n| reader.optional_string(n, "namespace"));
+    let (systemd, depends_on_at) = match fields.get(AppKey::Systemd) {
+        Some(n) => systemd_options::read_for_app(reader, n, cx.systemd),
+        None => (cx.systemd.clone(), Vec::new()),
     };
+    let watchdog = match fields.get(AppKey::Watchdog) {
+        Some(n) => watchdog_policy::read(reader, n, cx.watchdog),
+        None => cx.watchdog.clone(),
+    };
+
+    if reader.errors.len() > errors_before {
+        return None;
+    }
+    let (Some(name), Some(placed), Some(exec_mode), Some(who)) =
+        (name, placed, exec_mode, program.who)
+    else {
+        return None;
+    };
+    let Placed {
+        resolved,
+        cwd,
+        found,
+        hidden_from_others,
+    } = placed;
+    identity_warnings(reader, cx, &who, systemd.hardening, program.user_at);
+    // `strict` runs under a dynamic user unless `user:` names one.
+    let who = if systemd.hardening == Hardening::Strict && program.user.is_none() {
+        host::Who {
+            user: None,
+            account: None,
+            ..who
+        }
+    } else {
+        who
+    };
+    Some(ReadApp {
+        app: App {
+            name,
+            location: node.at,
+            command: resolved.command,
+            cwd,
+            env: environment.env,
+            port: environment.port,
+            instances,
+            exec_mode,
+            instance_var: environment.instance_var,
+            increment_var: environment.increment_var,
+            max_memory: lifecycle.max_memory,
+            restart: lifecycle.restart,
+            kill_timeout: lifecycle.kill_timeout,
+            listen_timeout: lifecycle.listen_timeout,
+            wait_ready: lifecycle.wait_ready,
+            shutdown_with_message: lifecycle.shutdown_with_message,
+            listen_ports: lifecycle.listen_ports,
+            autostart: lifecycle.autostart,
+            treekill: lifecycle.treekill,
+            stdout,
+            stderr,
+            cron_restart: lifecycle.cron_restart,
+            watch,
+            user: who.user,
+            // A home that does not exist (`/nonexistent`) cannot be bound.
+            home: who.account.map(|a| a.home).filter(|home| home.is_dir()),
+            found_programs: found,
+            hidden_from_others,
+            group,
+            namespace,
+            systemd,
+            watchdog,
+            hosts: super::hosts::for_app(reader, fields.get(AppKey::Hosts), cx.hosts),
+        },
+        depends_on_at,
+    })
+}
+
+/// An app's entries by the attribute they set.
+struct Fields<'n>(HashMap<AppKey, &'n Entry>);
+
+impl<'n> Fields<'n> {
+    /// The value given for `key`, if any.
+    fn get(&self, key: AppKey) -> Option<&'n Node> {
+        self.0.get(&key).map(|entry| &entry.value)
+    }
+}
+
+/// What to run, as written: the `script` node and its text.
+fn read_script<'n>(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    fields: &Fields<'n>,
+    entries: &[&Entry],
+) -> (Option<&'n Node>, Option<String>) {
+    let script_node = fields.get(AppKey::Script);
+    if script_node.is_none() {
+        reader.missing(
+            node.at,
+            "app has no `script`",
+            "add `script: path/to/app.js` (or a command line)",
+            "script",
+            entries.iter().copied(),
+        );
+    }
     let script = script_node.and_then(|script| reader.string(script, "script"));
-    let name_node = get(AppKey::Name);
+    (script_node, script)
+}
+
+/// The app's name: `name`, else PM2's default from the script; `-ENV` appended when
+/// `append_env_to_name` asks for it.
+fn read_name(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+    script: Option<&str>,
+) -> Option<String> {
+    let name_node = fields.get(AppKey::Name);
     let mut name = match name_node {
         Some(name) => reader.string(name, "name"),
         // PM2: the script's file name without its extension.
-        None => script.as_deref().map(default_name),
+        None => script.map(default_name),
     };
     if let Some(n) = &name {
         if n.trim().is_empty() {
@@ -80,17 +207,54 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             );
         }
     }
-    if let (Some(append), Some(env_name)) = (get(AppKey::AppendEnvToName), cx.env_name)
+    if let (Some(append), Some(env_name)) = (fields.get(AppKey::AppendEnvToName), cx.env_name)
         && reader.bool(append, "append_env_to_name") == Some(true)
     {
         name = name.map(|n| format!("{n}-{env_name}"));
     }
+    name
+}
 
-    let written_cwd = get(AppKey::Cwd).and_then(|cwd| reader.optional_string(cwd, "cwd"));
-    let user = get(AppKey::User).and_then(|n| reader.account_name(n, "user"));
-    let user_at = get(AppKey::User).map_or(node.at, |n| n.at);
+/// Who runs the app and with what command line, as written and as found.
+struct Program<'t> {
+    /// `user:` as written.
+    user: Option<String>,
+    /// Where `user:` was written (the app's start without it).
+    user_at: Location,
+    /// Who the app runs as; `None` after an error.
+    who: Option<host::Who>,
+    /// The command line as written.
+    written: Option<Written<'t>>,
+    /// Where `script` was written.
+    script_at: Location,
+}
+
+impl<'t> Program<'t> {
+    /// The same, with `cwd` as written.
+    fn with_cwd(mut self, cwd: Option<&'t str>) -> Self {
+        if let Some(written) = &mut self.written {
+            written.cwd = cwd;
+        }
+        self
+    }
+}
+
+/// The app's identity and command line as written (`user`, `interpreter`,
+/// `node_args`, `args`; `cwd` is added by [`Program::with_cwd`]).
+fn read_program<'t>(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+    script_node: Option<&Node>,
+    script: Option<&'t str>,
+) -> Program<'t> {
+    let user = fields
+        .get(AppKey::User)
+        .and_then(|n| reader.account_name(n, "user"));
+    let user_at = fields.get(AppKey::User).map_or(node.at, |n| n.at);
     let who = identity(reader, cx, user.as_deref(), user_at);
-    let interpreter = match get(AppKey::Interpreter) {
+    let interpreter = match fields.get(AppKey::Interpreter) {
         None => Interpreter::Default,
         Some(node) => match &node.value {
             Value::Null => Interpreter::None,
@@ -102,34 +266,62 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             },
         },
     };
-    let interpreter_args = get(AppKey::InterpreterArgs)
+    let interpreter_args = fields
+        .get(AppKey::InterpreterArgs)
         .and_then(|n| reader.words(n, "node_args"))
         .unwrap_or_default();
-    let args = get(AppKey::Args)
+    let args = fields
+        .get(AppKey::Args)
         .and_then(|n| reader.words(n, "args"))
         .unwrap_or_default();
-    let script_at = script_node.map_or(node.at, |n| n.at);
-    let mut written = script.as_deref().map(|script| Written {
+    let written = script.map(|script| Written {
         script,
-        cwd: written_cwd.as_deref(),
+        cwd: None,
         interpreter,
         interpreter_args,
         args,
     });
-    let place = |reader: &mut Reader<'_>, written: &Written<'_>| {
-        let who = who.as_ref()?;
-        placement::place(reader, cx.bases, cx.host.lookups(), who, written, script_at)
-    };
-    let mut placed = written.as_ref().and_then(|w| place(reader, w));
+    Program {
+        user,
+        user_at,
+        who,
+        written,
+        script_at: script_node.map_or(node.at, |n| n.at),
+    }
+}
 
-    // Instances and mode.
-    let instances = get(AppKey::Instances).and_then(|n| read_instances(reader, n));
+/// Where the command and its folder are found, for `program` as it is written.
+fn place(reader: &mut Reader<'_>, cx: &Context<'_>, program: &Program<'_>) -> Option<Placed> {
+    let who = program.who.as_ref()?;
+    let written = program.written.as_ref()?;
+    placement::place(
+        reader,
+        cx.bases,
+        cx.host.lookups(),
+        who,
+        written,
+        program.script_at,
+    )
+}
+
+/// How many instances, in which mode, and the command placed for that mode (cluster
+/// mode runs the script with node, as PM2 does).
+fn read_mode(
+    reader: &mut Reader<'_>,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+    program: &mut Program<'_>,
+) -> (Instances, Option<ExecMode>, Option<Placed>) {
+    let mut placed = place(reader, cx, program);
+    let instances = fields
+        .get(AppKey::Instances)
+        .and_then(|n| read_instances(reader, n));
     // PM2 uses cluster mode for node (and bun) apps only.
     let node_like = placed
         .as_ref()
         .and_then(|p| p.resolved.interpreter.as_deref())
         .is_some_and(|i| i.contains("node") || i.contains("bun"));
-    let exec_mode = match get(AppKey::ExecMode) {
+    let exec_mode = match fields.get(AppKey::ExecMode) {
         Some(mode_node) => match read_exec_mode(reader, mode_node) {
             Some(ExecMode::Cluster) if !node_like => {
                 reader.warn(
@@ -149,27 +341,112 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
     // PM2's cluster mode forks node with the script, whatever `interpreter` says
     // (lib/God/ClusterMode.js: cluster.fork of ProcessContainer.js).
     if exec_mode == Some(ExecMode::Cluster)
-        && let (Some(w), Some(p)) = (written.as_mut(), placed.as_ref())
+        && let Some(p) = placed.as_ref()
         && let Some(ignored) = p.resolved.interpreter.clone().filter(|i| !is_plain_node(i))
+        && let Some(w) = program.written.as_mut()
     {
         reader.warn(
-            get(AppKey::Interpreter).map_or(script_at, |n| n.at),
+            fields
+                .get(AppKey::Interpreter)
+                .map_or(program.script_at, |n| n.at),
             format!("cluster mode runs the script with node, as PM2 does: `interpreter: {ignored}` is ignored"),
             Some("use fork mode (`exec_mode: fork`) to run it with that interpreter".to_owned()),
         );
         w.interpreter = Interpreter::Named("node".to_owned());
-        placed = place(reader, w);
+        placed = place(reader, cx, program);
     }
+    (instances, exec_mode, placed)
+}
 
-    // The environment.
+/// The app's environment and what is read from it: the port and instance variables.
+struct Environment {
+    env: BTreeMap<String, String>,
+    port: Option<u16>,
+    instance_var: String,
+    increment_var: Option<String>,
+}
+
+/// `env`, the `env_NAME` block `--env` selects (the others checked too), `port`, what
+/// PM2 adds (`PYTHONUNBUFFERED`, its `PATH`), `instance_var` and `increment_var`.
+fn read_environment(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    fields: &Fields<'_>,
+    cx: &Context<'_>,
+    env_blocks: &[&Entry],
+    who: Option<&host::Who>,
+    placed: Option<&Placed>,
+) -> Environment {
     let mut env = BTreeMap::new();
-    if let Some(block) = get(AppKey::Env) {
+    if let Some(block) = fields.get(AppKey::Env) {
         read_env(reader, block, "env", &mut env);
     }
+    read_env_blocks(reader, node, cx, env_blocks, &mut env);
+    let port = match fields.get(AppKey::Port) {
+        Some(port_node) => {
+            let port = read_port(reader, port_node, "port");
+            if let Some(port) = port {
+                // PM2: `port` is a shortcut for PORT in the environment.
+                env.insert("PORT".to_owned(), port.to_string());
+            }
+            port
+        }
+        None => env
+            .get("PORT")
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .filter(|p| *p > 0),
+    };
+    if placed
+        .and_then(|p| p.resolved.interpreter.as_deref())
+        .is_some_and(|i| i.contains("python"))
+    {
+        // PM2 sets this for python apps so their output reaches the logs line by line.
+        env.entry("PYTHONUNBUFFERED".to_owned())
+            .or_insert_with(|| "1".to_owned());
+    }
+    // PM2 passed its own environment, the shell's `PATH` included, to every app: the
+    // commands an app runs itself (`npm start` running `node`) are found as there.
+    if *cx.host.lookups() == Lookups::Host
+        && let Some(path) = who.and_then(|w| host::path_value(&w.search))
+    {
+        env.entry("PATH".to_owned()).or_insert(path);
+    }
+    let instance_var = fields
+        .get(AppKey::InstanceVar)
+        .and_then(|n| {
+            let fallback = format!("gen-units sets the instance number in {DEFAULT_INSTANCE_VAR}");
+            read_var_name(reader, n, "instance_var", &fallback)
+        })
+        .unwrap_or_else(|| DEFAULT_INSTANCE_VAR.to_owned());
+    let increment_var = fields.get(AppKey::IncrementVar).and_then(|n| {
+        read_var_name(
+            reader,
+            n,
+            "increment_var",
+            "gen-units increments no variable",
+        )
+    });
+    Environment {
+        env,
+        port,
+        instance_var,
+        increment_var,
+    }
+}
+
+/// The `env_NAME` block `--env NAME` selects, over `env`; the other blocks are
+/// checked too, so a typo there is not silent.
+fn read_env_blocks(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    cx: &Context<'_>,
+    env_blocks: &[&Entry],
+    env: &mut BTreeMap<String, String>,
+) {
     let env_block_names: Vec<&str> = env_blocks.iter().map(|entry| &entry.key[4..]).collect();
     if let Some(env_name) = cx.env_name {
         match env_blocks.iter().find(|entry| &entry.key[4..] == env_name) {
-            Some(entry) => read_env(reader, &entry.value, &entry.key, &mut env),
+            Some(entry) => read_env(reader, &entry.value, &entry.key, env),
             None if !env_blocks.is_empty() => reader.warn(
                 node.at,
                 format!("no `env_{env_name}` block; only `env` applies"),
@@ -185,59 +462,31 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             None => {}
         }
     }
-    // Unselected env_* blocks are still checked, so a typo there is not silent.
-    for entry in &env_blocks {
+    for entry in env_blocks {
         if Some(&entry.key[4..]) != cx.env_name {
             let mut scratch = BTreeMap::new();
             read_env(reader, &entry.value, &entry.key, &mut scratch);
         }
     }
-    let port = match get(AppKey::Port) {
-        Some(port_node) => {
-            let port = read_port(reader, port_node, "port");
-            if let Some(port) = port {
-                // PM2: `port` is a shortcut for PORT in the environment.
-                env.insert("PORT".to_owned(), port.to_string());
-            }
-            port
-        }
-        None => env
-            .get("PORT")
-            .and_then(|p| p.trim().parse::<u16>().ok())
-            .filter(|p| *p > 0),
-    };
-    if placed
-        .as_ref()
-        .and_then(|p| p.resolved.interpreter.as_deref())
-        .is_some_and(|i| i.contains("python"))
-    {
-        // PM2 sets this for python apps so their output reaches the logs line by line.
-        env.entry("PYTHONUNBUFFERED".to_owned())
-            .or_insert_with(|| "1".to_owned());
-    }
-    // PM2 passed its own environment, the shell's `PATH` included, to every app: the
-    // commands an app runs itself (`npm start` running `node`) are found as there.
-    if *cx.host.lookups() == Lookups::Host
-        && let Some(path) = who.as_ref().and_then(|w| host::path_value(&w.search))
-    {
-        env.entry("PATH".to_owned()).or_insert(path);
-    }
-    let instance_var = get(AppKey::InstanceVar)
-        .and_then(|n| {
-            let fallback = format!("gen-units sets the instance number in {DEFAULT_INSTANCE_VAR}");
-            read_var_name(reader, n, "instance_var", &fallback)
-        })
-        .unwrap_or_else(|| DEFAULT_INSTANCE_VAR.to_owned());
-    let increment_var = get(AppKey::IncrementVar).and_then(|n| {
-        read_var_name(
-            reader,
-            n,
-            "increment_var",
-            "gen-units increments no variable",
-        )
-    });
+}
 
-    // Limits and restarts.
+/// Limits, restarts, readiness and start-up of one app.
+struct Lifecycle {
+    max_memory: Option<u64>,
+    restart: RestartPolicy,
+    kill_timeout: std::time::Duration,
+    listen_timeout: Option<std::time::Duration>,
+    wait_ready: bool,
+    shutdown_with_message: bool,
+    listen_ports: Vec<u16>,
+    autostart: bool,
+    treekill: bool,
+    cron_restart: Option<(String, Location)>,
+}
+
+/// Limits and restarts, readiness, stopping and starting.
+fn read_lifecycle(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Lifecycle {
+    let get = |key| fields.get(key);
     // PM2 treats 0 as "no limit".
     let max_memory = get(AppKey::MaxMemoryRestart)
         .and_then(|n| reader.size(n, "max_memory_restart"))
@@ -260,50 +509,71 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             .and_then(|n| reader.duration(n, "min_uptime"))
             .unwrap_or(DEFAULT_MIN_UPTIME),
     };
-    let kill_timeout = get(AppKey::KillTimeout)
-        .and_then(|n| reader.duration(n, "kill_timeout"))
-        .unwrap_or(DEFAULT_KILL_TIMEOUT);
-    let listen_timeout =
-        get(AppKey::ListenTimeout).and_then(|n| reader.duration(n, "listen_timeout"));
-    let wait_ready = get(AppKey::WaitReady)
-        .and_then(|n| reader.bool(n, "wait_ready"))
-        .unwrap_or(false);
-    let shutdown_with_message = get(AppKey::ShutdownWithMessage)
-        .and_then(|n| reader.bool(n, "shutdown_with_message"))
-        .unwrap_or(false);
-    let listen_ports = get(AppKey::ListenPort)
-        .map(|n| read_ports(reader, n))
-        .unwrap_or_default();
-    let autostart = get(AppKey::Autostart)
-        .and_then(|n| reader.bool(n, "autostart"))
-        .unwrap_or(true);
-    let treekill = get(AppKey::Treekill)
-        .and_then(|n| reader.bool(n, "treekill"))
-        .unwrap_or(true);
-    let cron_restart = get(AppKey::CronRestart).and_then(|n| read_cron(reader, n));
+    Lifecycle {
+        max_memory,
+        restart,
+        kill_timeout: get(AppKey::KillTimeout)
+            .and_then(|n| reader.duration(n, "kill_timeout"))
+            .unwrap_or(DEFAULT_KILL_TIMEOUT),
+        listen_timeout: get(AppKey::ListenTimeout)
+            .and_then(|n| reader.duration(n, "listen_timeout")),
+        wait_ready: get(AppKey::WaitReady)
+            .and_then(|n| reader.bool(n, "wait_ready"))
+            .unwrap_or(false),
+        shutdown_with_message: get(AppKey::ShutdownWithMessage)
+            .and_then(|n| reader.bool(n, "shutdown_with_message"))
+            .unwrap_or(false),
+        listen_ports: get(AppKey::ListenPort)
+            .map(|n| read_ports(reader, n))
+            .unwrap_or_default(),
+        autostart: get(AppKey::Autostart)
+            .and_then(|n| reader.bool(n, "autostart"))
+            .unwrap_or(true),
+        treekill: get(AppKey::Treekill)
+            .and_then(|n| reader.bool(n, "treekill"))
+            .unwrap_or(true),
+        cron_restart: get(AppKey::CronRestart).and_then(|n| read_cron(reader, n)),
+    }
+}
 
-    // Watching.
-    let watch_base = placed
-        .as_ref()
-        .map_or_else(|| cx.bases[0].clone(), |p| p.cwd.clone());
-    let watch = get(AppKey::Watch).and_then(|n| read_watch(reader, n, &watch_base));
-    let ignore = get(AppKey::IgnoreWatch)
+/// `watch`, `ignore_watch` and `watch_delay`; relative paths against `base`.
+fn read_watching(reader: &mut Reader<'_>, fields: &Fields<'_>, base: &Path) -> Option<Watch> {
+    let watch = fields
+        .get(AppKey::Watch)
+        .and_then(|n| read_watch(reader, n, base));
+    let ignore = fields
+        .get(AppKey::IgnoreWatch)
         .and_then(|n| reader.string_list(n, "ignore_watch"))
         .unwrap_or_default();
-    let watch_delay = get(AppKey::WatchDelay).and_then(|n| reader.duration(n, "watch_delay"));
-    let watch = watch.map(|paths| Watch {
+    let delay = fields
+        .get(AppKey::WatchDelay)
+        .and_then(|n| reader.duration(n, "watch_delay"));
+    watch.map(|paths| Watch {
         paths,
         ignore,
-        delay: watch_delay,
-    });
+        delay,
+    })
+}
 
-    // Logs: the journal, or nothing.
-    let disable_logs = get(AppKey::DisableLogs)
+/// Logs: the journal, or nothing (`out_file`, `error_file`; `log_file` is ignored).
+fn read_logs(reader: &mut Reader<'_>, fields: &Fields<'_>) -> (Output, Output) {
+    let disable_logs = fields
+        .get(AppKey::DisableLogs)
         .and_then(|n| reader.bool(n, "disable_logs"))
         .unwrap_or(false);
-    let stdout = log_target(reader, get(AppKey::OutFile), "out_file", disable_logs);
-    let stderr = log_target(reader, get(AppKey::ErrorFile), "error_file", disable_logs);
-    if let Some(log) = get(AppKey::LogFile) {
+    let stdout = log_target(
+        reader,
+        fields.get(AppKey::OutFile),
+        "out_file",
+        disable_logs,
+    );
+    let stderr = log_target(
+        reader,
+        fields.get(AppKey::ErrorFile),
+        "error_file",
+        disable_logs,
+    );
+    if let Some(log) = fields.get(AppKey::LogFile) {
         let discarded = matches!(&log.value, Value::Bool(false) | Value::Null)
             || matches!(&log.value, Value::Str(s) if is_null_device(s));
         if !discarded {
@@ -314,81 +584,7 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
             );
         }
     }
-
-    let group = get(AppKey::Group).and_then(|n| reader.account_name(n, "gid"));
-    let namespace = get(AppKey::Namespace).and_then(|n| reader.optional_string(n, "namespace"));
-
-    let (systemd, depends_on_at) = match get(AppKey::Systemd) {
-        Some(n) => systemd_options::read_for_app(reader, n, cx.systemd),
-        None => (cx.systemd.clone(), Vec::new()),
-    };
-    let watchdog = match get(AppKey::Watchdog) {
-        Some(n) => watchdog_policy::read(reader, n, cx.watchdog),
-        None => cx.watchdog.clone(),
-    };
-
-    if reader.errors.len() > errors_before {
-        return None;
-    }
-    let (Some(name), Some(placed), Some(exec_mode), Some(who)) = (name, placed, exec_mode, who)
-    else {
-        return None;
-    };
-    let Placed {
-        resolved,
-        cwd,
-        found,
-        hidden_from_others,
-    } = placed;
-    identity_warnings(reader, cx, &who, systemd.hardening, user_at);
-    // `strict` runs under a dynamic user unless `user:` names one.
-    let who = if systemd.hardening == Hardening::Strict && user.is_none() {
-        host::Who {
-            user: None,
-            account: None,
-            ..who
-        }
-    } else {
-        who
-    };
-    Some(ReadApp {
-        app: App {
-            name,
-            location: node.at,
-            command: resolved.command,
-            cwd,
-            env,
-            port,
-            instances,
-            exec_mode,
-            instance_var,
-            increment_var,
-            max_memory,
-            restart,
-            kill_timeout,
-            listen_timeout,
-            wait_ready,
-            shutdown_with_message,
-            listen_ports,
-            autostart,
-            treekill,
-            stdout,
-            stderr,
-            cron_restart,
-            watch,
-            user: who.user,
-            // A home that does not exist (`/nonexistent`) cannot be bound.
-            home: who.account.map(|a| a.home).filter(|home| home.is_dir()),
-            found_programs: found,
-            hidden_from_others,
-            group,
-            namespace,
-            systemd,
-            watchdog,
-            hosts: super::hosts::for_app(reader, get(AppKey::Hosts), cx.hosts),
-        },
-        depends_on_at,
-    })
+    (stdout, stderr)
 }
 
 /// Sorts an app's entries by what they set. Keys PM2 drops (unknown, miscased,

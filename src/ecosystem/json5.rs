@@ -1,424 +1,318 @@
 //! JSON read leniently, as PM2 reads `.json` files (it evaluates them as JavaScript):
 //! the JSON5 syntax, so comments, unquoted keys, single-quoted strings, trailing
-//! commas, hexadecimal numbers, leading `+`, `.5` and `5.` are all accepted. Every
-//! node carries its line and column, and so does every error.
+//! commas, hexadecimal numbers, leading `+`, `.5` and `5.` are all accepted. The
+//! syntax is `jsonc-parser`'s; this module turns its tree into located [`Node`]s and
+//! its errors into diagnostics with the line, column and a hint.
 
 use std::path::Path;
+
+use jsonc_parser::ast::{self, ObjectPropName};
+use jsonc_parser::common::Range;
+use jsonc_parser::errors::{ParseError as SyntaxError, ParseErrorKind as Kind};
+use jsonc_parser::tokens::Token;
+use jsonc_parser::{CollectOptions, ParseOptions, ParseStringErrorKind, Scanner, ScannerOptions};
 
 use super::node::{Entry, MAX_DEPTH, Node, Value};
 use crate::diagnostic::{Diagnostic, Location};
 
 /// Reads one JSON5 document.
 pub fn read(text: &str, file: &Path) -> Result<Node, Diagnostic> {
-    let mut parser = Parser {
-        chars: text.chars().collect(),
-        position: 0,
-        line: 1,
-        column: 1,
+    let options = ParseOptions {
+        // JavaScript needs the commas PM2's evaluation of the file needs.
+        allow_missing_commas: false,
+        ..ParseOptions::default()
     };
-    let result = parser.document();
-    result.map_err(|(at, message, hint)| {
+    let result = match jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options) {
+        Ok(parsed) => match parsed.value {
+            Some(value) => node(text, &value, 0),
+            None => Ok(Node::new(Value::Null, locate(text, text.len()))),
+        },
+        Err(error) => Err(syntax(text, &error)),
+    };
+    result.map_err(|(offset, message, hint)| {
+        let at = locate(text, offset);
         let diagnostic = Diagnostic::error(file, Some(at), format!("invalid JSON: {message}"));
         match hint {
-            Some(hint) => diagnostic.with_hint(hint),
+            Some(hint) => diagnostic.with_hint(hint.to_owned()),
             None => diagnostic,
         }
     })
 }
 
-type ParseError = (Location, String, Option<String>);
+/// A refusal: the byte offset it is about, the message and a hint.
+type Refusal = (usize, String, Option<&'static str>);
 
-struct Parser {
-    chars: Vec<char>,
-    position: usize,
-    line: usize,
-    column: usize,
+/// The line and column (in characters) of a byte offset.
+fn locate(text: &str, offset: usize) -> Location {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    Location::new(line, before[line_start..].chars().count() + 1)
 }
 
-impl Parser {
-    fn here(&self) -> Location {
-        Location::new(self.line, self.column)
+fn node(text: &str, value: &ast::Value<'_>, depth: usize) -> Result<Node, Refusal> {
+    let start = range_of(value).start;
+    if depth > MAX_DEPTH {
+        let message = format!("nesting deeper than {MAX_DEPTH} levels");
+        return Err((start, message, None));
     }
-
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.position).copied()
-    }
-
-    fn peek_at(&self, offset: usize) -> Option<char> {
-        self.chars.get(self.position + offset).copied()
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.position += 1;
-        if c == '\n' {
-            self.line += 1;
-            self.column = 1;
-        } else {
-            self.column += 1;
+    let at = locate(text, start);
+    let value = match value {
+        ast::Value::NullKeyword(_) => Value::Null,
+        ast::Value::BooleanLit(b) => Value::Bool(b.value),
+        ast::Value::StringLit(s) => Value::Str(string(text, s.range, &s.value)?),
+        ast::Value::NumberLit(n) => {
+            let number = number(n.value)
+                .ok_or_else(|| (start, format!("invalid number `{}`", n.value), None))?;
+            return Ok(Node::new(number, at).written_as(n.value));
         }
-        Some(c)
-    }
+        ast::Value::Array(array) => Value::Seq(
+            array
+                .elements
+                .iter()
+                .map(|element| node(text, element, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        ast::Value::Object(object) => Value::Map(
+            object
+                .properties
+                .iter()
+                .map(|property| entry(text, property, depth))
+                .collect::<Result<_, _>>()?,
+        ),
+    };
+    Ok(Node::new(value, at))
+}
 
-    fn fail<T>(&self, at: Location, message: impl Into<String>) -> Result<T, ParseError> {
-        Err((at, message.into(), None))
-    }
+fn entry(text: &str, property: &ast::ObjectProp<'_>, depth: usize) -> Result<Entry, Refusal> {
+    let (key, key_range) = match &property.name {
+        ObjectPropName::String(s) => (string(text, s.range, &s.value)?, s.range),
+        ObjectPropName::Word(w) => (w.value.to_owned(), w.range),
+    };
+    Ok(Entry {
+        key,
+        key_at: locate(text, key_range.start),
+        value: node(text, &property.value, depth + 1)?,
+    })
+}
 
-    fn unexpected<T>(&self, expected: &str) -> Result<T, ParseError> {
-        let found = match self.peek() {
-            Some(c) => format!("`{}`", c.escape_default()),
-            None => "the end of the file".to_owned(),
-        };
-        let hint = match self.peek() {
-            Some('=') => Some("keys and values are separated by `:`".to_owned()),
-            Some(';') => Some("entries are separated by `,`".to_owned()),
-            None => Some("a bracket or brace is not closed".to_owned()),
-            _ => None,
-        };
-        Err((
-            self.here(),
-            format!("expected {expected}, found {found}"),
-            hint,
-        ))
+fn range_of(value: &ast::Value<'_>) -> Range {
+    match value {
+        ast::Value::NullKeyword(v) => v.range,
+        ast::Value::BooleanLit(v) => v.range,
+        ast::Value::StringLit(v) => v.range,
+        ast::Value::NumberLit(v) => v.range,
+        ast::Value::Array(v) => v.range,
+        ast::Value::Object(v) => v.range,
     }
+}
 
-    fn document(&mut self) -> Result<Node, ParseError> {
-        self.skip_blank()?;
-        if self.peek().is_none() {
-            return Ok(Node::new(Value::Null, self.here()));
-        }
-        let node = self.value(0)?;
-        self.skip_blank()?;
-        if self.peek().is_some() {
-            return self.unexpected("the end of the document");
-        }
-        Ok(node)
-    }
-
-    /// Skips whitespace and comments.
-    fn skip_blank(&mut self) -> Result<(), ParseError> {
-        loop {
-            match (self.peek(), self.peek_at(1)) {
-                (Some(c), _) if is_space(c) => {
-                    self.bump();
-                }
-                (Some('/'), Some('/')) => {
-                    while let Some(c) = self.peek() {
-                        if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') {
-                            break;
-                        }
-                        self.bump();
-                    }
-                }
-                (Some('/'), Some('*')) => {
-                    let start = self.here();
-                    self.bump();
-                    self.bump();
-                    loop {
-                        match (self.peek(), self.peek_at(1)) {
-                            (Some('*'), Some('/')) => {
-                                self.bump();
-                                self.bump();
-                                break;
-                            }
-                            (Some(_), _) => {
-                                self.bump();
-                            }
-                            (None, _) => return self.fail(start, "unterminated `/*` comment"),
-                        }
-                    }
-                }
-                _ => return Ok(()),
-            }
-        }
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Node, ParseError> {
-        if depth > MAX_DEPTH {
-            return self.fail(
-                self.here(),
-                format!("nesting deeper than {MAX_DEPTH} levels"),
-            );
-        }
-        let at = self.here();
-        match self.peek() {
-            Some('{') => self.object(depth),
-            Some('[') => self.array(depth),
-            Some(quote @ ('"' | '\'')) => Ok(Node::new(Value::Str(self.string(quote)?), at)),
-            Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.') => {
-                let start = self.position;
-                let node = self.number()?;
-                let written: String = self.chars[start..self.position].iter().collect();
-                Ok(node.written_as(&written))
-            }
-            Some(c) if is_identifier_start(c) => {
-                let word = self.identifier();
-                let value = match word.as_str() {
-                    "true" => Value::Bool(true),
-                    "false" => Value::Bool(false),
-                    "null" => Value::Null,
-                    "Infinity" => Value::Float(f64::INFINITY),
-                    "NaN" => Value::Float(f64::NAN),
-                    _ => {
-                        return Err((
-                            at,
-                            format!("unexpected word `{word}`"),
-                            Some("strings need quotes: \"...\" or '...'".to_owned()),
-                        ));
-                    }
-                };
-                Ok(Node::new(value, at))
-            }
-            _ => self.unexpected("a value"),
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<Node, ParseError> {
-        let at = self.here();
-        self.bump();
-        let mut entries = Vec::new();
-        loop {
-            self.skip_blank()?;
-            if self.peek() == Some('}') {
-                self.bump();
-                return Ok(Node::new(Value::Map(entries), at));
-            }
-            let key_at = self.here();
-            let key = match self.peek() {
-                Some(quote @ ('"' | '\'')) => self.string(quote)?,
-                Some(c) if is_identifier_start(c) || c.is_ascii_digit() => self.identifier(),
-                _ => return self.unexpected("a key or `}`"),
-            };
-            self.skip_blank()?;
-            if self.peek() != Some(':') {
-                return self.unexpected("`:`");
-            }
-            self.bump();
-            self.skip_blank()?;
-            let value = self.value(depth + 1)?;
-            entries.push(Entry { key, key_at, value });
-            self.skip_blank()?;
-            match self.peek() {
-                Some(',') => {
-                    self.bump();
-                }
-                Some('}') => {}
-                _ => return self.unexpected("`,` or `}`"),
-            }
-        }
-    }
-
-    fn array(&mut self, depth: usize) -> Result<Node, ParseError> {
-        let at = self.here();
-        self.bump();
-        let mut items = Vec::new();
-        loop {
-            self.skip_blank()?;
-            if self.peek() == Some(']') {
-                self.bump();
-                return Ok(Node::new(Value::Seq(items), at));
-            }
-            items.push(self.value(depth + 1)?);
-            self.skip_blank()?;
-            match self.peek() {
-                Some(',') => {
-                    self.bump();
-                }
-                Some(']') => {}
-                _ => return self.unexpected("`,` or `]`"),
-            }
-        }
-    }
-
-    fn identifier(&mut self) -> String {
-        let mut word = String::new();
-        while let Some(c) = self.peek() {
-            if is_identifier_start(c) || c.is_ascii_digit() {
-                word.push(c);
-                self.bump();
-            } else {
-                break;
-            }
-        }
-        word
-    }
-
-    fn string(&mut self, quote: char) -> Result<String, ParseError> {
-        let start = self.here();
-        self.bump();
-        let mut text = String::new();
-        loop {
-            let Some(c) = self.bump() else {
-                return self.fail(start, "unterminated string");
-            };
-            match c {
-                c if c == quote => return Ok(text),
-                '\n' | '\r' => {
-                    return Err((
-                        start,
-                        "unterminated string (a line ends inside it)".to_owned(),
-                        Some("write a line break inside a string as \\n".to_owned()),
-                    ));
-                }
-                '\\' => self.escape(&mut text)?,
-                other => text.push(other),
-            }
-        }
-    }
-
-    fn escape(&mut self, text: &mut String) -> Result<(), ParseError> {
-        let at = self.here();
-        let Some(c) = self.bump() else {
-            return self.fail(at, "unterminated string");
-        };
+/// A string's value; refused, as JavaScript refuses it, when a line ends inside it
+/// (a backslash before the line break continues the string instead).
+fn string(text: &str, range: Range, value: &str) -> Result<String, Refusal> {
+    let mut chars = text[range.start..range.end].chars();
+    while let Some(c) = chars.next() {
         match c {
-            'n' => text.push('\n'),
-            't' => text.push('\t'),
-            'r' => text.push('\r'),
-            'b' => text.push('\u{8}'),
-            'f' => text.push('\u{c}'),
-            'v' => text.push('\u{b}'),
-            '0' if !self.peek().is_some_and(|d| d.is_ascii_digit()) => text.push('\0'),
-            'x' => {
-                let code = self.hex_digits(2, at)?;
-                text.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+            '\\' => {
+                chars.next();
             }
-            'u' => {
-                let code = self.hex_digits(4, at)?;
-                if (0xD800..0xDC00).contains(&code)
-                    && self.peek() == Some('\\')
-                    && self.peek_at(1) == Some('u')
-                {
-                    self.bump();
-                    self.bump();
-                    let low = self.hex_digits(4, at)?;
-                    if (0xDC00..0xE000).contains(&low) {
-                        let combined = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                        text.push(char::from_u32(combined).unwrap_or('\u{fffd}'));
-                    } else {
-                        text.push('\u{fffd}');
-                        text.push(char::from_u32(low).unwrap_or('\u{fffd}'));
-                    }
-                } else {
-                    text.push(char::from_u32(code).unwrap_or('\u{fffd}'));
-                }
-            }
-            // A backslash before a line break continues the string on the next line.
-            '\n' | '\u{2028}' | '\u{2029}' => {}
-            '\r' => {
-                if self.peek() == Some('\n') {
-                    self.bump();
-                }
-            }
-            c if c.is_ascii_digit() => return self.fail(at, "octal escapes are not allowed"),
-            other => text.push(other),
+            '\n' | '\r' => return Err(line_in_string(range.start)),
+            _ => {}
         }
-        Ok(())
     }
+    Ok(value.to_owned())
+}
 
-    fn hex_digits(&mut self, count: usize, at: Location) -> Result<u32, ParseError> {
-        let mut code = 0;
-        for _ in 0..count {
-            match self.peek().and_then(|c| c.to_digit(16)) {
-                Some(digit) => {
-                    code = code * 16 + digit;
-                    self.bump();
-                }
-                None => {
-                    return self.fail(
-                        at,
-                        format!("expected {count} hexadecimal digits after the escape"),
-                    );
-                }
-            }
-        }
-        Ok(code)
+fn line_in_string(start: usize) -> Refusal {
+    (
+        start,
+        "unterminated string (a line ends inside it)".to_owned(),
+        Some("write a line break inside a string as \\n"),
+    )
+}
+
+/// A number literal's value: decimal, hexadecimal, `Infinity` or `NaN`, signed.
+fn number(literal: &str) -> Option<Value> {
+    let negative = literal.starts_with('-');
+    let body = literal.trim_start_matches(['-', '+']);
+    let sign: i8 = if negative { -1 } else { 1 };
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        return i128::from_str_radix(hex, 16)
+            .ok()
+            .map(|v| Value::Int(i128::from(sign) * v));
     }
-
-    fn number(&mut self) -> Result<Node, ParseError> {
-        let at = self.here();
-        let mut negative = false;
-        if let Some(sign @ ('-' | '+')) = self.peek() {
-            negative = sign == '-';
-            self.bump();
+    match body {
+        "Infinity" => return Some(Value::Float(f64::from(sign) * f64::INFINITY)),
+        "NaN" => return Some(Value::Float(f64::NAN)),
+        _ => {}
+    }
+    if body.contains(['.', 'e', 'E']) {
+        // JSON5 allows `.5` and `5.`; Rust's parser wants digits on both sides.
+        let mut normalised = body.replace(".e", ".0e").replace(".E", ".0E");
+        if normalised.starts_with('.') {
+            normalised.insert(0, '0');
         }
-        if self.peek().is_some_and(is_identifier_start) {
-            let word = self.identifier();
-            return match word.as_str() {
-                "Infinity" => Ok(Node::new(
-                    Value::Float(if negative {
-                        f64::NEG_INFINITY
-                    } else {
-                        f64::INFINITY
-                    }),
-                    at,
-                )),
-                "NaN" => Ok(Node::new(Value::Float(f64::NAN), at)),
-                _ => self.fail(at, format!("invalid number `{word}`")),
+        if normalised.ends_with('.') {
+            normalised.push('0');
+        }
+        let parsed: f64 = normalised.parse().ok()?;
+        Some(Value::Float(f64::from(sign) * parsed))
+    } else {
+        body.parse::<i128>()
+            .ok()
+            .map(|v| Value::Int(i128::from(sign) * v))
+    }
+}
+
+/// A syntax error of the parser, told as this project tells them: what was expected,
+/// what was found, where, and what was probably meant.
+fn syntax(text: &str, error: &SyntaxError) -> Refusal {
+    let start = error.range().start;
+    match error.kind() {
+        Kind::ExpectedComma => {
+            let next = next_token(text, start);
+            let close = match enclosing(text, next) {
+                Some(Token::OpenBrace) => "`}`",
+                _ => "`]`",
             };
+            expected(text, next, &format!("`,` or {close}"))
         }
-        if self.peek() == Some('0') && matches!(self.peek_at(1), Some('x' | 'X')) {
-            self.bump();
-            self.bump();
-            let mut digits = String::new();
-            while let Some(c) = self.peek().filter(char::is_ascii_hexdigit) {
-                digits.push(c);
-                self.bump();
-            }
-            let value = i128::from_str_radix(&digits, 16)
-                .map_err(|_| (at, "invalid hexadecimal number".to_owned(), None))?;
-            return Ok(Node::new(
-                Value::Int(if negative { -value } else { value }),
-                at,
-            ));
+        Kind::UnterminatedArray | Kind::UnterminatedObject => {
+            let close = if matches!(error.kind(), Kind::UnterminatedArray) {
+                "`]`"
+            } else {
+                "`}`"
+            };
+            expected(text, text.len(), &format!("`,` or {close}"))
         }
-        let mut literal = String::new();
-        let mut is_float = false;
-        while let Some(c) = self.peek() {
-            match c {
-                '0'..='9' => literal.push(c),
-                '.' | 'e' | 'E' => {
-                    is_float = true;
-                    literal.push(c);
-                }
-                '+' | '-' if literal.ends_with(['e', 'E']) => literal.push(c),
-                _ => break,
-            }
-            self.bump();
+        Kind::ExpectedColonAfterObjectKey => expected(text, next_token(text, start), "`:`"),
+        Kind::UnexpectedTokenInObject => expected(text, start, "a key or `}`"),
+        Kind::MultipleRootJsonValues => expected(text, start, "the end of the document"),
+        Kind::UnexpectedToken if text[start..].starts_with('.') => {
+            (start, "invalid number `.`".to_owned(), None)
         }
-        if self.peek().is_some_and(is_identifier_start) {
-            return self.unexpected("a digit, `,` or a closing bracket");
+        Kind::UnexpectedToken | Kind::UnexpectedWord if starts_word(&text[start..]) => {
+            word(text, start)
         }
-        let invalid = || (at, format!("invalid number `{literal}`"), None);
-        if !literal.chars().any(|c| c.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let value = if is_float {
-            // JSON5 allows `.5` and `5.`; Rust's parser wants digits on both sides.
-            let mut normalised = literal.clone();
-            if normalised.starts_with('.') {
-                normalised.insert(0, '0');
-            }
-            normalised = normalised.replace(".e", ".0e").replace(".E", ".0E");
-            if normalised.ends_with('.') {
-                normalised.push('0');
-            }
-            let parsed: f64 = normalised.parse().map_err(|_| invalid())?;
-            Value::Float(if negative { -parsed } else { parsed })
-        } else {
-            let parsed: i128 = literal.parse().map_err(|_| invalid())?;
-            Value::Int(if negative { -parsed } else { parsed })
-        };
-        Ok(Node::new(value, at))
+        Kind::UnexpectedToken
+        | Kind::UnexpectedWord
+        | Kind::UnexpectedComma
+        | Kind::UnexpectedColon
+        | Kind::UnexpectedCloseBrace
+        | Kind::UnexpectedCloseBracket
+        | Kind::ExpectedObjectValue => expected(text, start, "a value"),
+        Kind::UnterminatedCommentBlock => (start, "unterminated `/*` comment".to_owned(), None),
+        Kind::NestingDepthExceeded => (
+            start,
+            format!("nesting deeper than {MAX_DEPTH} levels"),
+            None,
+        ),
+        Kind::String(kind) => string_error(text, start, kind),
+        Kind::ExpectedDigit
+        | Kind::ExpectedDigitFollowingNegativeSign
+        | Kind::ExpectedPlusMinusOrDigitInNumberLiteral => (
+            start,
+            format!("invalid number ({})", lowercase(&error.kind().to_string())),
+            None,
+        ),
+        other => (start, lowercase(&other.to_string()), None),
     }
 }
 
-fn is_space(c: char) -> bool {
-    c.is_whitespace() || c == '\u{feff}'
+/// "expected X, found Y", with the hint for what was found.
+fn expected(text: &str, offset: usize, what: &str) -> Refusal {
+    let found = text.get(offset..).and_then(|rest| rest.chars().next());
+    let shown = match found {
+        Some(c) => format!("`{}`", c.escape_default()),
+        None => "the end of the file".to_owned(),
+    };
+    let hint = match found {
+        Some('=') => Some("keys and values are separated by `:`"),
+        Some(';') => Some("entries are separated by `,`"),
+        None => Some("a bracket or brace is not closed"),
+        _ => None,
+    };
+    (offset, format!("expected {what}, found {shown}"), hint)
 }
 
-fn is_identifier_start(c: char) -> bool {
-    c.is_alphabetic() || c == '_' || c == '$'
+/// A bare word where a value belongs: a string without quotes, or letters stuck to a
+/// number (`12abc`).
+fn word(text: &str, start: usize) -> Refusal {
+    let after_digit = text[..start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_digit());
+    if after_digit {
+        return expected(text, start, "a digit, `,` or a closing bracket");
+    }
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .unwrap_or(rest.len());
+    let word = &rest[..end];
+    (
+        start,
+        format!("unexpected word `{word}`"),
+        Some("strings need quotes: \"...\" or '...'"),
+    )
+}
+
+fn starts_word(text: &str) -> bool {
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+}
+
+fn string_error(text: &str, start: usize, kind: &ParseStringErrorKind) -> Refusal {
+    match kind {
+        ParseStringErrorKind::UnterminatedStringLiteral => {
+            if text[start..].contains(['\n', '\r']) {
+                line_in_string(start)
+            } else {
+                (start, "unterminated string".to_owned(), None)
+            }
+        }
+        other => (start, lowercase(&other.to_string()), None),
+    }
+}
+
+fn lowercase(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Where the next token after `offset` starts (past blanks and comments).
+fn next_token(text: &str, offset: usize) -> usize {
+    let mut scanner = Scanner::new(&text[offset..], &ScannerOptions::default());
+    loop {
+        match scanner.scan() {
+            Ok(Some(Token::CommentLine(_) | Token::CommentBlock(_))) => {}
+            Ok(Some(_)) => return offset + scanner.token_start(),
+            Ok(None) | Err(_) => return offset + scanner.token_start(),
+        }
+    }
+}
+
+/// The innermost bracket or brace still open at `offset`.
+fn enclosing(text: &str, offset: usize) -> Option<Token<'_>> {
+    let mut scanner = Scanner::new(text, &ScannerOptions::default());
+    let mut open = Vec::new();
+    while let Ok(Some(token)) = scanner.scan() {
+        if scanner.token_start() >= offset {
+            break;
+        }
+        match token {
+            Token::OpenBrace | Token::OpenBracket => open.push(token),
+            Token::CloseBrace | Token::CloseBracket => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 #[cfg(test)]

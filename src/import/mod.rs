@@ -14,12 +14,9 @@ pub mod jail;
 pub mod notes;
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::cli::gen_units::ImportArgs;
-use crate::diagnostic::{Diagnostic, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Rejected};
+use crate::diagnostic::{Diagnostic, Rejected};
 pub use doc::Doc;
 use emit::{Annotate, PathStep};
 pub use evaluate::{Isolation, NodeOptions};
@@ -207,69 +204,51 @@ impl Annotate for PmNotes {
     }
 }
 
-/// Runs `gen-units import`: writes the YAML to standard output or `--output`, prints
-/// diagnostics to standard error, and returns the exit status.
-pub fn run(args: &ImportArgs) -> i32 {
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
-        eprintln!("error: --timeout must be a number of seconds between 0 and 3600");
-        return EXIT_BAD_INPUT;
-    }
-    let node = NodeOptions {
-        program: args.node.clone(),
-        timeout: Duration::from_secs_f64(args.timeout),
-    };
-    if let Some(output) = &args.output
-        && same_file(output, &args.file)
+/// What `gen-units import` is asked to do.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The PM2 ecosystem file.
+    pub file: PathBuf,
+    /// Where the YAML will be written (`None`: standard output).
+    pub output: Option<PathBuf>,
+    /// How to run Node.js for JavaScript files.
+    pub node: NodeOptions,
+    /// The folder the import runs in, taken for the one `pm2 start` ran in.
+    pub run_dir: Option<PathBuf>,
+}
+
+/// Converts the file `request` names, for writing where it says: refuses to overwrite
+/// the file itself, records the folder it runs in as `base_dir:` where relative paths
+/// need it, and warns when they would resolve against another folder.
+pub fn import_for(request: &Request) -> Result<Imported, Rejected> {
+    if let Some(output) = &request.output
+        && same_file(output, &request.file)
     {
-        eprintln!(
-            "error: {} is the file being imported: choose another --output",
-            output.display()
-        );
-        return EXIT_BAD_INPUT;
+        return Err(reject(
+            Diagnostic::error(output, None, "this is the file being imported")
+                .with_hint("choose another --output"),
+        ));
     }
-    let imported = match import(&args.file, &node) {
-        Ok(imported) => imported,
-        Err(rejected) => {
-            eprintln!("{rejected}");
-            return EXIT_BAD_INPUT;
-        }
+    let mut imported = import(&request.file, &request.node)?;
+    let recorded = match &request.run_dir {
+        Some(dir) => record_base_dir(&mut imported, dir),
+        None => false,
     };
-    for warning in &imported.warnings {
-        eprintln!("{warning}");
-    }
-    let mut imported = imported;
-    let recorded = match std::env::current_dir() {
-        Ok(dir) => record_base_dir(&mut imported, &dir),
-        Err(_) => false,
-    };
-    if let Some(output) = &args.output
+    if let Some(output) = &request.output
         && !recorded
-        && folder_of(output) != folder_of(&args.file)
+        && folder_of(output) != folder_of(&request.file)
         && has_relative_paths(&imported.doc)
     {
-        let warning = Diagnostic::warning(
-            output,
-            None,
-            "written to another folder than the original: its relative `script` and `cwd` now resolve against this one",
-        )
-        .with_hint("write it beside the original, or make those paths absolute");
-        eprintln!("{warning}");
+        imported.warnings.push(
+            Diagnostic::warning(
+                output,
+                None,
+                "written to another folder than the original: its relative `script` and `cwd` now resolve against this one",
+            )
+            .with_hint("write it beside the original, or make those paths absolute"),
+        );
     }
-    let written = match &args.output {
-        Some(output) => write_atomically(output, imported.yaml.as_bytes()),
-        None => std::io::stdout().lock().write_all(imported.yaml.as_bytes()),
-    };
-    match written {
-        Ok(()) => EXIT_OK,
-        Err(error) => {
-            let target = args
-                .output
-                .as_ref()
-                .map_or("standard output".to_owned(), |p| p.display().to_string());
-            eprintln!("error: cannot write {target}: {error}");
-            EXIT_FAILURE
-        }
-    }
+    Ok(imported)
 }
 
 /// Records `dir`, the folder `gen-units import` runs in (taken for the one `pm2 start`
@@ -331,7 +310,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename,
 /// so that `path` never holds half a file.
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

@@ -9,6 +9,7 @@ use anyhow::{Context as _, anyhow};
 use crate::bundle::{BundleFile, FileKind};
 use crate::systemd::manager_calls::{self, JobFailure, UnitCall};
 use crate::systemd::{self, BusTarget};
+use crate::unit_file::UnitFile;
 
 use super::diff::{Action, Diff};
 
@@ -138,5 +139,5 @@ where
 }
 
 fn has_install_section(contents: &str) -> bool {
-    contents.lines().any(|line| line.trim() == "[Install]")
+    UnitFile::parse(contents).section("Install").is_some()
 }

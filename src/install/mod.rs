@@ -1,4 +1,5 @@
-//! `gen-units install` and `uninstall`: put a bundle live, safely.
+//! `gen-units install` and `uninstall`: put a bundle live, safely (the command line,
+//! `cli::install`, reads the bundle and reports).
 //!
 //! The flow, each step its own module: [`destination`] says where files go,
 //! [`ownership`] tells ours from foreign, [`diff`] decides what is added, changed and
@@ -6,7 +7,6 @@
 //! set and switches it in with one rename, and [`activate`] tells systemd over D-Bus.
 
 pub mod activate;
-pub mod command;
 pub mod destination;
 pub mod diff;
 pub mod generation;

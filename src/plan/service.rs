@@ -45,11 +45,86 @@ pub fn service(
     let settings = &ecosystem.settings;
     let target = format!("{}.target", settings.target);
     let mut notes = Vec::new();
-    let mut unit = Section::new("Unit");
+    let mut unit = unit_section(ecosystem, app, instance, all_instances, options, &target)?;
     let mut service = Section::new("Service");
     service.directives.reserve(56);
     let mut install = Section::new("Install");
 
+    let cx = Cx {
+        ecosystem,
+        app,
+        instance,
+        options,
+    };
+    let readiness = start(&cx, &mut service, &mut notes, warnings);
+    let env_file = placement(&cx, &mut service);
+    restart::apply(
+        ecosystem,
+        app,
+        options.systemd_version,
+        &mut unit,
+        &mut service,
+        warnings,
+    );
+    stopping(app, readiness, &mut service);
+    resources(app, &mut service, &mut notes);
+    let profile = hardening::Target {
+        profile: app.systemd.hardening,
+        scope: options.scope,
+        user: app.user.as_deref(),
+        home: app.home.as_deref(),
+        root: &ecosystem.base_dir,
+        cwd: &app.cwd,
+        low_port: hardening::low_port(app),
+        systemd_version: options.systemd_version,
+    };
+    hardening::apply(&profile, &mut service, &mut notes);
+    hardening::check(ecosystem, app, &profile, warnings);
+    if let Some(index) = instance.index {
+        notes.push(format!(
+            "Cluster instance {index}: PM2's cluster workers become one unit each, with their own memory limit and restarts."
+        ));
+    }
+
+    if app.autostart {
+        install.plain("WantedBy", target);
+    } else {
+        notes.push("autostart: false, so the group's target does not start this unit; start it by hand or from its timer.".into());
+    }
+
+    let mut sections = vec![unit, service, install];
+    add_raw(ecosystem, app, &mut sections)?;
+    sections.push(policy_section(ecosystem, app));
+    Ok((
+        Unit {
+            name: instance.service_name(),
+            origin: Some(app.location),
+            notes,
+            sections,
+        },
+        env_file,
+    ))
+}
+
+/// What the parts of one service are planned from.
+struct Cx<'a> {
+    ecosystem: &'a Ecosystem,
+    app: &'a App,
+    instance: &'a Instance,
+    options: &'a PlanOptions,
+}
+
+/// `[Unit]`: the description, the source, and the order among the group's units.
+fn unit_section(
+    ecosystem: &Ecosystem,
+    app: &App,
+    instance: &Instance,
+    all_instances: &[Vec<Instance>],
+    options: &PlanOptions,
+    target: &str,
+) -> Result<Section, Diagnostic> {
+    let settings = &ecosystem.settings;
+    let mut unit = Section::new("Unit");
     let mut description = format!("{} ({} ecosystem", app.name, settings.group);
     if let Some(namespace) = &app.namespace {
         description.push_str(&format!(", PM2 namespace {namespace}"));
@@ -63,7 +138,7 @@ pub fn service(
     if options.scope == Scope::System {
         unit.plain("After", "network.target");
     }
-    unit.plain("PartOf", target.clone());
+    unit.plain("PartOf", target.to_owned());
     for dependency in &app.systemd.depends_on {
         let index = ecosystem
             .apps
@@ -89,11 +164,22 @@ pub fn service(
     for wants in &app.systemd.wants {
         unit.push("Wants", Value::Text(wants.clone()));
     }
+    Ok(unit)
+}
 
-    let preloaded = preload::applies(app, instance, options);
+/// How the service starts and says it is ready: `Type=`, `ExecStart=` (through the
+/// preload where it applies) and its sockets.
+fn start(
+    cx: &Cx<'_>,
+    service: &mut Section,
+    notes: &mut Vec<String>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Readiness {
+    let (app, instance) = (cx.app, cx.instance);
+    let preloaded = preload::applies(app, instance, cx.options);
     let readiness = preload::readiness(app, preloaded);
     match readiness {
-        Readiness::Started if options.systemd_version >= TYPE_EXEC_VERSION => {
+        Readiness::Started if cx.options.systemd_version >= TYPE_EXEC_VERSION => {
             service.plain("Type", "exec");
         }
         Readiness::Started => service.plain("Type", "simple"),
@@ -107,14 +193,14 @@ pub fn service(
             "wait_ready: Type=notify, so the app must send READY=1 to systemd (sd_notify, or `systemd-notify --ready`); PM2's process.send('ready') does not reach systemd.".into(),
         );
         warnings.push(app_warning(
-            ecosystem,
+            cx.ecosystem,
             app,
             "`wait_ready` becomes Type=notify and this app is not run by node, so the ecosystemd preload cannot turn process.send('ready') into READY=1: the app must notify systemd itself (sd_notify or `systemd-notify --ready`)",
         ));
     }
     if preloaded {
         service.push("ExecStart", preload::command(app));
-        preload::settings(app, readiness, &mut service, &mut notes);
+        preload::settings(app, readiness, service, notes);
     } else {
         service.push(
             "ExecStart",
@@ -133,6 +219,14 @@ pub fn service(
             .collect();
         service.plain("Sockets", names.join(" "));
     }
+    readiness
+}
+
+/// Where and as whom the service runs: its folder, environment file, log identifier,
+/// user, group and slice. Returns the environment file, if the instance has one.
+fn placement(cx: &Cx<'_>, service: &mut Section) -> Option<EnvFile> {
+    let (app, instance, options) = (cx.app, cx.instance, cx.options);
+    let settings = &cx.ecosystem.settings;
     service.push(
         "WorkingDirectory",
         Value::Path(app.cwd.display().to_string()),
@@ -165,15 +259,11 @@ pub fn service(
         }
     }
     service.plain("Slice", format!("{}.slice", settings.slice));
+    env_file
+}
 
-    restart::apply(
-        ecosystem,
-        app,
-        options.systemd_version,
-        &mut unit,
-        &mut service,
-        warnings,
-    );
+/// Start and stop timeouts, how the service is stopped, and discarded output.
+fn stopping(app: &App, readiness: Readiness, service: &mut Section) {
     match readiness {
         Readiness::Preload(_) => {
             service.plain("TimeoutStartSec", timespan(preload::start_timeout(app)));
@@ -195,7 +285,10 @@ pub fn service(
     if app.stderr == Output::Null {
         service.plain("StandardError", "null");
     }
+}
 
+/// Memory, CPU, task and priority limits.
+fn resources(app: &App, service: &mut Section, notes: &mut Vec<String>) {
     let high = app.systemd.memory_high.or_else(|| {
         app.max_memory
             .map(|max| max / 100 * MEMORY_HIGH_PERCENT + max % 100 * MEMORY_HIGH_PERCENT / 100)
@@ -218,32 +311,12 @@ pub fn service(
     if let Some(nice) = app.systemd.nice {
         service.plain("Nice", nice.to_string());
     }
-    let profile = hardening::Target {
-        profile: app.systemd.hardening,
-        scope: options.scope,
-        user: app.user.as_deref(),
-        home: app.home.as_deref(),
-        root: &ecosystem.base_dir,
-        cwd: &app.cwd,
-        low_port: hardening::low_port(app),
-        systemd_version: options.systemd_version,
-    };
-    hardening::apply(&profile, &mut service, &mut notes);
-    hardening::check(ecosystem, app, &profile, warnings);
-    if let Some(index) = instance.index {
-        notes.push(format!(
-            "Cluster instance {index}: PM2's cluster workers become one unit each, with their own memory limit and restarts."
-        ));
-    }
+}
 
-    if app.autostart {
-        install.plain("WantedBy", target);
-    } else {
-        notes.push("autostart: false, so the group's target does not start this unit; start it by hand or from its timer.".into());
-    }
-
+/// The watchdog's policy for the app, in the `[X-Ecosystemd]` section.
+fn policy_section(ecosystem: &Ecosystem, app: &App) -> Section {
     let policy = UnitPolicy {
-        ecosystem: settings.group.clone(),
+        ecosystem: ecosystem.settings.group.clone(),
         app: app.name.clone(),
         watchdog: app.watchdog.clone(),
     };
@@ -256,8 +329,11 @@ pub fn service(
         };
         x_policy.push(key, value);
     }
+    x_policy
+}
 
-    let mut sections = vec![unit, service, install];
+/// The app's raw directives, each appended to its section.
+fn add_raw(ecosystem: &Ecosystem, app: &App, sections: &mut [Section]) -> Result<(), Diagnostic> {
     for raw in &app.systemd.raw {
         match sections.iter_mut().find(|s| s.name == raw.section) {
             Some(section) => section.push(raw.key.clone(), raw_value(raw)),
@@ -273,16 +349,7 @@ pub fn service(
             }
         }
     }
-    sections.push(x_policy);
-    Ok((
-        Unit {
-            name: instance.service_name(),
-            origin: Some(app.location),
-            notes,
-            sections,
-        },
-        env_file,
-    ))
+    Ok(())
 }
 
 /// A raw directive's value: exactly as written where systemd expands no specifiers in it

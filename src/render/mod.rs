@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use askama::Template;
 
-use crate::bundle::{Bundle, BundleFile, FileKind};
+use crate::bundle::{Bundle, BundleFile, FileKind, Scope};
 use crate::diagnostic::{Diagnostic, Rejected, Severity};
 use crate::ecosystem::Ecosystem;
 use crate::marker::Marker;
@@ -107,6 +107,40 @@ pub struct RenderOptions {
     pub env_dir: EnvDir,
     /// Where the Node preload is.
     pub preload: PreloadPlace,
+}
+
+impl RenderOptions {
+    /// The options for rendering on this host: its systemd version (unless `version`
+    /// says which), its CPUs and memory, the configuration folder for environment files
+    /// and the preload in the bundle. Notes about them (a guessed systemd version) are
+    /// returned for the caller to show.
+    pub fn for_host(version: Option<u32>, scope: Scope, strict: bool) -> (Self, Vec<String>) {
+        let mut notes = Vec::new();
+        let systemd_version = version.unwrap_or_else(|| {
+            let (version, note) = plan::version::host_version();
+            notes.extend(note);
+            version
+        });
+        let host_memory = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| plan::lint::parse_meminfo(&text));
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1);
+        let options = Self {
+            plan: PlanOptions {
+                systemd_version,
+                scope,
+                cpus,
+                host_memory,
+                preload: true,
+            },
+            strict,
+            env_dir: EnvDir::configuration(),
+            preload: PreloadPlace::Bundled,
+        };
+        (options, notes)
+    }
 }
 
 /// Where rendered values point to: environment files and the preload.
@@ -492,5 +526,29 @@ mod tests {
                 "agents.slice"
             ]
         );
+    }
+
+    #[test]
+    fn rendered_units_read_back_as_planned() {
+        let mut web = app("web");
+        web.env.insert("PORT".into(), "3000".into());
+        let eco = ecosystem(vec![web, app("worker")]);
+        let planned = plan::plan(&eco, &PlanOptions::default()).unwrap().units;
+        let bundle = rendered(&eco).bundle;
+        for unit in &planned.units {
+            let text = &file(&bundle, &unit.name).contents;
+            let read = crate::unit_file::UnitFile::parse(text);
+            let sections = |names: Vec<&str>| names.join(" ");
+            assert_eq!(
+                sections(read.sections.iter().map(|s| s.name.as_str()).collect()),
+                sections(unit.sections.iter().map(|s| s.name.as_ref()).collect()),
+                "{text}"
+            );
+            for (planned, read) in unit.sections.iter().zip(&read.sections) {
+                let keys: Vec<&str> = read.entries.iter().map(|(k, _)| k.as_str()).collect();
+                let wanted: Vec<&str> = planned.directives.iter().map(|d| d.key.as_ref()).collect();
+                assert_eq!(keys, wanted, "{}: [{}]", unit.name, planned.name);
+            }
+        }
     }
 }

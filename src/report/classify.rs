@@ -13,7 +13,8 @@
 //! always the memcg OOM killer. A person's `kill -9` would be counted too; the evidence
 //! is named in the output (`sigkill-with-memory-limit`) so it can be weighed. The same
 //! rule applies to SIGKILL exits read from the journal; the watchdog's history and
-//! systemd's OOM journal message are taken as they are.
+//! systemd's OOM journal message are taken as they are. The rule is
+//! [`crate::observed::memory`]'s, which the watchdog decides with too.
 
 use std::time::Duration;
 
@@ -23,11 +24,10 @@ use super::model::{
     CgroupMemory, ExitCode, Issue, IssueKind, MainExit, MemoryKillEvidence, Report, RestartsSource,
     SCHEMA_VERSION, Sources, Summary, UnitReport,
 };
+use crate::ecosystem::WatchdogPolicy;
+use crate::observed::memory::{main_exit, memory_kill_evidence, sigkill_means_memory_kill};
 use crate::systemd::snapshot::{ServiceSnapshot, set};
 use crate::unit_policy::UnitPolicy;
-
-/// SIGKILL's number.
-const SIGKILL: i32 = 9;
 
 /// What the report looks for, from the command line; `None` defers to each unit's policy.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,49 +165,115 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
 
     let mut issues = Vec::new();
     if active_state != "active" {
-        let why = why_not_active(&result, main_exit);
-        let kind = match (active_state.as_str(), result.as_str()) {
-            ("failed", _) => IssueKind::Failed,
-            // Stopped cleanly: by a person, or a job that ran and ended.
-            ("inactive", "success") => IssueKind::Stopped,
-            _ => IssueKind::NotActive,
-        };
-        let state = if kind == IssueKind::Failed {
-            "failed".to_string()
-        } else {
-            format!("{active_state} ({sub_state})")
-        };
-        issues.push(Issue {
-            kind,
-            message: format!("{state}: {why}"),
-        });
+        issues.push(not_active(&active_state, &sub_state, &result, main_exit));
     }
-    let threshold = policy.crash_loop_restarts.max(1);
-    if result == "start-limit-hit" {
-        issues.push(Issue {
-            kind: IssueKind::CrashLoop,
-            message: "hit its start limit (StartLimitBurst= within StartLimitIntervalSec=)"
-                .to_string(),
-        });
-    } else if restarts_window.is_some_and(|n| n >= u64::from(threshold)) {
-        issues.push(Issue {
-            kind: IssueKind::CrashLoop,
-            message: format!(
-                "{} restarts within {} (crash loop from {threshold})",
-                restarts_window.unwrap_or(0),
-                human::duration(window_seconds)
-            ),
-        });
-    } else if crash_loops_window > 0 {
-        issues.push(Issue {
-            kind: IssueKind::CrashLoop,
-            message: format!(
-                "the watchdog saw a crash loop within {}",
-                human::duration(window_seconds)
-            ),
-        });
+    let window = Window {
+        seconds: window_seconds,
+        restarts: restarts_window,
+        memory_kills: memory_kills_window,
+        crash_loops: crash_loops_window,
+    };
+    issues.extend(crash_loop(&result, &window, policy.crash_loop_restarts));
+    issues.extend(memory_kill_issue(memory_kill, memory_max_bytes, &window));
+    issues.extend(memory_use(
+        memory_bytes,
+        memory_max_bytes,
+        thresholds,
+        policy,
+    ));
+
+    UnitReport {
+        name: facts.snapshot.name.clone(),
+        ecosystem: facts.policy.ecosystem.clone(),
+        app: facts.policy.app.clone(),
+        load_state: unit.load_state.clone(),
+        active_state,
+        sub_state,
+        result,
+        main_pid: service.main_pid.filter(|&pid| pid != 0),
+        memory_bytes,
+        memory_max_bytes,
+        memory_high_bytes: set(service.memory_high),
+        memory_peak_bytes: set(service.memory_peak),
+        cpu_seconds: set(service.cpu_usage_nsec).map(|ns| ns as f64 / 1e9),
+        tasks: set(service.tasks_current),
+        uptime_seconds,
+        restarts_total: service.n_restarts.unwrap_or(0),
+        restarts_window,
+        window_seconds,
+        memory_kills_window,
+        main_exit,
+        memory_kill,
+        issues,
     }
-    if let Some(evidence) = memory_kill {
+}
+
+/// What happened within the report's window.
+struct Window {
+    seconds: u64,
+    restarts: Option<u64>,
+    memory_kills: Option<u64>,
+    crash_loops: u64,
+}
+
+/// A unit that is not active: failed, stopped, or on its way.
+fn not_active(
+    active_state: &str,
+    sub_state: &str,
+    result: &str,
+    main_exit: Option<MainExit>,
+) -> Issue {
+    let why = why_not_active(result, main_exit);
+    let kind = match (active_state, result) {
+        ("failed", _) => IssueKind::Failed,
+        // Stopped cleanly: by a person, or a job that ran and ended.
+        ("inactive", "success") => IssueKind::Stopped,
+        _ => IssueKind::NotActive,
+    };
+    let state = if kind == IssueKind::Failed {
+        "failed".to_string()
+    } else {
+        format!("{active_state} ({sub_state})")
+    };
+    Issue {
+        kind,
+        message: format!("{state}: {why}"),
+    }
+}
+
+/// A crash loop: the start limit hit, restarts past the policy's threshold, or one the
+/// watchdog saw.
+fn crash_loop(result: &str, window: &Window, crash_loop_restarts: u32) -> Option<Issue> {
+    let threshold = crash_loop_restarts.max(1);
+    let message = if result == "start-limit-hit" {
+        "hit its start limit (StartLimitBurst= within StartLimitIntervalSec=)".to_string()
+    } else if window.restarts.is_some_and(|n| n >= u64::from(threshold)) {
+        format!(
+            "{} restarts within {} (crash loop from {threshold})",
+            window.restarts.unwrap_or(0),
+            human::duration(window.seconds)
+        )
+    } else if window.crash_loops > 0 {
+        format!(
+            "the watchdog saw a crash loop within {}",
+            human::duration(window.seconds)
+        )
+    } else {
+        return None;
+    };
+    Some(Issue {
+        kind: IssueKind::CrashLoop,
+        message,
+    })
+}
+
+/// A kill by the memory limit: the last exit, or kills within the window.
+fn memory_kill_issue(
+    memory_kill: Option<MemoryKillEvidence>,
+    memory_max_bytes: Option<u64>,
+    window: &Window,
+) -> Option<Issue> {
+    let message = if let Some(evidence) = memory_kill {
         let limit = memory_max_bytes.map_or("its limit".to_string(), human::bytes);
         let how = match evidence {
             MemoryKillEvidence::OomKillResult => "Result=oom-kill".to_string(),
@@ -215,19 +281,29 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
                 "SIGKILL with a memory limit on cgroup v1".to_string()
             }
         };
-        issues.push(Issue {
-            kind: IssueKind::MemoryKill,
-            message: format!("killed at MemoryMax={limit} ({how})"),
-        });
-    } else if let Some(kills @ 1..) = memory_kills_window {
-        issues.push(Issue {
-            kind: IssueKind::MemoryKill,
-            message: format!(
-                "killed by its memory limit {kills} time(s) within {}",
-                human::duration(window_seconds)
-            ),
-        });
-    }
+        format!("killed at MemoryMax={limit} ({how})")
+    } else if let Some(kills @ 1..) = window.memory_kills {
+        format!(
+            "killed by its memory limit {kills} time(s) within {}",
+            human::duration(window.seconds)
+        )
+    } else {
+        return None;
+    };
+    Some(Issue {
+        kind: IssueKind::MemoryKill,
+        message,
+    })
+}
+
+/// Memory use over the flagged size, or over the flagged share of `MemoryMax=`.
+fn memory_use(
+    memory_bytes: Option<u64>,
+    memory_max_bytes: Option<u64>,
+    thresholds: &Thresholds,
+    policy: &WatchdogPolicy,
+) -> Vec<Issue> {
+    let mut issues = Vec::new();
     if let (Some(memory), Some(over)) = (
         memory_bytes,
         thresholds.memory_over.or(policy.memory_warn_bytes),
@@ -259,71 +335,7 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
             ),
         });
     }
-
-    UnitReport {
-        name: facts.snapshot.name.clone(),
-        ecosystem: facts.policy.ecosystem.clone(),
-        app: facts.policy.app.clone(),
-        load_state: unit.load_state.clone(),
-        active_state,
-        sub_state,
-        result,
-        main_pid: service.main_pid.filter(|&pid| pid != 0),
-        memory_bytes,
-        memory_max_bytes,
-        memory_high_bytes: set(service.memory_high),
-        memory_peak_bytes: set(service.memory_peak),
-        cpu_seconds: set(service.cpu_usage_nsec).map(|ns| ns as f64 / 1e9),
-        tasks: set(service.tasks_current),
-        uptime_seconds,
-        restarts_total: service.n_restarts.unwrap_or(0),
-        restarts_window,
-        window_seconds,
-        memory_kills_window,
-        main_exit,
-        memory_kill,
-        issues,
-    }
-}
-
-/// How the main process last ended, from `ExecMainCode` and `ExecMainStatus`.
-pub fn main_exit(code: Option<i32>, status: Option<i32>) -> Option<MainExit> {
-    let code = match code? {
-        1 => ExitCode::Exited,
-        2 => ExitCode::Killed,
-        3 => ExitCode::Dumped,
-        _ => return None,
-    };
-    Some(MainExit {
-        code,
-        status: status.unwrap_or(0),
-    })
-}
-
-/// Whether the unit's last exit was a kill by its memory limit, and on what evidence
-/// (see the module's documentation).
-pub fn memory_kill_evidence(
-    result: &str,
-    main_exit: Option<MainExit>,
-    memory_max: Option<u64>,
-    cgroup_memory: CgroupMemory,
-) -> Option<MemoryKillEvidence> {
-    if result == "oom-kill" {
-        return Some(MemoryKillEvidence::OomKillResult);
-    }
-    let sigkilled = main_exit
-        == Some(MainExit {
-            code: ExitCode::Killed,
-            status: SIGKILL,
-        });
-    (result == "signal" && sigkilled && sigkill_means_memory_kill(cgroup_memory, memory_max))
-        .then_some(MemoryKillEvidence::SigkillWithMemoryLimit)
-}
-
-/// On cgroup v1 (or where the version is unknown), a SIGKILL of a unit with a memory
-/// limit is taken as a kill by that limit; on v2 systemd would have said `oom-kill`.
-fn sigkill_means_memory_kill(cgroup_memory: CgroupMemory, memory_max: Option<u64>) -> bool {
-    cgroup_memory != CgroupMemory::V2 && memory_max.is_some()
+    issues
 }
 
 /// Why a unit is not active, in words: its `Result=` and how its main process ended.

@@ -10,12 +10,12 @@ use super::classify::{Context, UnitFacts};
 use super::events::{self, Events, JournalQuery};
 use super::model::RestartsSource;
 use crate::diagnostic::Causes;
+use crate::observed::history::History;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
 use crate::systemd::snapshot::{self, Wanted};
 use crate::systemd::unit_files::UnitFiles;
 use crate::unit_policy::UnitPolicy;
-use crate::watchdog::history::History;
 
 /// Where to take restarts within the window from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde::Deserialize;
 
-use crate::watchdog::history::History;
+use crate::observed::history::History;
 
 /// `SD_MESSAGE_UNIT_RESTART_SCHEDULED`.
 const RESTART_SCHEDULED: &str = "5eb03494b6584870a536b337290809b3";
@@ -155,7 +155,7 @@ impl JournalQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watchdog::history::UnitHistory;
+    use crate::observed::history::UnitHistory;
 
     #[test]
     fn journal_messages_become_events() {

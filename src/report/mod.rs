@@ -3,7 +3,8 @@
 //! The flow: [`collect`] takes one snapshot over D-Bus (all reads in flight together)
 //! plus the events from the watchdog's history or the journal; [`classify`] turns the
 //! facts into a [`model::Report`]; [`table`], [`json`] and [`prometheus`] print it;
-//! [`output`] writes it to stdout or atomically to a file.
+//! [`output`] writes it atomically to a file. The command line (`cli::report`)
+//! runs it and prints.
 
 pub mod classify;
 pub mod collect;
@@ -16,80 +17,32 @@ pub mod prometheus;
 pub mod quantity;
 pub mod table;
 
-use std::io::IsTerminal;
-
-use anyhow::Context as _;
-
-use crate::cli::unit_watchdog::{ReportArgs, ReportFormat, RestartsFrom};
-use crate::diagnostic::{Causes, EXIT_FAILURE, EXIT_OK};
 use classify::Thresholds;
-use collect::{EventSource, Request};
+use collect::Request;
 use model::Report;
 
-/// Runs `unit-watchdog report` and returns its exit status: 0 all well, 1 something to
-/// look at (or the report could not be made; the reason goes to stderr).
-pub fn run(args: &ReportArgs) -> i32 {
-    match make_and_write(args) {
-        Ok(report) if report.summary.needs_attention => EXIT_FAILURE,
-        Ok(_) => EXIT_OK,
-        Err(e) => {
-            eprintln!("unit-watchdog report: {}", Causes(&e));
-            EXIT_FAILURE
-        }
-    }
+/// The report's output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns for people, coloured or not.
+    Table,
+    /// One JSON document with a `schema_version`.
+    Json,
+    /// Prometheus text exposition, for node_exporter's textfile collector.
+    Prometheus,
 }
 
-fn make_and_write(args: &ReportArgs) -> anyhow::Result<Report> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let request = Request {
-        bus: args.bus.target(),
-        ecosystem: args.ecosystem.clone(),
-        events: match args.restarts_from {
-            RestartsFrom::Auto => EventSource::Auto,
-            RestartsFrom::Watchdog => EventSource::WatchdogHistory,
-            RestartsFrom::Journal => EventSource::Journal,
-            RestartsFrom::None => EventSource::None,
-        },
-        state_file: args.state_file(),
-        window: args.window,
-    };
-    let (facts, context) = runtime.block_on(collect::collect(&request))?;
-    let thresholds = Thresholds {
-        memory_over: args.memory_over,
-        limit_share: args.limit_share,
-        window: args.window,
-        top: args.top,
-    };
-    let report = classify::report(&facts, &thresholds, &context);
-    let speak = !args.quiet || report.summary.needs_attention;
-    match &args.output {
-        Some(path) => {
-            output::write_atomically(path, &render(&report, args.format, false))
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            if speak {
-                output::print(&table::summary_line(&report))?;
-            }
-        }
-        None if speak => {
-            let colour = table::use_colour(
-                std::io::stdout().is_terminal(),
-                std::env::var("NO_COLOR").ok().as_deref(),
-            );
-            output::print(&render(&report, args.format, colour))?;
-        }
-        None => {}
-    }
-    Ok(report)
+/// Takes one snapshot of the fleet (with its events) and classifies it.
+pub async fn make(request: &Request, thresholds: &Thresholds) -> anyhow::Result<Report> {
+    let (facts, context) = collect::collect(request).await?;
+    Ok(classify::report(&facts, thresholds, &context))
 }
 
 /// The report in `format`.
-pub fn render(report: &Report, format: ReportFormat, colour: bool) -> String {
+pub fn render(report: &Report, format: Format, colour: bool) -> String {
     match format {
-        ReportFormat::Table => table::render(report, colour),
-        ReportFormat::Json => json::render(report),
-        ReportFormat::Prometheus => prometheus::render(report),
+        Format::Table => table::render(report, colour),
+        Format::Json => json::render(report),
+        Format::Prometheus => prometheus::render(report),
     }
 }

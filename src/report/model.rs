@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+pub use crate::observed::memory::{CgroupMemory, ExitCode, MainExit, MemoryKillEvidence};
+
 /// The JSON schema's version.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -52,41 +54,6 @@ impl RestartsSource {
             Self::WatchdogHistory => "watchdog-history",
             Self::Journal => "journal",
             Self::None => "none",
-        }
-    }
-}
-
-/// Which cgroup hierarchy the memory controller is on: it decides how a kill by the
-/// memory limit shows (see [`super::classify`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CgroupMemory {
-    /// Legacy or hybrid hierarchy: a memory kill is a plain SIGKILL to systemd.
-    V1,
-    /// Unified hierarchy: systemd reports `Result=oom-kill`.
-    V2,
-    /// Could not tell.
-    Unknown,
-}
-
-impl From<crate::systemd::cgroup::Hierarchy> for CgroupMemory {
-    fn from(hierarchy: crate::systemd::cgroup::Hierarchy) -> Self {
-        use crate::systemd::cgroup::Hierarchy;
-        match hierarchy {
-            Hierarchy::Unified => Self::V2,
-            Hierarchy::Legacy => Self::V1,
-            Hierarchy::Unknown => Self::Unknown,
-        }
-    }
-}
-
-impl CgroupMemory {
-    /// The name used in every format.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V1 => "v1",
-            Self::V2 => "v2",
-            Self::Unknown => "unknown",
         }
     }
 }
@@ -165,47 +132,6 @@ pub struct UnitReport {
     pub memory_kill: Option<MemoryKillEvidence>,
     /// What needs attention, empty when all is well.
     pub issues: Vec<Issue>,
-}
-
-/// How a main process ended (`ExecMainCode`, `ExecMainStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct MainExit {
-    /// `exited`, `killed` or `dumped`.
-    pub code: ExitCode,
-    /// The exit status, or the signal number for `killed` and `dumped`.
-    pub status: i32,
-}
-
-/// The kind of a main process's end (`si_code` of its `SIGCHLD`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ExitCode {
-    /// It exited by itself (`CLD_EXITED`).
-    Exited,
-    /// A signal killed it (`CLD_KILLED`).
-    Killed,
-    /// A signal killed it and it dumped core (`CLD_DUMPED`).
-    Dumped,
-}
-
-/// Why a unit's last exit counts as a kill by its memory limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MemoryKillEvidence {
-    /// systemd says so: `Result=oom-kill` (cgroup v2).
-    OomKillResult,
-    /// cgroup v1: `Result=signal`, killed by SIGKILL, and a `MemoryMax=` is set.
-    SigkillWithMemoryLimit,
-}
-
-impl MemoryKillEvidence {
-    /// The name used in every format.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OomKillResult => "oom-kill-result",
-            Self::SigkillWithMemoryLimit => "sigkill-with-memory-limit",
-        }
-    }
 }
 
 /// Something about a unit that needs attention.

@@ -1,4 +1,4 @@
-//! Where the report goes: stdout, or a file replaced atomically (a temporary file in the
+//! Where a report file goes: replaced atomically (a temporary file in the
 //! same directory, then `rename`), so node_exporter's textfile collector never reads a
 //! half-written file.
 
@@ -28,18 +28,6 @@ pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
         let _ = fs::remove_file(&temporary);
     }
     written
-}
-
-/// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
-pub fn print(text: &str) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::observed::memory::CgroupMemory;
+
 /// How the kernel's cgroup controllers are mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hierarchy {
@@ -259,6 +261,17 @@ fn clock_ticks_per_second() -> u64 {
     // SAFETY: sysconf reads a constant of the C library; it has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     u64::try_from(ticks).ok().filter(|&t| t > 0).unwrap_or(100)
+}
+
+/// The memory controller's hierarchy, as the watchdog and the report read it.
+impl From<Hierarchy> for CgroupMemory {
+    fn from(hierarchy: Hierarchy) -> Self {
+        match hierarchy {
+            Hierarchy::Unified => Self::V2,
+            Hierarchy::Legacy => Self::V1,
+            Hierarchy::Unknown => Self::Unknown,
+        }
+    }
 }
 
 #[cfg(test)]

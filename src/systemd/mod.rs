@@ -46,10 +46,15 @@ pub async fn connect_direct(target: &BusTarget) -> zbus::Result<Connection> {
         std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS").as_deref(),
         std::env::var_os("XDG_RUNTIME_DIR").as_deref(),
     );
-    if let Some(path) = private
-        && let Ok(connection) = private_socket::connect(&path).await
-    {
-        return Ok(connection);
+    if let Some(path) = private {
+        match private_socket::connect(&path).await {
+            Ok(connection) => return Ok(connection),
+            Err(error) => tracing::debug!(
+                socket = %path.display(),
+                %error,
+                "systemd's private socket does not take this caller; calling through the bus"
+            ),
+        }
     }
     connect(target).await
 }

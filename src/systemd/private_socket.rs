@@ -10,6 +10,15 @@
 //! D-Bus specification (and so zbus) wants a unique name. The socket here turns that
 //! field, in place and at the same length, into the unique name `:rg.freedesktop.systemd1`
 //! before zbus reads the message; nothing else is touched.
+//!
+//! This works around zbus's header parsing (zbus 6, `message/fields.rs`): the `SENDER`
+//! field is read as a `UniqueName`, and a value that is not one fails the whole message,
+//! so every reply systemd sends over its private socket is refused. On a bus the daemon
+//! writes that field and it is always unique; on a peer-to-peer connection there is no
+//! daemon, and systemd names itself by its well-known name. The minimal fix in zbus is to keep such a field out of the
+//! message's `sender()` (or type it as a `BusName`) instead of refusing the message; the
+//! README's notes say the same for the report upstream. Where connecting here fails,
+//! [`super::connect_direct`] logs why at debug level and goes through the bus.
 
 use std::ffi::OsStr;
 use std::io;

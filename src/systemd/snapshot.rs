@@ -2,7 +2,8 @@
 //! knows.
 //!
 //! One `ListUnitsByPatterns` call names the units with their states. For a running
-//! service, two `Properties.Get`s (`NRestarts`, `MainPID`) come from systemd (its `Result`
+//! service, two property reads (`NRestarts`, `MainPID`, through zbus_systemd's typed
+//! `ServiceProxy` with caching off) come from systemd (its `Result`
 //! is `success` while it runs), and memory, CPU, tasks, limits and the main process's
 //! start from the kernel's files (see [`super::cgroup`]), which is where systemd reads them
 //! too. Any other service (failed, restarting, stopped), or a running one whose cgroup
@@ -18,8 +19,10 @@
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
-use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, OwnedVariant, Type};
+use zbus::proxy::CacheProperties;
+use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, Type};
 
+use super::ServiceProxy;
 use super::cgroup::{Hierarchy, Kernel};
 
 /// systemd's well-known bus name.
@@ -237,17 +240,18 @@ impl Reader {
 
     /// A running service: what only systemd knows over D-Bus, the rest from the kernel.
     async fn running(&self, listed: &ListedUnit) -> zbus::Result<Quick> {
+        let service = ServiceProxy::builder(&self.connection)
+            .path(listed.path.clone())
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?;
         let (restarts, main_pid) = tokio::join!(
-            self.get(&listed.path, "NRestarts"),
-            self.get(&listed.path, "MainPID"),
+            self.read(service.n_restarts()),
+            self.read(service.main_pid()),
         );
-        let (Some(restarts), Some(main_pid)) = (restarts?, main_pid?) else {
+        let (Some(n_restarts), Some(main_pid)) = (restarts?, main_pid?) else {
             return Ok(Quick::Gone);
         };
-        let unexpected =
-            |name: &str| zbus::Error::Failure(format!("{name} has an unexpected type"));
-        let n_restarts = u32::try_from(restarts).map_err(|_| unexpected("NRestarts"))?;
-        let main_pid = u32::try_from(main_pid).map_err(|_| unexpected("MainPID"))?;
         if main_pid == 0 {
             return Ok(Quick::AskAll);
         }
@@ -279,18 +283,19 @@ impl Reader {
         service
     }
 
-    /// One property of the `Service` interface: `None` when the unit is gone.
-    async fn get(
+    /// One typed property read, one of at most [`MAX_IN_FLIGHT`]: `None` when the unit
+    /// is gone.
+    async fn read<T>(
         &self,
-        path: &OwnedObjectPath,
-        property: &str,
-    ) -> zbus::Result<Option<OwnedVariant>> {
-        match self
-            .call(path, "Get", &(SERVICE_INTERFACE, property))
-            .await?
-        {
-            Some(reply) => Ok(Some(reply.body().deserialize()?)),
-            None => Ok(None),
+        property: impl Future<Output = zbus::Result<T>>,
+    ) -> zbus::Result<Option<T>> {
+        // The semaphore is never closed, so acquiring cannot fail.
+        let _permit = self.in_flight.acquire().await.ok();
+        match property.await {
+            Ok(value) => Ok(Some(value)),
+            Err(zbus::Error::MethodError(error, _, _)) if is_gone(error.as_str()) => Ok(None),
+            Err(zbus::Error::FDO(error)) if is_gone(error.name().as_str()) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 

@@ -1,7 +1,10 @@
 //! Watching systemd: its signals as typed events, and the few property reads the
 //! watchdog needs for one unit.
 //!
-//! One match rule takes every signal systemd sends (Manager signals and the
+//! Signals are read through the types generated from the interfaces (zbus_systemd's
+//! `UnitNew`, `JobRemoved`, ..., zbus's `PropertiesChanged` and `NameOwnerChanged`), in
+//! the order they arrive on one stream; one that does not match its interface is logged
+//! and skipped. One match rule takes every signal systemd sends (Manager signals and the
 //! `PropertiesChanged` of unit objects, which it only sends to subscribed clients, see
 //! [`subscribe`]); a second one follows who owns `org.freedesktop.systemd1`, which
 //! changes when systemd re-executes.
@@ -18,8 +21,11 @@ use zbus::proxy::CacheProperties;
 use zbus::{Connection, Message, MessageStream};
 use zbus::{OwnedObjectPath, OwnedVariant as OwnedValue};
 
+use zbus::fdo::{NameOwnerChanged, PropertiesChanged};
+use zbus_systemd::systemd1::{JobNew, JobRemoved, Reloading, UnitNew, UnitRemoved};
+
 use super::{ManagerProxy, ServiceProxy, UnitProxy};
-use crate::watchdog::policy::Observed;
+use crate::observed::Observed;
 
 /// systemd's bus name.
 pub const SYSTEMD_BUS_NAME: &str = "org.freedesktop.systemd1";
@@ -188,52 +194,90 @@ pub async fn subscribe(manager: &ManagerProxy<'_>) -> zbus::Result<()> {
     }
 }
 
+/// The event a signal tells, through the signal types generated from systemd's and
+/// the bus's interfaces; `None` for signals the watchdog does not follow. A signal
+/// whose arguments do not match its interface is logged and skipped.
 fn parse(message: &Message) -> Option<BusEvent> {
-    let header = message.header();
-    if header.message_type() != Type::Signal {
+    if message.message_type() != Type::Signal {
         return None;
     }
-    let member = header.member()?.as_str();
-    let interface = header.interface()?.as_str();
-    let body = message.body();
-    match (interface, member) {
-        ("org.freedesktop.systemd1.Manager", "UnitNew") => {
-            let (name, path): (String, OwnedObjectPath) = body.deserialize().ok()?;
-            Some(BusEvent::UnitNew { name, path })
+    match decode(message) {
+        Ok(event) => event,
+        Err(error) => {
+            let header = message.header();
+            tracing::warn!(
+                interface = header.interface().map(|i| i.to_string()),
+                member = header.member().map(|m| m.to_string()),
+                path = header.path().map(|p| p.to_string()),
+                %error,
+                "a malformed signal was skipped"
+            );
+            None
         }
-        ("org.freedesktop.systemd1.Manager", "UnitRemoved") => {
-            let (name, _): (String, OwnedObjectPath) = body.deserialize().ok()?;
-            Some(BusEvent::UnitRemoved { name })
-        }
-        ("org.freedesktop.systemd1.Manager", "JobNew") => {
-            let (_, _, unit): (u32, OwnedObjectPath, String) = body.deserialize().ok()?;
-            Some(BusEvent::JobNew { unit })
-        }
-        ("org.freedesktop.systemd1.Manager", "JobRemoved") => {
-            let (_, _, unit, result): (u32, OwnedObjectPath, String, String) =
-                body.deserialize().ok()?;
-            Some(BusEvent::JobRemoved { unit, result })
-        }
-        ("org.freedesktop.systemd1.Manager", "Reloading") => {
-            let (active,): (bool,) = body.deserialize().ok()?;
-            Some(BusEvent::Reloading(active))
-        }
-        ("org.freedesktop.DBus.Properties", "PropertiesChanged") => {
-            let path = OwnedObjectPath::from(header.path()?.to_owned());
-            if !path.as_str().starts_with("/org/freedesktop/systemd1/unit/") {
-                return None;
-            }
-            let (_, changed, invalidated): (String, HashMap<String, OwnedValue>, Vec<String>) =
-                body.deserialize().ok()?;
-            let changes = property_changes(changed, &invalidated);
-            (!changes.is_empty()).then_some(BusEvent::PropertiesChanged { path, changes })
-        }
-        ("org.freedesktop.DBus", "NameOwnerChanged") => {
-            let (_, _, new_owner): (String, String, String) = body.deserialize().ok()?;
-            Some(BusEvent::SystemdOnBus(!new_owner.is_empty()))
-        }
-        _ => None,
     }
+}
+
+fn decode(message: &Message) -> zbus::Result<Option<BusEvent>> {
+    let event = if let Some(signal) = UnitNew::from_message(message.clone()) {
+        let args = signal.args()?;
+        BusEvent::UnitNew {
+            name: args.id,
+            path: args.unit,
+        }
+    } else if let Some(signal) = UnitRemoved::from_message(message.clone()) {
+        BusEvent::UnitRemoved {
+            name: signal.args()?.id,
+        }
+    } else if let Some(signal) = JobNew::from_message(message.clone()) {
+        BusEvent::JobNew {
+            unit: signal.args()?.unit,
+        }
+    } else if let Some(signal) = JobRemoved::from_message(message.clone()) {
+        let args = signal.args()?;
+        BusEvent::JobRemoved {
+            unit: args.unit,
+            result: args.result,
+        }
+    } else if let Some(signal) = Reloading::from_message(message.clone()) {
+        BusEvent::Reloading(signal.args()?.active)
+    } else if let Some(signal) = PropertiesChanged::from_message(message.clone()) {
+        return unit_properties_changed(message, &signal);
+    } else if let Some(signal) = NameOwnerChanged::from_message(message.clone()) {
+        BusEvent::SystemdOnBus(signal.args()?.new_owner.is_some())
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(event))
+}
+
+/// The followed properties a unit object's `PropertiesChanged` changes, if any.
+fn unit_properties_changed(
+    message: &Message,
+    signal: &PropertiesChanged,
+) -> zbus::Result<Option<BusEvent>> {
+    let header = message.header();
+    let Some(path) = header.path() else {
+        return Ok(None);
+    };
+    if !path.as_str().starts_with("/org/freedesktop/systemd1/unit/") {
+        return Ok(None);
+    }
+    let args = signal.args()?;
+    let changed = args
+        .changed_properties
+        .iter()
+        .map(|(name, value)| Ok((name.to_string(), OwnedValue::try_from(value)?)))
+        .collect::<zbus::Result<HashMap<String, OwnedValue>>>()?;
+    let invalidated: Vec<String> = args
+        .invalidated_properties
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    let changes = property_changes(changed, &invalidated);
+    Ok((!changes.is_empty()).then(|| BusEvent::PropertiesChanged {
+        path: OwnedObjectPath::from(path.to_owned()),
+        changes,
+    }))
 }
 
 fn property_changes(

@@ -11,14 +11,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use zbus::{Connection, OwnedObjectPath};
 
-use crate::report::model::CgroupMemory;
+use crate::observed::Observed;
+use crate::observed::history::History;
+use crate::observed::memory::CgroupMemory;
 use crate::systemd::ManagerProxy;
 use crate::systemd::cgroup::Hierarchy;
 use crate::systemd::watch::{self, BusEvent, PropertyChanges};
 use crate::unit_policy::UnitPolicy;
-use crate::watchdog::history::History;
 use crate::watchdog::log;
-use crate::watchdog::policy::{Decision, DecisionKind, Observed, UnitTracker};
+use crate::watchdog::policy::{Decision, DecisionKind, UnitTracker};
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {

@@ -10,9 +10,9 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::ecosystem::{WatchdogPolicy, WatchdogRestart};
-use crate::report::classify;
-use crate::report::model::CgroupMemory;
-use crate::watchdog::history::UnitHistory;
+use crate::observed::Observed;
+use crate::observed::history::UnitHistory;
+use crate::observed::memory::{self, CgroupMemory};
 
 /// The longest spacing the watchdog's own backoff puts between two starts of a unit.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -29,39 +29,6 @@ const RETRY_AFTER: Duration = Duration::from_secs(2);
 /// fresh read, answered after that instant, tells); the short wait also batches the
 /// signals of many units failing together.
 pub const SETTLE: Duration = Duration::from_millis(20);
-
-/// What systemd last said about a unit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Observed {
-    /// `ActiveState` (`active`, `failed`, `inactive`, `activating`, ...).
-    pub active_state: String,
-    /// `SubState` (`running`, `auto-restart`, `dead`, ...).
-    pub sub_state: String,
-    /// The service's `Result` (`success`, `exit-code`, `start-limit-hit`, `oom-kill`, ...).
-    pub result: String,
-    /// The service's `NRestarts`: automatic restarts since it was last started by hand.
-    pub n_restarts: u32,
-    /// `ExecMainCode`: how the main process last ended (1 exited, 2 killed, 3 dumped).
-    pub exec_main_code: i32,
-    /// `ExecMainStatus`: its exit status, or the signal that killed it.
-    pub exec_main_status: i32,
-    /// Whether a job (start, stop, restart...) is queued or running for the unit.
-    pub job_pending: bool,
-    /// `MemoryCurrent` in bytes, when known.
-    pub memory_current: Option<u64>,
-    /// `MemoryMax` in bytes, when the unit has a limit.
-    pub memory_max: Option<u64>,
-}
-
-impl Observed {
-    /// systemd's "unset" value for 64-bit properties (`infinity`, `[not set]`).
-    const UNSET: u64 = u64::MAX;
-
-    /// Maps systemd's "unset" (`u64::MAX`) to `None`.
-    pub fn bytes(value: u64) -> Option<u64> {
-        (value != Self::UNSET).then_some(value)
-    }
-}
 
 /// What a decision is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,7 +265,7 @@ impl UnitTracker {
 
     /// Records a kill by the memory limit once per death of the main process: when the
     /// unit is seen dead (failed, or waiting for its automatic restart) and the same rule
-    /// as the report's ([`classify::memory_kill_evidence`]: `Result=oom-kill`, or on
+    /// as the report's ([`memory::memory_kill_evidence`]: `Result=oom-kill`, or on
     /// cgroup v1 a SIGKILL of a unit with `MemoryMax=`) says the kill was the limit's.
     fn record_memory_kill(
         &mut self,
@@ -316,11 +283,11 @@ impl UnitTracker {
             return;
         }
         self.death_recorded = true;
-        let main_exit = classify::main_exit(
+        let main_exit = memory::main_exit(
             Some(observed.exec_main_code),
             Some(observed.exec_main_status),
         );
-        let evidence = classify::memory_kill_evidence(
+        let evidence = memory::memory_kill_evidence(
             &observed.result,
             main_exit,
             observed.memory_max,

@@ -10,10 +10,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, interval_at, sleep, timeout};
 
 use crate::diagnostic::Causes;
+use crate::observed::history::History;
 use crate::systemd::watch::{self, Watcher};
 use crate::systemd::{BusTarget, connect};
 use crate::watchdog::fleet::{Fleet, now_ms};
-use crate::watchdog::history::History;
 use crate::watchdog::service::Notifier;
 
 /// The first wait before reconnecting; it doubles up to [`MAX_BACKOFF`].

@@ -7,8 +7,8 @@ use crate::cli::gen_units::{DestinationArgs, InstallArgs, UninstallArgs};
 use crate::diagnostic::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use crate::systemd::BusTarget;
 
-use super::destination::Destination;
-use super::{InstallError, Options, Outcome};
+use crate::install::destination::Destination;
+use crate::install::{self, InstallError, Options, Outcome};
 
 /// Runs `gen-units install`; returns the exit status.
 pub fn install(args: &InstallArgs) -> i32 {
@@ -30,13 +30,13 @@ pub fn install(args: &InstallArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    finish(run(super::install(&bundle, &options)), args.dry_run)
+    finish(run(install::install(&bundle, &options)), args.dry_run)
 }
 
 /// Runs `gen-units uninstall`; returns the exit status.
 pub fn uninstall(args: &UninstallArgs) -> i32 {
     match options(&args.destination, false, args.dry_run) {
-        Ok(options) => finish(run(super::uninstall(&args.group, &options)), args.dry_run),
+        Ok(options) => finish(run(install::uninstall(&args.group, &options)), args.dry_run),
         Err(error) => report_error(&error),
     }
 }

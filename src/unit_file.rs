@@ -1,0 +1,177 @@
+//! Unit file text read back, the one way everything here reads it: sections in file
+//! order, each with its assignments, as systemd.syntax(7) reads them. Comment lines
+//! (`#`, `;`) and blank lines are skipped, a line ending in a backslash continues on the
+//! next, whitespace around `=` and around the value is dropped, and drop-ins
+//! ([`UnitFile::add_drop_in`]) append their assignments after the unit's own.
+
+/// One section (`[Service]`) and its assignments, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Section {
+    /// The name between the brackets.
+    pub name: String,
+    /// Each `Key=value`, in order, empty values included (they reset lists).
+    pub entries: Vec<(String, String)>,
+}
+
+/// A parsed unit file, with its drop-ins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitFile {
+    /// The sections, in order of first appearance (a repeated header continues the
+    /// section it names, as systemd merges them).
+    pub sections: Vec<Section>,
+}
+
+impl UnitFile {
+    /// Parses a unit file's text.
+    pub fn parse(text: &str) -> Self {
+        let mut unit = Self::default();
+        unit.add_drop_in(text);
+        unit
+    }
+
+    /// Appends the assignments of a drop-in (`NAME.d/*.conf`) after the unit's own.
+    pub fn add_drop_in(&mut self, text: &str) {
+        let mut current: Option<usize> = None;
+        for line in logical_lines(text) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = Some(self.section_index(name));
+                continue;
+            }
+            let (Some(index), Some((key, value))) = (current, line.split_once('=')) else {
+                continue;
+            };
+            self.sections[index]
+                .entries
+                .push((key.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+
+    fn section_index(&mut self, name: &str) -> usize {
+        match self.sections.iter().position(|s| s.name == name) {
+            Some(index) => index,
+            None => {
+                self.sections.push(Section {
+                    name: name.to_owned(),
+                    entries: Vec::new(),
+                });
+                self.sections.len() - 1
+            }
+        }
+    }
+
+    /// The section called `name`, if the file has one.
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// Every value assigned to `key` in `section`, in order, empty ones included.
+    pub fn all<'a>(&'a self, section: &str, key: &str) -> impl Iterator<Item = &'a str> {
+        let key = key.to_owned();
+        self.section(section)
+            .into_iter()
+            .flat_map(|s| s.entries.iter())
+            .filter(move |(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value `key` has in `section`: its last assignment.
+    pub fn value(&self, section: &str, key: &str) -> Option<&str> {
+        self.all(section, key).last()
+    }
+
+    /// The items of a list setting (`WantedBy=a b`), as systemd builds it: each
+    /// assignment adds its words, an empty one clears what came before.
+    pub fn list(&self, section: &str, key: &str) -> Vec<&str> {
+        let mut items = Vec::new();
+        for value in self.all(section, key) {
+            if value.is_empty() {
+                items.clear();
+            }
+            items.extend(value.split_whitespace());
+        }
+        items
+    }
+}
+
+/// The lines of `text` that say something, continuation lines joined (the backslash
+/// becomes a space), comments and blank lines left out.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut pending: Option<String> = None;
+    for raw in text.lines() {
+        let line = raw.trim();
+        let comment = line.starts_with(['#', ';']);
+        if pending.is_none() && (line.is_empty() || comment) {
+            continue;
+        }
+        if pending.is_some() && comment {
+            // Comment lines inside a continuation are skipped (systemd.syntax(7)).
+            continue;
+        }
+        let (text, continues) = match line.strip_suffix('\\') {
+            Some(head) if !line.starts_with('[') => (head, true),
+            _ => (line, false),
+        };
+        let joined = match pending.take() {
+            Some(mut start) => {
+                start.push(' ');
+                start.push_str(text);
+                start
+            }
+            None => text.to_owned(),
+        };
+        if continues {
+            pending = Some(joined);
+        } else {
+            lines.push(joined);
+        }
+    }
+    lines.extend(pending);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIT: &str = "# ecosystemd marker\n[Unit]\nDescription = web (agents)\n\n[Service]\n; a comment\nExecStart=/usr/bin/node \\\n  server.js\nEnvironment=A=1\n[Install]\nWantedBy=agents.target\nWantedBy=\nWantedBy=multi-user.target b.target\n[Service]\nRestart=always\n";
+
+    #[test]
+    fn sections_keys_and_values_in_order() {
+        let unit = UnitFile::parse(UNIT);
+        let names: Vec<&str> = unit.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Unit", "Service", "Install"]);
+        assert_eq!(unit.value("Unit", "Description"), Some("web (agents)"));
+        assert_eq!(
+            unit.value("Service", "ExecStart"),
+            Some("/usr/bin/node  server.js")
+        );
+        assert_eq!(unit.value("Service", "Environment"), Some("A=1"));
+        assert_eq!(unit.value("Service", "Restart"), Some("always"));
+        assert_eq!(unit.value("Unit", "Restart"), None);
+        assert_eq!(
+            unit.all("Install", "WantedBy").collect::<Vec<_>>(),
+            ["agents.target", "", "multi-user.target b.target"]
+        );
+        assert_eq!(
+            unit.list("Install", "WantedBy"),
+            ["multi-user.target", "b.target"]
+        );
+    }
+
+    #[test]
+    fn drop_ins_come_after_the_unit() {
+        let mut unit = UnitFile::parse(UNIT);
+        unit.add_drop_in("[Service]\nRestart=no\n[X-Ecosystemd]\nApp=\"web\"\n");
+        assert_eq!(unit.value("Service", "Restart"), Some("no"));
+        assert!(unit.section("X-Ecosystemd").is_some());
+        assert!(UnitFile::parse(UNIT).section("X-Ecosystemd").is_none());
+    }
+
+    #[test]
+    fn lines_outside_a_section_and_without_assignment_are_ignored() {
+        let unit = UnitFile::parse("Key=before\n[Unit]\nno assignment\nA=b\n");
+        assert_eq!(unit.sections.len(), 1);
+        assert_eq!(unit.sections[0].entries, [("A".to_owned(), "b".to_owned())]);
+    }
+}

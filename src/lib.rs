@@ -11,6 +11,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod generator;
+pub mod health;
 pub mod import;
 pub mod install;
 pub mod marker;

@@ -84,6 +84,8 @@ pub enum AppKey {
     Systemd,
     /// `watchdog:` (ecosystemd's own).
     Watchdog,
+    /// `health_check:` (as pm3 spells it).
+    HealthCheck,
     /// Accepted, without a systemd meaning: reported once with the reason.
     Ignored(&'static str),
 }
@@ -152,6 +154,7 @@ pub const APP_KEYS: &[(&str, AppKey)] = &[
     ("append_env_to_name", AppKey::AppendEnvToName),
     ("systemd", AppKey::Systemd),
     ("watchdog", AppKey::Watchdog),
+    ("health_check", AppKey::HealthCheck),
     (
         "merge_logs",
         AppKey::Ignored(
@@ -382,6 +385,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "hardening",
     "systemd",
     "watchdog",
+    "health_check",
 ];
 
 #[cfg(test)]

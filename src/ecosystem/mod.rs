@@ -15,6 +15,7 @@ mod app;
 mod command;
 mod directives;
 mod duration;
+mod health;
 mod host;
 mod json5;
 mod keys;

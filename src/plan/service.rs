@@ -245,11 +245,11 @@ pub fn service(
     let policy = UnitPolicy {
         ecosystem: settings.group.clone(),
         app: app.name.clone(),
-        watchdog: app.watchdog.clone(),
+        watchdog: super::health::policy(ecosystem, app, instance)?,
     };
     let mut x_policy = Section::new(POLICY_SECTION);
     for (key, value) in policy.directives() {
-        let value = if key == "App" {
+        let value = if crate::unit_policy::is_text(key) {
             Value::Quoted(value)
         } else {
             Value::Plain(value.into())

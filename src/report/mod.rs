@@ -8,6 +8,7 @@
 pub mod classify;
 pub mod collect;
 pub mod events;
+pub mod health;
 pub mod human;
 pub mod json;
 pub mod model;
@@ -55,6 +56,7 @@ fn make_and_write(args: &ReportArgs) -> anyhow::Result<Report> {
         },
         state_file: args.state_file(),
         window: args.window,
+        probe_health: true,
     };
     let (facts, context) = runtime.block_on(collect::collect(&request))?;
     let thresholds = Thresholds {

@@ -241,6 +241,7 @@ mod tests {
             memory_kills_window: Some(0),
             main_exit: None,
             memory_kill: None,
+            health: None,
             issues,
         }
     }

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use zbus::{Connection, OwnedObjectPath};
 
+use crate::health::tracker::HealthTracker;
 use crate::report::model::CgroupMemory;
 use crate::systemd::ManagerProxy;
 use crate::systemd::cgroup::Hierarchy;
@@ -19,6 +20,8 @@ use crate::unit_policy::UnitPolicy;
 use crate::watchdog::history::History;
 use crate::watchdog::log;
 use crate::watchdog::policy::{Decision, DecisionKind, Observed, UnitTracker};
+
+pub mod health;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {
@@ -54,6 +57,7 @@ struct Watched {
     path: OwnedObjectPath,
     tracker: UnitTracker,
     observed: Observed,
+    health: HealthTracker,
 }
 
 /// The units being watched and everything remembered about them.
@@ -349,6 +353,7 @@ impl Fleet {
                         path: path.clone(),
                         tracker: UnitTracker::new(policy.watchdog, self.cgroup_memory),
                         observed: Observed::default(),
+                        health: HealthTracker::default(),
                     },
                 );
                 self.by_path.insert(path.clone(), name.to_string());

@@ -98,10 +98,13 @@ for path in /usr/bin/gen-units /usr/bin/unit-watchdog \
   /usr/share/bash-completion/completions/gen-units /usr/share/bash-completion/completions/unit-watchdog \
   /usr/share/zsh/vendor-completions/_gen-units /usr/share/fish/vendor_completions.d/gen-units.fish \
   /usr/share/doc/ecosystemd/copyright /usr/share/doc/ecosystemd/changelog.Debian.gz \
-  /etc/ecosystemd/ecosystem.yaml.example /usr/lib/ecosystemd/preload.cjs; do
+  /etc/ecosystemd/ecosystem.yaml.example /usr/lib/ecosystemd/preload.cjs \
+  /usr/share/ecosystemd/grafana-dashboard.json; do
   grep -qx "$path" <<<"$packaged" || fail "$path is not in the package"
 done
 cmp preload/ecosystemd.cjs /usr/lib/ecosystemd/preload.cjs || fail "the packaged preload differs from preload/ecosystemd.cjs"
+cmp packaging/grafana/ecosystemd-units.json /usr/share/ecosystemd/grafana-dashboard.json ||
+  fail "the packaged Grafana dashboard differs from packaging/grafana/ecosystemd-units.json"
 for unit in $shipped; do
   grep -qx "/usr/lib/systemd/system/$unit" <<<"$packaged" || fail "unit $unit is not in the package"
   cmp "units/$unit" "/usr/lib/systemd/system/$unit" || fail "installed $unit differs from units/$unit"

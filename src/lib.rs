@@ -20,5 +20,6 @@ pub mod reload;
 pub mod render;
 pub mod report;
 pub mod systemd;
+pub mod top;
 pub mod unit_policy;
 pub mod watchdog;

@@ -6,6 +6,7 @@
 
 pub mod gen_units;
 pub mod reload;
+pub mod top;
 pub mod unit_watchdog;
 
 use clap::Args;

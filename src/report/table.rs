@@ -209,7 +209,7 @@ fn visible_width(text: &str) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::model::*;
     use super::*;
 
@@ -246,7 +246,7 @@ mod tests {
         }
     }
 
-    fn sample(issues: Vec<Issue>) -> Report {
+    pub(crate) fn sample(issues: Vec<Issue>) -> Report {
         let units = vec![
             sample_unit("agents-a.service", Some(30 << 20), Vec::new()),
             sample_unit("agents-longer-name.service", Some(60 << 20), issues),

@@ -129,6 +129,7 @@ pub fn read(
             None,
         );
     }
+    check.inherited = false;
     Some(check)
 }
 
@@ -232,7 +233,9 @@ mod tests {
             }
         );
         assert_eq!((a.interval, a.retries), (Duration::from_secs(2), 2));
+        assert!(a.inherited, "the group's default");
         let b = check(1).expect("override");
+        assert!(!b.inherited, "the app's own");
         assert_eq!(b.timeout, Duration::from_secs(1));
         assert_eq!(b.interval, Duration::from_secs(2), "kept from the group");
         assert!(matches!(

@@ -28,6 +28,10 @@ pub struct HealthCheck {
     pub retries: u32,
     /// After a start, failures do not count for this long.
     pub start_period: Duration,
+    /// Whether the app took it from the group's default (`health_check:` at the top
+    /// level) rather than its own: an app without a known port then goes unchecked,
+    /// with a warning, instead of being refused. Not carried in the unit.
+    pub inherited: bool,
 }
 
 /// What a probe does.
@@ -180,6 +184,7 @@ impl HealthCheck {
             timeout: DEFAULT_TIMEOUT,
             retries: DEFAULT_RETRIES,
             start_period: Duration::ZERO,
+            inherited: false,
         }
     }
 
@@ -340,6 +345,7 @@ mod tests {
                 timeout: Duration::from_secs(2),
                 retries: 5,
                 start_period: Duration::from_secs(30),
+                inherited: false,
             },
             HealthCheck::new(Target::Tcp {
                 address: "[::1]:80".into(),

@@ -1,9 +1,10 @@
 //! The health check of one instance: `{port}` in `health_check:` becomes the port the
-//! instance listens on (each cluster instance its own), or the plan is refused when the
-//! app has no known port.
+//! instance listens on (each cluster instance its own). An app without a known port is
+//! refused when the check is its own, and left unchecked with a warning when it took
+//! the group's default.
 
-use super::app_error;
 use super::cluster::Instance;
+use super::{app_error, app_warning};
 use crate::diagnostic::Diagnostic;
 use crate::ecosystem::{App, Ecosystem, WatchdogPolicy};
 
@@ -12,6 +13,7 @@ pub fn policy(
     ecosystem: &Ecosystem,
     app: &App,
     instance: &Instance,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<WatchdogPolicy, Diagnostic> {
     let mut policy = app.watchdog.clone();
     let Some(check) = &policy.health else {
@@ -21,6 +23,15 @@ pub fn policy(
         return Ok(policy);
     }
     let Some(listen) = instance.listen.first() else {
+        if check.inherited {
+            warnings.push(app_warning(
+                ecosystem,
+                app,
+                "the group's `health_check` probes `{port}`, but the app has no known port: it is not checked",
+            ));
+            policy.health = None;
+            return Ok(policy);
+        }
         return Err(app_error(
             ecosystem,
             app,
@@ -68,15 +79,25 @@ mod tests {
             status: StatusMatch::SuccessOrRedirect,
         }));
         let eco = ecosystem(vec![a.clone()]);
-        let filled = policy(&eco, &a, &instance(&[3001, 9000])).expect("port known");
+        let mut warnings = Vec::new();
+        let filled = policy(&eco, &a, &instance(&[3001, 9000]), &mut warnings).expect("port");
         let url = filled.health.expect("check").target.text().to_string();
         assert_eq!(url, "http://127.0.0.1:3001/health");
-        let refused = policy(&eco, &a, &instance(&[])).expect_err("no port");
+        let refused = policy(&eco, &a, &instance(&[]), &mut warnings).expect_err("no port");
         assert!(
             refused.message.contains("no known port"),
             "{}",
             refused.message
         );
         assert!(refused.hint.is_some());
+        assert!(warnings.is_empty());
+        // The group's default skips an app without a port, with a warning.
+        if let Some(check) = a.watchdog.health.as_mut() {
+            check.inherited = true;
+        }
+        let skipped = policy(&eco, &a, &instance(&[]), &mut warnings).expect("skipped");
+        assert_eq!(skipped.health, None);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].message.contains("it is not checked"));
     }
 }

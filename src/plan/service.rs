@@ -245,7 +245,7 @@ pub fn service(
     let policy = UnitPolicy {
         ecosystem: settings.group.clone(),
         app: app.name.clone(),
-        watchdog: super::health::policy(ecosystem, app, instance)?,
+        watchdog: super::health::policy(ecosystem, app, instance, warnings)?,
     };
     let mut x_policy = Section::new(POLICY_SECTION);
     for (key, value) in policy.directives() {

@@ -71,16 +71,21 @@ impl HealthTracker {
         &self.last_detail
     }
 
-    /// Whether a probe is due at `now`, given whether the unit is running (and no job is
-    /// pending). A unit that is not running forgets its probes: the next start begins
-    /// afresh, with its start period.
+    /// Whether a probe is due at `now` (and if so, it counts as started then), given
+    /// whether the unit is running (and no job is pending). A unit that is not running
+    /// forgets its probes: the next start begins afresh, with its start period.
     pub fn due(&mut self, now: u64, running: bool, check: &HealthCheck) -> bool {
         if !running {
             *self = Self::default();
             return false;
         }
         self.active_since.get_or_insert(now);
-        self.interval_passed(now, check)
+        // Intervals run from one probe's start to the next, as Docker has them.
+        let due = self.interval_passed(now, check);
+        if due {
+            self.last_probe = Some(now);
+        }
+        due
     }
 
     fn interval_passed(&self, now: u64, check: &HealthCheck) -> bool {
@@ -90,7 +95,6 @@ impl HealthTracker {
 
     /// Takes in a probe's result at `now`.
     pub fn record(&mut self, now: u64, check: &HealthCheck, result: &ProbeResult) -> Change {
-        self.last_probe = Some(now);
         self.last_detail = result.detail.clone();
         if result.healthy {
             self.failures = 0;

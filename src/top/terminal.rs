@@ -1,6 +1,6 @@
 //! The screen: raw mode on the alternate screen, drawn with ratatui (only the cells that
-//! changed are written, so nothing flickers); restored on `q`, Ctrl-C, SIGTERM, SIGHUP
-//! (a lost terminal), a read error and a panic.
+//! changed are written, so nothing flickers); restored on `q`, Ctrl-C, SIGTERM, SIGHUP,
+//! a terminal that hung up (a lost ssh connection), a read error and a panic.
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,6 +70,7 @@ fn event_loop(
     state.message = Some("reading the units...".into());
     let started = Instant::now();
     let mut dirty = true;
+    let mut last_size = terminal.size()?;
     while !STOP.load(Ordering::Relaxed) {
         while let Ok(update) = source.updates.try_recv() {
             match update {
@@ -94,35 +95,82 @@ fn event_loop(
         }
         let size = terminal.size()?;
         let layout = Layout::for_height(usize::from(size.height));
+        if size != last_size {
+            last_size = size;
+            dirty = true;
+        }
         if dirty {
             state.follow_selection(layout.list);
             let lines = view::render(&state, size.width.into(), size.height.into(), colour);
             terminal.draw(|frame| frame.render_widget(Paragraph::new(lines), frame.area()))?;
             dirty = false;
         }
-        if !event::poll(TICK)? {
-            continue;
+        match wait_for_input(TICK)? {
+            Input::Lost => return Ok(()),
+            Input::None => continue,
+            Input::Ready => {}
         }
-        match event::read()? {
-            Event::Key(press) if press.kind != KeyEventKind::Release => {
-                let Some(key) = key_of(press.code, press.modifiers) else {
-                    continue;
-                };
-                match keys::handle(&mut state, key, layout.list) {
-                    Command::None => {}
-                    Command::Quit => return Ok(()),
-                    Command::Act(action, unit) => {
-                        state.message = Some(format!("{} {unit}...", action.as_str()));
-                        let _ = source.actions.send((action, unit));
-                    }
-                }
-                dirty = true;
+        while event::poll(Duration::ZERO)? {
+            let Event::Key(press) = event::read()? else {
+                continue;
+            };
+            if press.kind == KeyEventKind::Release {
+                continue;
             }
-            Event::Resize(..) => dirty = true,
-            _ => {}
+            let Some(key) = key_of(press.code, press.modifiers) else {
+                continue;
+            };
+            match keys::handle(&mut state, key, layout.list) {
+                Command::None => {}
+                Command::Quit => return Ok(()),
+                Command::Act(action, unit) => {
+                    state.message = Some(format!("{} {unit}...", action.as_str()));
+                    let _ = source.actions.send((action, unit));
+                }
+            }
+            dirty = true;
         }
     }
     Ok(())
+}
+
+/// What the terminal has for us.
+enum Input {
+    /// Bytes to read.
+    Ready,
+    /// Nothing within the wait (or a signal came).
+    None,
+    /// The terminal hung up (a lost ssh connection, a closed window).
+    Lost,
+}
+
+/// Waits up to `timeout` for the terminal (standard input, which `top` checks is one):
+/// crossterm's own reader would spin on a terminal that hung up, so the hang-up is seen
+/// here first.
+fn wait_for_input(timeout: Duration) -> io::Result<Input> {
+    let mut fd = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, for the duration of the call.
+    let ready = unsafe { libc::poll(&mut fd, 1, timeout.as_millis() as libc::c_int) };
+    if ready < 0 {
+        let error = io::Error::last_os_error();
+        return match error.kind() {
+            io::ErrorKind::Interrupted => Ok(Input::None),
+            _ => Err(error),
+        };
+    }
+    Ok(
+        if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+            Input::Lost
+        } else if ready == 0 {
+            Input::None
+        } else {
+            Input::Ready
+        },
+    )
 }
 
 fn key_of(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {

@@ -8,12 +8,15 @@
 #    (HTTP GET, every 10 s, then every 1 s) go to one small HTTP server on 74 ports: its
 #    CPU over the period, against the same watchdog with no checks.
 #
-# Usage (as root): benches/top.sh [SECONDS]   (default 30 per measurement)
+# Usage (as root): benches/top.sh [SECONDS [HEALTH_SECONDS]]   (defaults: 30 per
+# measurement of top, 120 per measurement of the watchdog: a clock tick, 10 ms, is
+# 0.008 % of a core over 120 s)
 # Writes its section of BENCHMARKS.md ("unit-watchdog top and health checks").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PERIOD=${1:-30}
+HEALTH_PERIOD=${2:-120}
 HEALTH_UNITS=74
 BASE_PORT=47100
 [ "$(id -u)" = 0 ] || { echo "needs root (it boots a private systemd)" >&2; exit 2; }
@@ -149,12 +152,12 @@ for interval in none 10000 1000; do
   sleep 5
   pid=$(child_of "$nsenter_pid")
   load_before=$(load)
-  cpu=$(cpu_over "$pid" "$PERIOD")
+  cpu=$(cpu_over "$pid" "$HEALTH_PERIOD")
   # Any failing check would end in a decision (health-restart or unhealthy) in the log.
   failed=$(grep -cE 'decision=(health-restart|unhealthy) ' "$work/watchdog.log" || true)
   rss=$(rss_kib "$pid")
   echo "watchdog, checks $interval: cpu ${cpu}% rss ${rss} KiB, $failed health decisions" >&2
-  what=$([ "$interval" = none ] && echo "no health checks" || echo "74 HTTP checks every $((interval / 1000)) s ($(( HEALTH_UNITS * PERIOD * 1000 / interval )) probes)")
+  what=$([ "$interval" = none ] && echo "no health checks" || echo "74 HTTP checks every $((interval / 1000)) s ($(( HEALTH_UNITS * HEALTH_PERIOD * 1000 / interval )) probes)")
   rows+="| \`run\`, 74 units, $what; $failed unhealthy | $cpu | $(awk -v r="$rss" 'BEGIN {printf "%.1f", r / 1024}') | $load_before |"$'\n'
   kill -TERM "$pid" 2>/dev/null || true
   wait "$nsenter_pid" 2>/dev/null || true
@@ -164,18 +167,22 @@ done
 section=$(cat <<EOF
 ## unit-watchdog top and health checks
 
-\`benches/top.sh $PERIOD\` on $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r), systemd
-$(systemctl --version | awk 'NR == 1 {print $2}'), release build; each figure over $PERIOD s.
+\`benches/top.sh $PERIOD $HEALTH_PERIOD\` on $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r), systemd
+$(systemctl --version | awk 'NR == 1 {print $2}'), release build; \`top\` measured over $PERIOD s, the
+watchdog over $HEALTH_PERIOD s.
 \`top\` runs in a tmux terminal of 200x60, refreshing every second from the report's
 snapshot, over \`sleep infinity\` units with \`MemoryMax=\` (74, then 500). The health
 checks' cost is \`unit-watchdog run\`'s CPU over 74 units whose checks (HTTP GET) go to
-one small HTTP server on 74 ports. The machine is shared (others build and test on its
-cores): the load average at the start of each measurement is given; CPU figures include
-time spent waiting on a loaded machine's caches, not time waiting for a CPU.
+one small HTTP server on 74 ports. CPU is the process's own time (utime + stime from
+/proc), so waiting for a CPU on a busy machine is not counted; the machine is shared
+(others build and test on its two cores), and the load average at the start of each
+measurement is given.
 
 | measured | CPU (% of one core) | RSS (MiB) | load average |
 |---|---|---|---|
 $rows
+The health checks' cost is each \`run\` row with checks less the row without; one clock
+tick (10 ms) is $(awk -v s="$HEALTH_PERIOD" 'BEGIN {printf "%.3f", 1 / s}') % of a core over $HEALTH_PERIOD s.
 EOF
 )
 printf '%s\n' "$section" | sed '1{/^## unit-watchdog top and health checks$/d}' |

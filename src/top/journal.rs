@@ -4,11 +4,25 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Lines kept per unit.
 const KEEP: usize = 200;
+
+/// The running `journalctl`'s PID (0: none), for [`end_all`].
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+/// Ends the running `journalctl`, if any: for leaving without unwinding.
+pub fn end_all() {
+    let pid = CHILD.swap(0, Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: plain kill(2) on the child this process started.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+}
 
 /// Follows one unit's journal at a time.
 pub struct Follower {
@@ -74,6 +88,7 @@ impl Follower {
                 }
             });
         }
+        CHILD.store(child.id() as i32, Ordering::Relaxed);
         self.child = Some(child);
     }
 
@@ -92,6 +107,7 @@ impl Follower {
 
     fn end(&mut self) {
         if let Some(mut child) = self.child.take() {
+            CHILD.store(0, Ordering::Relaxed);
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -46,6 +46,7 @@ pub fn run(options: TopOptions) -> anyhow::Result<()> {
         }
     }
     let mut terminal = Screen::enter().context("cannot set up the terminal")?;
+    watch_for_hang_up();
     let source = Source::spawn(options.clone()).context("cannot start the snapshot thread")?;
     let mut journal = Follower::new(options.bus == BusTarget::User);
     let outcome = event_loop(
@@ -105,72 +106,57 @@ fn event_loop(
             terminal.draw(|frame| frame.render_widget(Paragraph::new(lines), frame.area()))?;
             dirty = false;
         }
-        match wait_for_input(TICK)? {
-            Input::Lost => return Ok(()),
-            Input::None => continue,
-            Input::Ready => {}
+        if !event::poll(TICK)? {
+            continue;
         }
-        while event::poll(Duration::ZERO)? {
-            let Event::Key(press) = event::read()? else {
-                continue;
-            };
-            if press.kind == KeyEventKind::Release {
-                continue;
-            }
-            let Some(key) = key_of(press.code, press.modifiers) else {
-                continue;
-            };
-            match keys::handle(&mut state, key, layout.list) {
-                Command::None => {}
-                Command::Quit => return Ok(()),
-                Command::Act(action, unit) => {
-                    state.message = Some(format!("{} {unit}...", action.as_str()));
-                    let _ = source.actions.send((action, unit));
-                }
-            }
-            dirty = true;
+        let Event::Key(press) = event::read()? else {
+            continue;
+        };
+        if press.kind == KeyEventKind::Release {
+            continue;
         }
+        let Some(key) = key_of(press.code, press.modifiers) else {
+            continue;
+        };
+        match keys::handle(&mut state, key, layout.list) {
+            Command::None => {}
+            Command::Quit => return Ok(()),
+            Command::Act(action, unit) => {
+                state.message = Some(format!("{} {unit}...", action.as_str()));
+                let _ = source.actions.send((action, unit));
+            }
+        }
+        dirty = true;
     }
     Ok(())
 }
 
-/// What the terminal has for us.
-enum Input {
-    /// Bytes to read.
-    Ready,
-    /// Nothing within the wait (or a signal came).
-    None,
-    /// The terminal hung up (a lost ssh connection, a closed window).
-    Lost,
-}
-
-/// Waits up to `timeout` for the terminal (standard input, which `top` checks is one):
-/// crossterm's own reader would spin on a terminal that hung up, so the hang-up is seen
-/// here first.
-fn wait_for_input(timeout: Duration) -> io::Result<Input> {
-    let mut fd = libc::pollfd {
-        fd: libc::STDIN_FILENO,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, for the duration of the call.
-    let ready = unsafe { libc::poll(&mut fd, 1, timeout.as_millis() as libc::c_int) };
-    if ready < 0 {
-        let error = io::Error::last_os_error();
-        return match error.kind() {
-            io::ErrorKind::Interrupted => Ok(Input::None),
-            _ => Err(error),
-        };
-    }
-    Ok(
-        if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
-            Input::Lost
-        } else if ready == 0 {
-            Input::None
-        } else {
-            Input::Ready
-        },
-    )
+/// Watches standard input (which `top` checks is a terminal) for a hang-up (a lost ssh
+/// connection, a closed window). crossterm's reader spins on such a terminal without
+/// returning, so this thread ends the process itself: the journal follower's child
+/// first, then with status 0 (there is no terminal left to restore).
+fn watch_for_hang_up() {
+    std::thread::spawn(|| {
+        loop {
+            let mut fd = libc::pollfd {
+                fd: libc::STDIN_FILENO,
+                events: 0,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, for the duration of the call. With no events
+            // asked for, only a hang-up or an error wakes it.
+            let ready = unsafe { libc::poll(&mut fd, 1, -1) };
+            if ready > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+                break;
+            }
+            if ready < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                return;
+            }
+        }
+        STOP.store(true, Ordering::Relaxed);
+        super::journal::end_all();
+        std::process::exit(0);
+    });
 }
 
 fn key_of(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {

@@ -98,7 +98,8 @@ for path in /usr/bin/gen-units /usr/bin/unit-watchdog \
   /usr/share/bash-completion/completions/gen-units /usr/share/bash-completion/completions/unit-watchdog \
   /usr/share/zsh/vendor-completions/_gen-units /usr/share/fish/vendor_completions.d/gen-units.fish \
   /usr/share/doc/ecosystemd/copyright /usr/share/doc/ecosystemd/changelog.Debian.gz \
-  /etc/ecosystemd/ecosystem.yaml.example /usr/lib/ecosystemd/preload.cjs; do
+  /etc/ecosystemd/ecosystem.yaml.example /usr/lib/ecosystemd/preload.cjs \
+  /usr/share/ecosystemd/grafana-dashboard.json; do
   grep -qx "$path" <<<"$packaged" || fail "$path is not in the package"
 done
 cmp preload/ecosystemd.cjs /usr/lib/ecosystemd/preload.cjs || fail "the packaged preload differs from preload/ecosystemd.cjs"
@@ -106,6 +107,8 @@ cmp preload/ecosystemd.cjs /usr/lib/ecosystemd/preload.cjs || fail "the packaged
 while read -r file; do
   cmp "$file" "/usr/share/ecosystemd/$file" || fail "/usr/share/ecosystemd/$file differs from $file"
 done < <(find ansible -type f ! -path '*/__pycache__/*')
+cmp packaging/grafana/ecosystemd-units.json /usr/share/ecosystemd/grafana-dashboard.json ||
+  fail "the packaged Grafana dashboard differs from packaging/grafana/ecosystemd-units.json"
 for unit in $shipped; do
   grep -qx "/usr/lib/systemd/system/$unit" <<<"$packaged" || fail "unit $unit is not in the package"
   cmp "units/$unit" "/usr/lib/systemd/system/$unit" || fail "installed $unit differs from units/$unit"

@@ -20,6 +20,7 @@
 use std::time::Duration;
 
 use crate::ecosystem::{WatchdogPolicy, WatchdogRestart};
+use crate::health::HealthCheck;
 use crate::unit_file::UnitFile;
 
 /// The section's name.
@@ -38,7 +39,8 @@ pub struct UnitPolicy {
 
 impl UnitPolicy {
     /// The section's `Key=value` lines, without the `[X-Ecosystemd]` header. Values are
-    /// plain words and numbers except `App=`, which the caller must escape as any value.
+    /// plain words and numbers except those [`is_text`] names, which the caller must
+    /// escape as any value.
     pub fn directives(&self) -> Vec<(&'static str, String)> {
         let w = &self.watchdog;
         let mut lines = vec![
@@ -68,6 +70,9 @@ impl UnitPolicy {
         }
         if let Some(percent) = w.memory_warn_percent {
             lines.push(("MemoryWarnPercent", percent.to_string()));
+        }
+        if let Some(check) = &w.health {
+            lines.extend(check.directives());
         }
         lines
     }
@@ -114,11 +119,18 @@ impl UnitPolicy {
                 }
                 "MemoryWarnBytes" => w.memory_warn_bytes = value.parse().ok(),
                 "MemoryWarnPercent" => w.memory_warn_percent = value.parse().ok(),
-                _ => {}
+                key => {
+                    HealthCheck::read_directive(&mut w.health, key, &unquote(value));
+                }
             }
         }
         Some(policy)
     }
+}
+
+/// Whether the value of `key` is free text (quoted when written), not a word or number.
+pub fn is_text(key: &str) -> bool {
+    matches!(key, "App" | "HealthUrl" | "HealthTcp")
 }
 
 /// Undoes the C-style quoting the renderer applies to values (`"a \"b\""` -> `a "b"`).
@@ -160,12 +172,26 @@ mod tests {
                 max_restarts_per_window: 4,
                 memory_warn_bytes: Some(500 << 20),
                 memory_warn_percent: None,
+                health: Some(HealthCheck::new(crate::health::Target::Http {
+                    url: "http://127.0.0.1:3000/a b\"c".into(),
+                    status: crate::health::StatusMatch::Exactly(204),
+                })),
             },
         };
         let mut text = String::from("[Unit]\nDescription=x\n\n[X-Ecosystemd]\n");
         for (key, value) in policy.directives() {
+            let value = if is_text(key) {
+                // Quoted as the renderer writes text values (no `%` in this one).
+                format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+            } else {
+                value
+            };
             text.push_str(&format!("{key}={value}\n"));
         }
+        assert!(
+            text.contains("HealthUrl=\"http://127.0.0.1:3000/a b\\\"c\"\n"),
+            "{text}"
+        );
         assert_eq!(UnitPolicy::from_unit_text(&text), Some(policy));
     }
 

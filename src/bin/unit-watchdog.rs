@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         UnitWatchdogCommand::Report(args) => {
             return ExitCode::from(ecosystemd::cli::report::run(&args) as u8);
         }
+        UnitWatchdogCommand::Top(args) => {
+            return ExitCode::from(ecosystemd::cli::top::run(&args) as u8);
+        }
         UnitWatchdogCommand::Reload(args) => {
             return ExitCode::from(ecosystemd::cli::reload::run(&args) as u8);
         }

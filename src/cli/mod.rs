@@ -10,6 +10,7 @@ pub mod import;
 pub mod install;
 pub mod reload;
 pub mod report;
+pub mod top;
 pub mod unit_watchdog;
 
 use clap::Args;

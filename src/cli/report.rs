@@ -38,6 +38,7 @@ pub fn request(args: &ReportArgs) -> (Request, Thresholds) {
         },
         state_file: args.state_file(),
         window: args.window,
+        probe_health: true,
     };
     let thresholds = Thresholds {
         memory_over: args.memory_over,

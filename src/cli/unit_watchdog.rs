@@ -33,6 +33,10 @@ pub enum UnitWatchdogCommand {
     /// (`pm2 reload`); stop at the first that does not. Exit status: 0 all reloaded, 1 an
     /// instance did not come back (the rest are untouched), 2 bad usage.
     Reload(ReloadArgs),
+    /// A live view of the managed units: state, memory against MemoryMax=, CPU,
+    /// restarts, health and findings, grouped by ecosystem, the selected unit's journal
+    /// below, and keys to restart, stop, start or reset it (`?` shows them).
+    Top(crate::cli::top::TopArgs),
 }
 
 /// `unit-watchdog reload`'s options.

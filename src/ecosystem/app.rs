@@ -81,10 +81,13 @@ pub fn read(reader: &mut Reader<'_>, node: &Node, cx: &Context<'_>) -> Option<Re
         Some(n) => systemd_options::read_for_app(reader, n, cx.systemd),
         None => (cx.systemd.clone(), Vec::new()),
     };
-    let watchdog = match fields.get(AppKey::Watchdog) {
+    let mut watchdog = match fields.get(AppKey::Watchdog) {
         Some(n) => watchdog_policy::read(reader, n, cx.watchdog),
         None => cx.watchdog.clone(),
     };
+    if let Some(n) = fields.get(AppKey::HealthCheck) {
+        watchdog.health = super::health::read(reader, n, cx.watchdog.health.as_ref());
+    }
 
     if reader.errors.len() > errors_before {
         return None;

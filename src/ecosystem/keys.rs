@@ -86,6 +86,8 @@ pub enum AppKey {
     Watchdog,
     /// `hosts:` (ecosystemd's own): where the app runs.
     Hosts,
+    /// `health_check:` (as pm3 spells it).
+    HealthCheck,
     /// Accepted, without a systemd meaning: reported once with the reason.
     Ignored(&'static str),
 }
@@ -155,6 +157,7 @@ pub const APP_KEYS: &[(&str, AppKey)] = &[
     ("append_env_to_name", AppKey::AppendEnvToName),
     ("systemd", AppKey::Systemd),
     ("watchdog", AppKey::Watchdog),
+    ("health_check", AppKey::HealthCheck),
     (
         "merge_logs",
         AppKey::Ignored(
@@ -386,6 +389,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "systemd",
     "watchdog",
     "hosts",
+    "health_check",
 ];
 
 #[cfg(test)]

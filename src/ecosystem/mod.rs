@@ -16,6 +16,7 @@ mod command;
 mod directive_values;
 mod directives;
 mod duration;
+mod health;
 mod host;
 pub mod hosts;
 pub mod inventory;

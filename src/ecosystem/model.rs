@@ -363,6 +363,8 @@ pub struct WatchdogPolicy {
     pub memory_warn_bytes: Option<u64>,
     /// Warn above this share (percent) of the unit's `MemoryMax=`.
     pub memory_warn_percent: Option<u8>,
+    /// `health_check:`: probe the running app, restart it when unhealthy.
+    pub health: Option<crate::health::HealthCheck>,
 }
 
 /// The watchdog's restart mode.
@@ -385,6 +387,7 @@ impl Default for WatchdogPolicy {
             max_restarts_per_window: 3,
             memory_warn_bytes: None,
             memory_warn_percent: Some(90),
+            health: None,
         }
     }
 }

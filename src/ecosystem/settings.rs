@@ -57,6 +57,14 @@ pub fn read(reader: &mut Reader<'_>, entries: &[&Entry], file: &Path) -> TopLeve
             "hardening" => hardening = systemd_options::read_hardening(reader, value),
             "systemd" => systemd = systemd_options::read_defaults(reader, value, &systemd),
             "watchdog" => watchdog = watchdog_policy::read(reader, value, &watchdog),
+            "health_check" => {
+                watchdog.health = super::health::read(reader, value, None).map(|check| {
+                    crate::health::HealthCheck {
+                        inherited: true,
+                        ..check
+                    }
+                })
+            }
             // Read before the apps, which resolve against it.
             "base_dir" => {}
             // The apps' default placement, read with them (`hosts.rs`).

@@ -40,6 +40,9 @@ pub struct UnitHistory {
     /// When it was killed at its memory limit.
     #[serde(default)]
     pub oom_kills: Vec<u64>,
+    /// When the watchdog restarted it because its health check failed.
+    #[serde(default)]
+    pub health_restarts: Vec<u64>,
 }
 
 impl UnitHistory {

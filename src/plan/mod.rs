@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod cron;
 pub mod group;
 pub mod hardening;
+pub mod health;
 pub mod journald;
 pub mod lint;
 pub mod names;

@@ -16,7 +16,7 @@
 
 use crate::bundle::Scope;
 use crate::diagnostic::Diagnostic;
-use crate::ecosystem::{App, Ecosystem, Output, RawDirective};
+use crate::ecosystem::{App, Ecosystem, Output, RawDirective, WatchdogPolicy};
 use crate::unit_policy::{SECTION as POLICY_SECTION, UnitPolicy};
 
 use super::cluster::Instance;
@@ -94,7 +94,8 @@ pub fn service(
 
     let mut sections = vec![unit, service, install];
     add_raw(ecosystem, app, &mut sections)?;
-    sections.push(policy_section(ecosystem, app));
+    let watchdog = super::health::policy(ecosystem, app, instance, warnings)?;
+    sections.push(policy_section(ecosystem, app, watchdog));
     Ok((
         Unit {
             name: instance.service_name(),
@@ -314,15 +315,15 @@ fn resources(app: &App, service: &mut Section, notes: &mut Vec<String>) {
 }
 
 /// The watchdog's policy for the app, in the `[X-Ecosystemd]` section.
-fn policy_section(ecosystem: &Ecosystem, app: &App) -> Section {
+fn policy_section(ecosystem: &Ecosystem, app: &App, watchdog: WatchdogPolicy) -> Section {
     let policy = UnitPolicy {
         ecosystem: ecosystem.settings.group.clone(),
         app: app.name.clone(),
-        watchdog: app.watchdog.clone(),
+        watchdog,
     };
     let mut x_policy = Section::new(POLICY_SECTION);
     for (key, value) in policy.directives() {
-        let value = if key == "App" {
+        let value = if crate::unit_policy::is_text(key) {
             Value::Quoted(value)
         } else {
             Value::Plain(value.into())

@@ -62,6 +62,8 @@ pub struct UnitFacts {
     pub policy: UnitPolicy,
     /// Its history, when a source was available (`None` under `RestartsSource::None`).
     pub events: Option<UnitEvents>,
+    /// Its health check's probe, when it was probed.
+    pub health: Option<crate::health::probe::ProbeResult>,
 }
 
 /// Builds the report for `units`.
@@ -181,6 +183,8 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
         thresholds,
         policy,
     ));
+    let health = super::health::judge(facts, uptime_seconds);
+    issues.extend(health.as_ref().and_then(super::health::issue));
 
     UnitReport {
         name: facts.snapshot.name.clone(),
@@ -204,6 +208,7 @@ pub fn unit(facts: &UnitFacts, thresholds: &Thresholds, context: &Context) -> Un
         memory_kills_window,
         main_exit,
         memory_kill,
+        health,
         issues,
     }
 }
@@ -360,7 +365,7 @@ fn why_not_active(result: &str, main_exit: Option<MainExit>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ecosystem::WatchdogPolicy;
     use crate::systemd::snapshot::{ServiceProperties, UnitProperties};
@@ -375,7 +380,7 @@ mod tests {
         }
     }
 
-    fn facts(name: &str, active: &str, result: &str) -> UnitFacts {
+    pub(crate) fn facts(name: &str, active: &str, result: &str) -> UnitFacts {
         UnitFacts {
             snapshot: ServiceSnapshot {
                 name: name.to_string(),
@@ -417,6 +422,7 @@ mod tests {
                 },
             },
             events: Some(UnitEvents::default()),
+            health: None,
         }
     }
 

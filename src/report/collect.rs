@@ -43,6 +43,8 @@ pub struct Request {
     pub state_file: PathBuf,
     /// The window given on the command line, if any (for how far back to read).
     pub window: Option<Duration>,
+    /// Whether to probe the health checks of the running units (once each).
+    pub probe_health: bool,
 }
 
 /// The managed services with their policies and events, and the snapshot's context. The
@@ -76,7 +78,7 @@ pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Conte
         .await
         .context("cannot read the units from systemd")?;
     let (source, mut events) = finish_events(pending)?;
-    let facts = services
+    let mut facts: Vec<UnitFacts> = services
         .into_iter()
         .map(|(snapshot, policy)| {
             let unit_events = (source != RestartsSource::None)
@@ -85,9 +87,13 @@ pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Conte
                 snapshot,
                 policy,
                 events: unit_events,
+                health: None,
             }
         })
         .collect();
+    if request.probe_health {
+        super::health::probe_units(&mut facts, |_| true).await;
+    }
     let context = Context {
         now_us,
         cgroup_memory: hierarchy.into(),

@@ -188,6 +188,7 @@ mod tests {
                 watchdog_starts: vec![3],
                 crash_loops: vec![2],
                 oom_kills: vec![1],
+                health_restarts: vec![],
             },
         );
         let events = from_history(&history);

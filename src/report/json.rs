@@ -43,6 +43,7 @@ mod tests {
                 status: 9,
             }),
             memory_kill: Some(MemoryKillEvidence::SigkillWithMemoryLimit),
+            health: None,
             issues: vec![
                 Issue {
                     kind: IssueKind::Failed,
@@ -73,6 +74,11 @@ mod tests {
             memory_kills_window: Some(0),
             main_exit: None,
             memory_kill: None,
+            health: Some(crate::report::health::UnitHealth {
+                status: crate::report::health::HealthStatus::Healthy,
+                check: "http://127.0.0.1:3000/health".into(),
+                detail: "HTTP 200".into(),
+            }),
             issues: Vec::new(),
             ..failed.clone()
         };
@@ -153,6 +159,7 @@ mod tests {
         "status": 9
       },
       "memory_kill": "sigkill-with-memory-limit",
+      "health": null,
       "issues": [
         {
           "kind": "failed",
@@ -186,6 +193,11 @@ mod tests {
       "memory_kills_window": 0,
       "main_exit": null,
       "memory_kill": null,
+      "health": {
+        "status": "healthy",
+        "check": "http://127.0.0.1:3000/health",
+        "detail": "HTTP 200"
+      },
       "issues": []
     }
   ]

@@ -8,7 +8,10 @@
 
 pub mod classify;
 pub mod collect;
+#[cfg(test)]
+mod dashboard_check;
 pub mod events;
+pub mod health;
 pub mod human;
 pub mod json;
 pub mod model;

@@ -130,6 +130,8 @@ pub struct UnitReport {
     pub main_exit: Option<MainExit>,
     /// Why the last exit counts as a kill by the memory limit, when it does.
     pub memory_kill: Option<MemoryKillEvidence>,
+    /// Its health check's last result, when it has one and runs.
+    pub health: Option<super::health::UnitHealth>,
     /// What needs attention, empty when all is well.
     pub issues: Vec<Issue>,
 }
@@ -164,6 +166,8 @@ pub enum IssueKind {
     MemoryOver,
     /// Memory above the given share of `MemoryMax=`.
     MemoryLimitShare,
+    /// Running, but its health check fails.
+    Unhealthy,
 }
 
 impl IssueKind {
@@ -177,6 +181,7 @@ impl IssueKind {
             Self::MemoryKill => "memory-kill",
             Self::MemoryOver => "memory-over",
             Self::MemoryLimitShare => "memory-limit-share",
+            Self::Unhealthy => "unhealthy",
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use super::health::HealthStatus;
 use super::model::{IssueKind, Report, UnitReport};
 
 /// One metric family: name, type, help, and how to get a unit's value.
@@ -106,6 +107,20 @@ const UNIT_FAMILIES: &[Family] = &[
         kind: "gauge",
         help: "Whether the unit is in a crash loop (restarts within its window or start limit hit).",
         value: |u| flag(u.has(IssueKind::CrashLoop)),
+    },
+    Family {
+        name: "ecosystemd_unit_healthy",
+        kind: "gauge",
+        help: "Whether the unit's health check passed (1), failed (0); absent without a check or while not running.",
+        value: |u| {
+            u.health.as_ref().map(|h| {
+                if h.status == HealthStatus::Unhealthy {
+                    0.0
+                } else {
+                    1.0
+                }
+            })
+        },
     },
     Family {
         name: "ecosystemd_unit_issues",
@@ -232,6 +247,7 @@ mod tests {
             memory_kills_window: None,
             main_exit: None,
             memory_kill: None,
+            health: None,
             issues: Vec::new(),
         }
     }

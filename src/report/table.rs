@@ -209,7 +209,7 @@ fn visible_width(text: &str) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::model::*;
     use super::*;
 
@@ -241,11 +241,12 @@ mod tests {
             memory_kills_window: Some(0),
             main_exit: None,
             memory_kill: None,
+            health: None,
             issues,
         }
     }
 
-    fn sample(issues: Vec<Issue>) -> Report {
+    pub(crate) fn sample(issues: Vec<Issue>) -> Report {
         let units = vec![
             sample_unit("agents-a.service", Some(30 << 20), Vec::new()),
             sample_unit("agents-longer-name.service", Some(60 << 20), issues),

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use zbus::{Connection, OwnedObjectPath};
 
+use crate::health::tracker::HealthTracker;
 use crate::observed::Observed;
 use crate::observed::history::History;
 use crate::observed::memory::CgroupMemory;
@@ -20,6 +21,8 @@ use crate::systemd::watch::{self, BusEvent, PropertyChanges};
 use crate::unit_policy::UnitPolicy;
 use crate::watchdog::log;
 use crate::watchdog::policy::{Decision, DecisionKind, UnitTracker};
+
+pub mod health;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {
@@ -55,6 +58,7 @@ struct Watched {
     path: OwnedObjectPath,
     tracker: UnitTracker,
     observed: Observed,
+    health: HealthTracker,
 }
 
 /// The units being watched and everything remembered about them.
@@ -350,6 +354,7 @@ impl Fleet {
                         path: path.clone(),
                         tracker: UnitTracker::new(policy.watchdog, self.cgroup_memory),
                         observed: Observed::default(),
+                        health: HealthTracker::default(),
                     },
                 );
                 self.by_path.insert(path.clone(), name.to_string());

@@ -14,6 +14,8 @@ use crate::observed::Observed;
 use crate::observed::history::UnitHistory;
 use crate::observed::memory::{self, CgroupMemory};
 
+pub mod health;
+
 /// The longest spacing the watchdog's own backoff puts between two starts of a unit.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 
@@ -51,6 +53,12 @@ pub enum DecisionKind {
     MemoryHigh,
     /// Memory back below the re-arm line.
     MemoryNormal,
+    /// Its health check failed `retries` times in a row: restart it now.
+    HealthRestart,
+    /// Unhealthy, and `restart: manual` (or a start is held): left for a person.
+    Unhealthy,
+    /// Its health check passes again.
+    Healthy,
 }
 
 impl DecisionKind {
@@ -66,6 +74,9 @@ impl DecisionKind {
             Self::CrashLoopOver => "crash-loop-over",
             Self::MemoryHigh => "memory-high",
             Self::MemoryNormal => "memory-normal",
+            Self::HealthRestart => "health-restart",
+            Self::Unhealthy => "unhealthy",
+            Self::Healthy => "healthy",
         }
     }
 
@@ -73,7 +84,12 @@ impl DecisionKind {
     pub fn is_alert(self) -> bool {
         matches!(
             self,
-            Self::LeftDown | Self::CapReached | Self::CrashLoop | Self::MemoryHigh
+            Self::LeftDown
+                | Self::CapReached
+                | Self::CrashLoop
+                | Self::MemoryHigh
+                | Self::HealthRestart
+                | Self::Unhealthy
         )
     }
 }
@@ -518,6 +534,7 @@ mod tests {
             max_restarts_per_window: 2,
             memory_warn_bytes: None,
             memory_warn_percent: None,
+            health: None,
         }
     }
 

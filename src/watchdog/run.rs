@@ -9,10 +9,15 @@ use anyhow::{Context, bail};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, interval_at, sleep, timeout};
 
+use tokio::sync::mpsc::Sender;
+
 use crate::diagnostic::Causes;
+use crate::health::HealthCheck;
+use crate::health::probe::{self, ProbeResult};
 use crate::observed::history::History;
 use crate::systemd::watch::{self, Watcher};
 use crate::systemd::{BusTarget, connect};
+use crate::watchdog::fleet::health::Batch;
 use crate::watchdog::fleet::{Fleet, now_ms};
 use crate::watchdog::service::Notifier;
 
@@ -23,6 +28,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long connecting, or handling one event, may take before the connection is
 /// given up as stuck.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the health checks' due times are looked at.
+const HEALTH_TICK: Duration = Duration::from_secs(1);
 /// Timer period standing in for "never" when there is no keep-alive to send.
 const NEVER: Duration = Duration::from_secs(24 * 3600);
 
@@ -138,6 +145,10 @@ async fn session(
     let mut resync = interval_at(start + config.resync_interval, config.resync_interval);
     let keep_alive_period = notifier.keep_alive_interval().unwrap_or(NEVER);
     let mut keep_alive = interval_at(start, keep_alive_period);
+    let mut health_tick = interval_at(start + HEALTH_TICK, HEALTH_TICK);
+    // Probes run apart from the loop (one batch at a time), so events are never held up.
+    let (probed_tx, mut probed) = tokio::sync::mpsc::channel(1);
+    let mut probing = false;
     loop {
         let due_in = fleet
             .next_due()
@@ -168,11 +179,32 @@ async fn session(
                     .context("resync timed out")??;
                 notifier.status(&fleet.status());
             }
+            _ = health_tick.tick(), if !probing => {
+                let batch = fleet.health_due();
+                if !batch.is_empty() {
+                    probing = true;
+                    tokio::spawn(probe_batch(batch, probed_tx.clone()));
+                }
+            }
+            Some(results) = probed.recv() => {
+                probing = false;
+                timeout(STEP_TIMEOUT, fleet.health_results(&manager, results))
+                    .await
+                    .context("restarting unhealthy units timed out")??;
+            }
             _ = keep_alive.tick() => notifier.keep_alive(),
             _ = stop.recv() => return Ok(()),
         }
         fleet.save_if_dirty();
     }
+}
+
+/// Probes a batch, at most [`probe::DEFAULT_CONCURRENCY`] at once, and sends back the
+/// results by unit name.
+async fn probe_batch(batch: Batch, results: Sender<Vec<(String, ProbeResult)>>) {
+    let (names, checks): (Vec<String>, Vec<HealthCheck>) = batch.into_iter().unzip();
+    let probed = probe::probe_all(checks, probe::DEFAULT_CONCURRENCY).await;
+    let _ = results.send(names.into_iter().zip(probed).collect()).await;
 }
 
 /// SIGTERM (systemctl stop) and SIGINT (Ctrl-C).

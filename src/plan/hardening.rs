@@ -173,7 +173,18 @@ pub struct Target<'a> {
 /// The first systemd version with `ProtectHome=tmpfs`; older ones get `read-only`.
 pub const PROTECT_HOME_TMPFS_VERSION: u32 = 242;
 
+/// The folders a private `/tmp` (`PrivateTmp=`, implied by `DynamicUser=`) replaces.
+const TEMPORARY: &[&str] = &["/tmp", "/var/tmp"];
+
 impl Target<'_> {
+    /// The project or working folder when it lies in `/tmp` or `/var/tmp`, where PM2
+    /// ran it but a private `/tmp` would hide it.
+    pub fn in_temporary(&self) -> Option<&Path> {
+        [self.root, self.cwd]
+            .into_iter()
+            .find(|folder| TEMPORARY.iter().any(|t| folder.starts_with(t)))
+    }
+
     /// Whether the service runs under `DynamicUser=yes`: `strict`, or `standard`
     /// without a user to run as, in the system manager.
     pub fn dynamic_user(&self) -> bool {
@@ -213,11 +224,21 @@ pub fn apply(target: &Target<'_>, service: &mut Section, notes: &mut Vec<String>
         Hardening::Relaxed => RELAXED,
         _ => STANDARD,
     };
+    let in_temporary = target.in_temporary().filter(|_| !target.dynamic_user());
     for (key, value) in set {
         if *key == "PrivateUsers" && target.low_port.is_some() {
             continue;
         }
+        if *key == "PrivateTmp" && in_temporary.is_some() {
+            continue;
+        }
         service.plain(key, *value);
+    }
+    if let Some(folder) = in_temporary {
+        notes.push(format!(
+            "No PrivateTmp=: the app's folder {} is in a temporary folder, which a private /tmp would hide.",
+            folder.display()
+        ));
     }
     if target.profile == Hardening::Standard && !strict_like {
         standard_paths(target, service);
@@ -282,6 +303,38 @@ pub fn check(
         let hint = "use the default profile (`hardening: standard`), which runs the app as its owner with its project writable, or write `user: NAME`";
         warnings.push(app_warning(ecosystem, app, message).with_hint(hint));
     }
+    if let Some(folder) = target.in_temporary() {
+        warnings.push(temporary_warning(ecosystem, app, target, folder));
+    }
+}
+
+/// The app's folder is in `/tmp` or `/var/tmp`: a dynamic user's private `/tmp` hides
+/// it; otherwise the unit does without a private `/tmp`, and the folder is still one
+/// that `systemd-tmpfiles` empties.
+fn temporary_warning(
+    ecosystem: &Ecosystem,
+    app: &App,
+    target: &Target<'_>,
+    folder: &Path,
+) -> Diagnostic {
+    let (message, hint) = if target.dynamic_user() {
+        (
+            format!(
+                "{} is in a temporary folder, which the private /tmp of a dynamic user hides: the app will fail to start (status 200/CHDIR)",
+                folder.display()
+            ),
+            "move the project to a lasting folder (/srv/NAME, /opt/NAME or your home), or write `user: NAME` to run it as its owner",
+        )
+    } else {
+        (
+            format!(
+                "{} is in a temporary folder: the app's unit gets no private /tmp (which would hide it), and systemd-tmpfiles deletes files there that go unused for days",
+                folder.display()
+            ),
+            "move the project to a lasting folder (/srv/NAME, /opt/NAME or your home)",
+        )
+    };
+    app_warning(ecosystem, app, message).with_hint(hint)
 }
 
 fn bind_capability(service: &mut Section, notes: &mut Vec<String>, port: u16) {
@@ -567,6 +620,58 @@ mod tests {
         let mut none = Vec::new();
         check(&eco, &app, &owner, &mut none);
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_project_in_tmp_keeps_its_folder_visible_or_is_warned_about() {
+        let app = testing::app("web");
+        let eco = testing::ecosystem(vec![app.clone()]);
+        let owner = Target {
+            root: Path::new("/tmp/shop"),
+            cwd: Path::new("/tmp/shop"),
+            ..ana()
+        };
+        let mut s = Section::new("Service");
+        let mut notes = Vec::new();
+        apply(&owner, &mut s, &mut notes);
+        assert!(s.get("PrivateTmp").is_none(), "it would hide /tmp/shop");
+        assert_eq!(values(&s, "ReadWritePaths"), ["/home/ana", "/tmp/shop"]);
+        assert!(notes.iter().any(|n| n.contains("/tmp/shop")), "{notes:?}");
+        let mut warnings = Vec::new();
+        check(&eco, &app, &owner, &mut warnings);
+        check(&eco, &app, &owner, &mut warnings);
+        let warnings = crate::diagnostic::merge(warnings);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].message.contains("no private /tmp"));
+
+        // A dynamic user always has a private /tmp: the app cannot start, and says so.
+        let dynamic = Target {
+            profile: Hardening::Strict,
+            user: None,
+            home: None,
+            root: Path::new("/var/tmp/shop"),
+            cwd: Path::new("/var/tmp/shop"),
+            ..ana()
+        };
+        let mut warnings = Vec::new();
+        check(&eco, &app, &dynamic, &mut warnings);
+        assert!(
+            warnings.iter().any(|w| w.message.contains("200/CHDIR")
+                && w.hint.as_deref().unwrap().contains("user: NAME")),
+            "{warnings:?}"
+        );
+        // Anywhere else: no warning about it, and a private /tmp.
+        let mut none = Vec::new();
+        check(&eco, &app, &ana(), &mut none);
+        assert!(none.is_empty(), "{none:?}");
+        assert_eq!(
+            value(
+                &keys(Hardening::Standard, Scope::System, Some("ana")),
+                "PrivateTmp"
+            )
+            .as_deref(),
+            Some("yes")
+        );
     }
 
     #[test]

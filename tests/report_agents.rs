@@ -13,34 +13,6 @@ use serde_json::Value;
 const GEN_UNITS: &str = env!("CARGO_BIN_EXE_gen-units");
 const REPORT: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 
-/// `gen-units examples/agents/ecosystem.yaml | gen-units install --now`, inside the
-/// sandbox; returns the installed services that carry the `[X-Ecosystemd]` section (the
-/// agents), read inside, where install's symlinks resolve.
-fn put_live(sandbox: &Sandbox) -> Vec<String> {
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/agents/ecosystem.yaml"
-    );
-    let pipeline = r#""$0" "$1" | "$0" install --now"#;
-    let output = sandbox.exec(&["/bin/sh", "-c", pipeline, GEN_UNITS, example]);
-    assert!(
-        output.status.success(),
-        "{pipeline}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let listed = sandbox.exec(&[
-        "/bin/sh",
-        "-c",
-        "grep -l '^\\[X-Ecosystemd\\]' /etc/systemd/system/*.service",
-    ]);
-    let mut agents: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .filter_map(|path| path.rsplit('/').next().map(String::from))
-        .collect();
-    agents.sort();
-    agents
-}
-
 fn show(sandbox: &Sandbox, units: &[String]) -> HashMap<String, HashMap<String, String>> {
     let mut args = vec![
         "show",
@@ -91,7 +63,7 @@ fn the_example_fleet_is_reported_as_systemctl_sees_it() {
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let agents = put_live(&sandbox);
+    let agents = common::apps::put_example_live(&sandbox, GEN_UNITS);
     assert!(agents.len() >= 74, "{} agents rendered", agents.len());
     // Every agent runs, except jobs that ran and ended cleanly (no autorestart).
     sandbox.wait_for("every agent started", Duration::from_secs(180), || {

@@ -16,33 +16,6 @@ use ecosystemd::top::view::compact_bytes;
 const GEN_UNITS: &str = env!("CARGO_BIN_EXE_gen-units");
 const UNIT_WATCHDOG: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 
-/// `gen-units examples/agents/ecosystem.yaml | gen-units install --now`; returns the
-/// agents' units, sorted.
-fn put_live(sandbox: &Sandbox) -> Vec<String> {
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/agents/ecosystem.yaml"
-    );
-    let pipeline = format!("{GEN_UNITS} {example} | {GEN_UNITS} install --now");
-    let output = sandbox.exec(&["/bin/sh", "-c", &pipeline]);
-    assert!(
-        output.status.success(),
-        "{pipeline}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let listed = sandbox.exec(&[
-        "/bin/sh",
-        "-c",
-        "grep -l '^\\[X-Ecosystemd\\]' /etc/systemd/system/*.service",
-    ]);
-    let mut agents: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .filter_map(|path| path.rsplit('/').next().map(String::from))
-        .collect();
-    agents.sort();
-    agents
-}
-
 /// `ActiveState`, `Result` and `MemoryMax` of every agent, in one `systemctl show`.
 fn states(sandbox: &Sandbox, agents: &[String]) -> HashMap<String, HashMap<String, String>> {
     let mut args = vec!["show", "-p", "Id,ActiveState,Result,MemoryMax"];
@@ -126,7 +99,7 @@ fn top_shows_the_agents_and_restarts_the_selected_one() {
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let agents = put_live(&sandbox);
+    let agents = common::apps::put_example_live(&sandbox, GEN_UNITS);
     assert!(agents.len() >= 74, "{} agents", agents.len());
     sandbox.wait_for("every agent started", Duration::from_secs(180), || {
         let seen = states(&sandbox, &agents);

@@ -92,3 +92,31 @@ pub fn wait_serving(sandbox: &Sandbox, port: u16, timeout: Duration) -> String {
         sandbox.in_network(|| get(port))
     })
 }
+
+/// `gen-units examples/agents/ecosystem.yaml | gen-units install --now`, inside the
+/// sandbox; returns the installed services that carry the `[X-Ecosystemd]` section (the
+/// agents), read inside, where install's symlinks resolve.
+pub fn put_example_live(sandbox: &Sandbox, gen_units: &str) -> Vec<String> {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/agents/ecosystem.yaml"
+    );
+    let pipeline = r#""$0" "$1" | "$0" install --now"#;
+    let output = sandbox.exec(&["/bin/sh", "-c", pipeline, gen_units, example]);
+    assert!(
+        output.status.success(),
+        "{pipeline}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed = sandbox.exec(&[
+        "/bin/sh",
+        "-c",
+        "grep -l '^\\[X-Ecosystemd\\]' /etc/systemd/system/*.service",
+    ]);
+    let mut agents: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|path| path.rsplit('/').next().map(String::from))
+        .collect();
+    agents.sort();
+    agents
+}

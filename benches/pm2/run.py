@@ -833,6 +833,22 @@ class Bench:
 
     # --- the run --------------------------------------------------------------------
 
+    def run_reports(self, earlier):
+        """Only the report latency, at every report size, into `earlier`'s results."""
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        load = output._read("/proc/loadavg").split()[:3]
+        self.prepare()
+        for n in sorted(self.cfg.report_sizes):
+            self.guarded(f"reports at N={n} under PM2", lambda: self.report_only_pm2(n))
+            self.guarded(f"reports at N={n} under systemd",
+                         lambda: self.report_only_systemd(n))
+        facts = output.machine_facts(REPO, self.node, self.results.get("pm2_version"))
+        earlier["report"] = self.results["report"]
+        earlier["report_run"] = {"started": started, "loadavg_start": load,
+                                 "loadavg_end": output._read("/proc/loadavg").split()[:3],
+                                 "rev": facts.get("rev")}
+        self.results = earlier
+
     def run(self):
         r = self.results
         r["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -873,6 +889,9 @@ def main():
     parser.add_argument("--report-sizes", help="report sizes, comma-separated "
                         "(default 74,200,500)")
     parser.add_argument("--reps", type=int, help="repetitions (default 5)")
+    parser.add_argument("--reports-only", metavar="JSON", help="measure only the report "
+                        "latency (PM2 and systemd, each size in one run) and put it in the "
+                        "raw results of an earlier full run, noting when it was measured")
     args = parser.parse_args()
     if args.render:
         with open(args.render) as f:
@@ -901,8 +920,14 @@ def main():
         cfg.reps = args.reps
     bench = Bench(cfg, build=not args.no_build,
                   bin_dir=os.path.abspath(args.bin_dir) if args.bin_dir else None)
+    if args.reports_only:
+        with open(args.reports_only) as f:
+            earlier = json.load(f)
     try:
-        bench.run()
+        if args.reports_only:
+            bench.run_reports(earlier)
+        else:
+            bench.run()
     except (BenchError, KeyboardInterrupt, subprocess.TimeoutExpired) as e:
         bench.cleanup()
         sys.exit(f"benchmark failed: {e}")

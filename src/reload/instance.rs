@@ -2,18 +2,13 @@
 //! `done` (for `Type=notify`, only once the app said it is ready), the unit is `active`,
 //! and its new main process stays up for the minimum uptime.
 
-use std::future::poll_fn;
-use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use futures_core::Stream;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-use tokio::task::JoinHandle;
 use zbus::{Connection, OwnedObjectPath};
-use zbus_systemd::systemd1::JobRemovedStream;
 
 use super::{NotReady, Outcome};
 use crate::systemd::ManagerProxy;
+use crate::systemd::jobs::EndedJobs;
 use crate::systemd::watch::{service, unit};
 
 /// How often the unit is looked at during its minimum uptime.
@@ -35,54 +30,6 @@ struct State {
     sub_state: String,
     result: String,
     main_pid: u32,
-}
-
-/// Every `JobRemoved` since the subscription, read by a task of its own while the
-/// reload makes its calls and waits out minimum uptimes: zbus queues at most 64 messages
-/// for a signal stream and stops reading the connection while that queue is full, so a
-/// stream left unread behind the manager's other jobs would keep the next reply unread.
-pub struct EndedJobs {
-    ended: UnboundedReceiver<(OwnedObjectPath, String)>,
-    reader: JoinHandle<()>,
-}
-
-impl EndedJobs {
-    /// Starts reading `removed` on a task of the current runtime.
-    pub fn read(mut removed: JobRemovedStream) -> Self {
-        let (send, ended) = unbounded_channel();
-        let reader = tokio::spawn(async move {
-            while let Some(signal) = poll_fn(|cx| Pin::new(&mut removed).poll_next(cx)).await {
-                let Ok(args) = signal.args() else {
-                    tracing::debug!("a JobRemoved signal without its arguments");
-                    continue;
-                };
-                if send
-                    .send((args.job().clone(), args.result().clone()))
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        });
-        EndedJobs { ended, reader }
-    }
-
-    /// The result of `job` once it is removed (`done`, `failed`, `canceled`, ...);
-    /// `gone` when the signal stream ends.
-    async fn result_of(&mut self, job: &OwnedObjectPath) -> String {
-        while let Some((ended, result)) = self.ended.recv().await {
-            if &ended == job {
-                return result;
-            }
-        }
-        "gone".into()
-    }
-}
-
-impl Drop for EndedJobs {
-    fn drop(&mut self) {
-        self.reader.abort();
-    }
 }
 
 /// A connection with systemd's job signals already flowing (subscribed before any call,

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::systemd::jobs::EndedJobs;
 use crate::systemd::{self, BusTarget};
-use instance::{EndedJobs, Limits, Restarter};
+use instance::{Limits, Restarter};
 use order::Member;
 
 /// What to reload, where, and how long to wait.
@@ -174,12 +175,10 @@ pub async fn reload(
             known,
         });
     }
-    systemd::watch::subscribe(&manager).await?;
-    let removed = manager.receive_job_removed().await?;
     let mut restarter = Restarter {
         connection: &connection,
         manager: &manager,
-        ended: EndedJobs::read(removed),
+        ended: EndedJobs::follow(&manager).await?,
     };
     let limits = Limits {
         timeout: options.timeout,

@@ -5,22 +5,15 @@
 //! call, then match the returned job path in `JobRemoved`.
 
 use std::collections::HashMap;
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
 use std::time::Duration;
 
 use zbus::OwnedObjectPath;
-use zbus::export::futures_core::Stream;
 
 use super::ManagerProxy;
-
-/// The stream of systemd's `JobRemoved` signals.
-type JobRemovedStream = zbus_systemd::systemd1::JobRemovedStream;
+use super::jobs::EndedJobs;
 
 /// The D-Bus error systemd answers for a unit it does not know.
 const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
-/// The D-Bus error of a second `Subscribe()` on the same connection.
-const ALREADY_SUBSCRIBED: &str = "org.freedesktop.systemd1.AlreadySubscribed";
 
 /// What a unit call asks of a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,12 +64,8 @@ pub async fn enable(
 }
 
 /// Issues `call` on every unit, then waits up to `timeout` for all their jobs; returns
-/// the jobs that did not end `done` (and those still running at the timeout).
-///
-/// `JobRemoved` is read while the calls are made, not only after: zbus queues at most 64
-/// messages for a signal stream and stops reading the connection while that queue is full,
-/// so a stream left unread behind more jobs than that (ours and any other the manager
-/// runs meanwhile) would keep the next call's reply unread, and the call waiting for it.
+/// the jobs that did not end `done` (and those still running at the timeout). The jobs'
+/// ends are followed from before the first call ([`EndedJobs`]).
 pub async fn run_jobs(
     manager: &ManagerProxy<'_>,
     call: UnitCall,
@@ -86,19 +75,11 @@ pub async fn run_jobs(
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    match manager.subscribe().await {
-        Err(zbus::Error::MethodError(name, _, _)) if name.as_str() == ALREADY_SUBSCRIBED => {}
-        other => other?,
-    }
-    let mut removed = manager.receive_job_removed().await?;
-    let mut ended = EndedJobs::default();
+    let mut ended = EndedJobs::follow(manager).await?;
     let mut pending: HashMap<OwnedObjectPath, String> = HashMap::new();
     let mut failures = Vec::new();
     for unit in units {
-        let answer = ended
-            .reading(&mut removed, unit_call(manager, call, unit))
-            .await;
-        match answer {
+        match unit_call(manager, call, unit).await {
             Ok(job) => {
                 pending.insert(job, unit.clone());
             }
@@ -112,14 +93,14 @@ pub async fn run_jobs(
     }
     let wait = async {
         while !pending.is_empty() {
-            failures.extend(ended.settle(&mut pending));
-            if pending.is_empty() || !ended.next(&mut removed).await {
+            failures.extend(settle(|job| ended.take(job), &mut pending));
+            if pending.is_empty() || !ended.next().await {
                 break;
             }
         }
     };
     let _ = tokio::time::timeout(timeout, wait).await;
-    failures.extend(ended.settle(&mut pending));
+    failures.extend(settle(|job| ended.take(job), &mut pending));
     failures.extend(pending.into_values().map(|unit| JobFailure {
         unit,
         result: format!("still running after {timeout:?}"),
@@ -141,58 +122,26 @@ async fn unit_call(
     }
 }
 
-/// The results of the jobs `JobRemoved` announced, by job path, until they are matched
-/// with the calls that queued them (a job may end before its call's reply is read).
-#[derive(Debug, Default)]
-struct EndedJobs(HashMap<OwnedObjectPath, String>);
-
-impl EndedJobs {
-    /// Awaits `future` while reading `removed`, so that the stream never fills up.
-    async fn reading<T>(
-        &mut self,
-        removed: &mut JobRemovedStream,
-        future: impl Future<Output = T>,
-    ) -> T {
-        let mut future = pin!(future);
-        let mut open = true;
-        loop {
-            tokio::select! {
-                biased;
-                answer = &mut future => return answer,
-                more = self.next(removed), if open => open = more,
-            }
-        }
-    }
-
-    /// Reads one `JobRemoved`; `false` once the stream has ended.
-    async fn next(&mut self, removed: &mut JobRemovedStream) -> bool {
-        let Some(signal) = poll_fn(|cx| Pin::new(&mut *removed).poll_next(cx)).await else {
-            return false;
+/// Takes the ended jobs out of `pending`: those that did not end `done` (or `skipped`)
+/// as failures.
+fn settle(
+    mut take: impl FnMut(&OwnedObjectPath) -> Option<String>,
+    pending: &mut HashMap<OwnedObjectPath, String>,
+) -> Vec<JobFailure> {
+    let mut failures = Vec::new();
+    pending.retain(|job, unit| {
+        let Some(result) = take(job) else {
+            return true;
         };
-        if let Ok(args) = signal.args() {
-            self.0.insert(args.job().clone(), args.result().clone());
+        if result != "done" && result != "skipped" {
+            failures.push(JobFailure {
+                unit: unit.clone(),
+                result,
+            });
         }
-        true
-    }
-
-    /// Takes the ended jobs out of `pending`: those that did not end `done` (or
-    /// `skipped`) as failures.
-    fn settle(&mut self, pending: &mut HashMap<OwnedObjectPath, String>) -> Vec<JobFailure> {
-        let mut failures = Vec::new();
-        pending.retain(|job, unit| {
-            let Some(result) = self.0.remove(job) else {
-                return true;
-            };
-            if result != "done" && result != "skipped" {
-                failures.push(JobFailure {
-                    unit: unit.clone(),
-                    result,
-                });
-            }
-            false
-        });
-        failures
-    }
+        false
+    });
+    failures
 }
 
 #[cfg(test)]
@@ -205,15 +154,15 @@ mod tests {
 
     #[test]
     fn a_job_that_ended_before_its_call_returned_is_settled_with_its_result() {
-        let mut ended = EndedJobs::default();
-        ended.0.insert(job(1), "done".into());
-        ended.0.insert(job(2), "failed".into());
-        ended.0.insert(job(9), "done".into());
+        let mut ended: HashMap<OwnedObjectPath, String> = [(1, "done"), (2, "failed"), (9, "done")]
+            .into_iter()
+            .map(|(n, result)| (job(n), result.to_string()))
+            .collect();
         let mut pending: HashMap<OwnedObjectPath, String> = [(1, "a"), (2, "b"), (3, "c")]
             .into_iter()
             .map(|(n, unit)| (job(n), unit.to_string()))
             .collect();
-        let failures = ended.settle(&mut pending);
+        let failures = settle(|job| ended.remove(job), &mut pending);
         assert_eq!(
             failures,
             vec![JobFailure {
@@ -226,6 +175,6 @@ mod tests {
             vec!["c".to_string()]
         );
         // Jobs of others stay until they are matched or the wait ends.
-        assert!(ended.0.contains_key(&job(9)));
+        assert!(ended.contains_key(&job(9)));
     }
 }

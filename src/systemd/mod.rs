@@ -69,6 +69,8 @@ pub async fn manager(connection: &Connection) -> zbus::Result<ManagerProxy<'stat
         .await
 }
 
+/// Job results from `JobRemoved`, followed on a task of their own.
+pub mod jobs;
 pub mod manager_calls;
 
 /// Batched property reads for many units at once.

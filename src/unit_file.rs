@@ -4,6 +4,9 @@
 //! next, whitespace around `=` and around the value is dropped, and drop-ins
 //! ([`UnitFile::add_drop_in`]) append their assignments after the unit's own.
 
+use std::path::Path;
+use std::{fs, io};
+
 /// One section (`[Service]`) and its assignments, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Section {
@@ -27,6 +30,19 @@ impl UnitFile {
         let mut unit = Self::default();
         unit.add_drop_in(text);
         unit
+    }
+
+    /// Reads the unit file at `fragment` and then its drop-ins, in the order given (the
+    /// order systemd applies them, as its `DropInPaths` property lists them). A drop-in
+    /// that cannot be read is left out, as systemd leaves it out.
+    pub fn read<P: AsRef<Path>>(fragment: &Path, drop_ins: &[P]) -> io::Result<Self> {
+        let mut unit = Self::parse(&fs::read_to_string(fragment)?);
+        for drop_in in drop_ins {
+            if let Ok(text) = fs::read_to_string(drop_in) {
+                unit.add_drop_in(&text);
+            }
+        }
+        Ok(unit)
     }
 
     /// Appends the assignments of a drop-in (`NAME.d/*.conf`) after the unit's own.
@@ -133,6 +149,31 @@ fn logical_lines(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_is_read_with_its_drop_ins_in_order() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-unit-file-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("dir");
+        let fragment = dir.join("a.service");
+        fs::write(
+            &fragment,
+            "[Service]\nRestart=always\n[X-Ecosystemd]\nApp=a\n",
+        )
+        .expect("unit");
+        let (first, second) = (dir.join("10-first.conf"), dir.join("20-second.conf"));
+        fs::write(&first, "[X-Ecosystemd]\nWatchdogRestart=manual\n").expect("first");
+        fs::write(&second, "[Service]\nRestart=no\n").expect("second");
+        let missing = dir.join("30-missing.conf");
+        let unit = UnitFile::read(&fragment, &[&first, &missing, &second]).expect("read");
+        assert_eq!(unit.value("Service", "Restart"), Some("no"));
+        assert_eq!(
+            unit.value("X-Ecosystemd", "WatchdogRestart"),
+            Some("manual")
+        );
+        assert_eq!(unit.value("X-Ecosystemd", "App"), Some("a"));
+        assert!(UnitFile::read(&missing, &[&first]).is_err());
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
 
     const UNIT: &str = "# ecosystemd marker\n[Unit]\nDescription = web (agents)\n\n[Service]\n; a comment\nExecStart=/usr/bin/node \\\n  server.js\nEnvironment=A=1\n[Install]\nWantedBy=agents.target\nWantedBy=\nWantedBy=multi-user.target b.target\n[Service]\nRestart=always\n";
 

@@ -81,7 +81,12 @@ impl UnitPolicy {
     /// `[X-Ecosystemd]` section (it is not ours). Unknown or malformed keys keep the
     /// defaults, so an older watchdog reads a newer unit.
     pub fn from_unit_text(text: &str) -> Option<Self> {
-        let unit = UnitFile::parse(text);
+        Self::from_unit(&UnitFile::parse(text))
+    }
+
+    /// Reads the policy from a parsed unit file, drop-ins included (a later assignment
+    /// wins, as in systemd); `None` when it has no `[X-Ecosystemd]` section.
+    pub fn from_unit(unit: &UnitFile) -> Option<Self> {
         let section = unit.section(SECTION)?;
         let mut policy = Self {
             ecosystem: String::new(),

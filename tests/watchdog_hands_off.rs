@@ -71,3 +71,42 @@ fn manual_units_stay_failed_and_stopped_units_stay_stopped() {
     assert_eq!(left_down.len(), 1, "said once: {log}");
     assert!(left_down[0].contains("restart: manual"), "{log}");
 }
+
+#[test]
+fn a_drop_in_can_take_a_unit_out_of_the_watchdogs_hands() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    TestUnit {
+        unit: "",
+        service: "ExecStart=/bin/false",
+        policy: "WatchdogRestart=auto\nCooldownSec=0",
+    }
+    .install(&sandbox, "edited");
+    // What `systemctl edit edited.service` leaves: a drop-in that overrides the policy.
+    let folder = sandbox.path("/etc/systemd/system/edited.service.d");
+    std::fs::create_dir_all(&folder).expect("drop-in folder");
+    std::fs::write(
+        folder.join("override.conf"),
+        "[X-Ecosystemd]\nWatchdogRestart=manual\n",
+    )
+    .expect("drop-in");
+    sandbox.systemctl(&["daemon-reload"]);
+    let watchdog = Watchdog::start(&sandbox, &[]);
+
+    sandbox.systemctl(&["start", "edited.service"]);
+    watchdog.wait_for_log(
+        &sandbox,
+        "unit=edited.service decision=left-down",
+        1,
+        Duration::from_secs(10),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(sandbox.property("edited.service", "ActiveState"), "failed");
+    let log = watchdog.log();
+    assert!(!log.contains("decision=restart"), "{log}");
+    assert!(
+        watchdog.decisions("edited.service", "left-down")[0].contains("restart: manual"),
+        "{log}"
+    );
+}

@@ -18,6 +18,7 @@ use crate::observed::memory::CgroupMemory;
 use crate::systemd::ManagerProxy;
 use crate::systemd::cgroup::Hierarchy;
 use crate::systemd::watch::{self, BusEvent, PropertyChanges};
+use crate::unit_file::UnitFile;
 use crate::unit_policy::UnitPolicy;
 use crate::watchdog::log;
 use crate::watchdog::policy::{Decision, DecisionKind, UnitTracker};
@@ -324,11 +325,13 @@ impl Fleet {
         name: &str,
         path: &OwnedObjectPath,
     ) -> zbus::Result<()> {
-        let fragment = match watch::unit(connection, path).await?.fragment_path().await {
-            Ok(fragment) => fragment,
-            Err(error) => return tolerate(name, Err(error)),
-        };
-        let Some(policy) = self.policy_of(name, Path::new(&fragment)) else {
+        let unit = watch::unit(connection, path).await?;
+        let (fragment, drop_ins) =
+            match tokio::try_join!(unit.fragment_path(), unit.drop_in_paths()) {
+                Ok(files) => files,
+                Err(error) => return tolerate(name, Err(error)),
+            };
+        let Some(policy) = self.policy_of(name, Path::new(&fragment), &drop_ins) else {
             self.not_ours.insert(name.to_string());
             if self.units.contains_key(name) {
                 tracing::info!(
@@ -364,18 +367,18 @@ impl Fleet {
         tolerate(name, refreshed)
     }
 
-    fn policy_of(&self, name: &str, fragment: &Path) -> Option<UnitPolicy> {
+    fn policy_of(&self, name: &str, fragment: &Path, drop_ins: &[String]) -> Option<UnitPolicy> {
         if fragment.as_os_str().is_empty() {
             return None;
         }
-        let text = match std::fs::read_to_string(fragment) {
-            Ok(text) => text,
+        let unit = match UnitFile::read(fragment, drop_ins) {
+            Ok(unit) => unit,
             Err(error) => {
                 tracing::debug!(unit = name, %error, fragment = %fragment.display(), "unreadable unit file");
                 return None;
             }
         };
-        let policy = UnitPolicy::from_unit_text(&text)?;
+        let policy = UnitPolicy::from_unit(&unit)?;
         (self.ecosystems.is_empty() || self.ecosystems.contains(&policy.ecosystem))
             .then_some(policy)
     }

@@ -656,7 +656,10 @@ fn the_report_service_and_timer_write_the_metrics_file_under_their_hardening() {
     let units = concat!(env!("CARGO_MANIFEST_DIR"), "/units/");
     let service = std::fs::read_to_string(format!("{units}unit-watchdog-report.service"))
         .expect("the report service")
-        .replace("/usr/bin/unit-watchdog", REPORT);
+        .replace(
+            "ExecStart=/usr/bin/unit-watchdog",
+            &format!("ExecStart=\"{REPORT}\""),
+        );
     let timer = std::fs::read_to_string(format!("{units}unit-watchdog-report.timer"))
         .expect("the report timer");
     install(&sandbox, "unit-watchdog-report.service", &service);

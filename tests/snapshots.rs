@@ -15,7 +15,8 @@
 //! ## assert-error TEXT                 rendering is refused, an error contains TEXT
 //! ```
 //!
-//! `$DIR` in an assertion stands for the snapshot folder's absolute path.
+//! `$DIR` in an assertion stands for the snapshot folder's absolute path, as a unit file
+//! writes it (in double quotes when it holds a space: a checkout in such a folder).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,11 @@ fn run(path: &Path) -> Result<usize, String> {
         host_memory: Some(16 << 30),
         preload: true,
     };
+    let unit_dir = if dir.contains(char::is_whitespace) {
+        format!("\"{dir}\"")
+    } else {
+        dir.clone()
+    };
     let mut strict = false;
     let mut env = None;
     let mut asserts = Vec::new();
@@ -66,7 +72,7 @@ fn run(path: &Path) -> Result<usize, String> {
         let Some(directive) = line.strip_prefix("## ") else {
             continue;
         };
-        let directive = directive.replace("$DIR", &dir);
+        let directive = directive.replace("$DIR", &unit_dir);
         let (head, rest) = words(&directive, 1);
         match (head[0], rest) {
             ("option", "user") => plan.scope = Scope::User,

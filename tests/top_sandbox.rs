@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::sandbox::Sandbox;
+use common::sandbox::{Sandbox, shell_quote};
 use common::watchdog::{get, show};
 use ecosystemd::top::view::compact_bytes;
 
@@ -144,8 +144,9 @@ fn top_shows_the_agents_and_restarts_the_selected_one() {
         "/bin/sh",
         "-c",
         &format!(
-            "TERM=xterm-256color NO_COLOR=1 {UNIT_WATCHDOG} top --ecosystem agents \
-             --state-file /run/no-watchdog.json; echo TOP-EXITED $?; stty -a; sleep 600"
+            "TERM=xterm-256color NO_COLOR=1 {} top --ecosystem agents \
+             --state-file /run/no-watchdog.json; echo TOP-EXITED $?; stty -a; sleep 600",
+            shell_quote(UNIT_WATCHDOG)
         ),
     ]);
     let tmux = Tmux::new();

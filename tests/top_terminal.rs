@@ -82,7 +82,7 @@ impl Drop for Tmux {
 #[test]
 fn ctrl_c_restores_the_terminal() {
     let command =
-        format!("{UNIT_WATCHDOG} top --address {NOWHERE}; echo TOP-EXITED $?; stty -a; sleep 60");
+        format!("'{UNIT_WATCHDOG}' top --address {NOWHERE}; echo TOP-EXITED $?; stty -a; sleep 60");
     let Some(tmux) = Tmux::start("ctrl-c", &command) else {
         return;
     };
@@ -109,7 +109,7 @@ fn ctrl_c_restores_the_terminal() {
 fn a_lost_terminal_ends_top() {
     let marker = format!("ecosystemd-top-hup-{}", std::process::id());
     // The marker in its arguments finds the process afterwards.
-    let command = format!("{UNIT_WATCHDOG} top --address {NOWHERE}-{marker}");
+    let command = format!("'{UNIT_WATCHDOG}' top --address {NOWHERE}-{marker}");
     let Some(tmux) = Tmux::start("hup", &command) else {
         return;
     };

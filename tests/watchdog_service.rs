@@ -32,7 +32,7 @@ fn the_shipped_unit_runs_the_watchdog_hardened_and_supervised() {
     fs::write(
         dropin.join("test.conf"),
         format!(
-            "[Service]\nExecStart=\nExecStart={} run --state-file /run/unit-watchdog-test/state.json\n\
+            "[Service]\nExecStart=\nExecStart=\"{}\" run --state-file /run/unit-watchdog-test/state.json\n\
              StateDirectory=\nRuntimeDirectory=unit-watchdog-test\nWatchdogSec=2s\n",
             env!("CARGO_BIN_EXE_unit-watchdog")
         ),

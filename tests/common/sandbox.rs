@@ -500,7 +500,7 @@ fn private_mount_script(dir: &str, kept: &[PathBuf]) -> String {
 }
 
 /// `text` as one shell word.
-fn shell_quote(text: &str) -> String {
+pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 

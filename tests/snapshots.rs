@@ -15,8 +15,9 @@
 //! ## assert-error TEXT                 rendering is refused, an error contains TEXT
 //! ```
 //!
-//! `$DIR` in an assertion stands for the snapshot folder's absolute path, as a unit file
-//! writes it (in double quotes when it holds a space: a checkout in such a folder).
+//! `$DIR` in an assertion stands for the snapshot folder's absolute path; a value of
+//! `assert-key` and `assert-has` is compared as systemd reads it, without the double
+//! quotes a unit file puts around one word with a space (a checkout in such a folder).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,16 @@ fn values(contents: &str, section: &str, key: &str) -> Vec<String> {
         .all(section, key)
         .map(str::to_owned)
         .collect()
+}
+
+/// Whether a value as written (`got`) is `expected`, as written or as systemd reads one
+/// quoted word without quotes or backslashes inside.
+fn same_value(got: &str, expected: &str) -> bool {
+    got == expected
+        || got
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .is_some_and(|inner| !inner.contains(['"', '\\']) && inner == expected)
 }
 
 fn words(rest: &str, n: usize) -> (Vec<&str>, &str) {
@@ -60,11 +71,6 @@ fn run(path: &Path) -> Result<usize, String> {
         host_memory: Some(16 << 30),
         preload: true,
     };
-    let unit_dir = if dir.contains(char::is_whitespace) {
-        format!("\"{dir}\"")
-    } else {
-        dir.clone()
-    };
     let mut strict = false;
     let mut env = None;
     let mut asserts = Vec::new();
@@ -72,7 +78,7 @@ fn run(path: &Path) -> Result<usize, String> {
         let Some(directive) = line.strip_prefix("## ") else {
             continue;
         };
-        let directive = directive.replace("$DIR", &unit_dir);
+        let directive = directive.replace("$DIR", &dir);
         let (head, rest) = words(&directive, 1);
         match (head[0], rest) {
             ("option", "user") => plan.scope = Scope::User,
@@ -168,8 +174,8 @@ fn run(path: &Path) -> Result<usize, String> {
                 };
                 let got = values(&contents, parts[1], key);
                 let ok = match kind {
-                    "assert-key" => got.last().map(String::as_str) == Some(value),
-                    "assert-has" => got.iter().any(|v| v == value),
+                    "assert-key" => got.last().is_some_and(|v| same_value(v, value)),
+                    "assert-has" => got.iter().any(|v| same_value(v, value)),
                     _ => got.is_empty(),
                 };
                 if !ok {

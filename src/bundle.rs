@@ -21,6 +21,8 @@ use std::fmt::{self, Write as _};
 
 use thiserror::Error;
 
+use crate::unit_file::UnitFile;
+
 const MAGIC: &str = "# ecosystemd bundle 1";
 const HEADER: &str = "#--- ";
 
@@ -96,6 +98,71 @@ pub struct BundleFile {
     pub mode: u32,
     /// The exact contents.
     pub contents: String,
+    /// A unit's `[Install]` section, if it has one (`None` for other kinds): what
+    /// `install` enables and the generator links, taken from the plan when rendered.
+    pub install: Option<Install>,
+}
+
+impl BundleFile {
+    /// A file read from its text alone (a bundle stream): a unit's `[Install]` section
+    /// is read back from `contents`.
+    pub fn new(kind: FileKind, name: String, mode: u32, contents: String) -> Self {
+        let install = (kind == FileKind::Unit)
+            .then(|| UnitFile::parse(&contents))
+            .and_then(|unit| {
+                let section = unit.section("Install")?;
+                Some(Install::from_entries(
+                    section
+                        .entries
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                ))
+            });
+        Self {
+            kind,
+            name,
+            mode,
+            contents,
+            install,
+        }
+    }
+}
+
+/// What a unit's `[Install]` section asks for, as far as ecosystemd acts on it: the
+/// units that want or require it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Install {
+    /// `WantedBy=`, as systemd builds the list.
+    pub wanted_by: Vec<String>,
+    /// `RequiredBy=`, as systemd builds the list.
+    pub required_by: Vec<String>,
+}
+
+impl Install {
+    /// The section from its `Key=value` lines in order, values as written in the file:
+    /// each assignment adds its words, an empty one clears the list.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut install = Self::default();
+        for (key, value) in entries {
+            let list = match key {
+                "WantedBy" => &mut install.wanted_by,
+                "RequiredBy" => &mut install.required_by,
+                _ => continue,
+            };
+            if value.is_empty() {
+                list.clear();
+            }
+            list.extend(value.split_whitespace().map(str::to_owned));
+        }
+        install
+    }
+
+    /// The `(wants|requires, unit)` links a generator makes for it: `unit.wants/` or
+    /// `unit.requires/` holding a link to the unit.
+    pub fn links(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let wants = self.wanted_by.iter().map(|u| ("wants", u.as_str()));
+        wants.chain(self.required_by.iter().map(|u| ("requires", u.as_str())))
+    }
 }
 
 /// A whole rendered ecosystem.
@@ -230,12 +297,12 @@ impl Bundle {
             }
             let (contents, next) = after.split_at(length);
             line += 1 + contents.matches('\n').count();
-            files.push(BundleFile {
+            files.push(BundleFile::new(
                 kind,
-                name: (*name).to_string(),
+                (*name).to_string(),
                 mode,
-                contents: contents.to_string(),
-            });
+                contents.to_string(),
+            ));
             rest = next;
         }
     }
@@ -266,24 +333,24 @@ mod tests {
             scope: Scope::System,
             ecosystem: "agents".into(),
             files: vec![
-                BundleFile {
-                    kind: FileKind::Unit,
-                    name: "agents-email.service".into(),
-                    mode: 0o644,
-                    contents: "[Unit]\n#--- end 0 files\nDescription=x\n".into(),
-                },
-                BundleFile {
-                    kind: FileKind::Env,
-                    name: "agents-email.env".into(),
-                    mode: 0o600,
-                    contents: "A=\"b\"\n".into(),
-                },
-                BundleFile {
-                    kind: FileKind::Journald,
-                    name: "journald@agents.conf".into(),
-                    mode: 0o644,
-                    contents: "[Journal]\nSystemMaxUse=1G".into(),
-                },
+                BundleFile::new(
+                    FileKind::Unit,
+                    "agents-email.service".into(),
+                    0o644,
+                    "[Unit]\n#--- end 0 files\nDescription=x\n".into(),
+                ),
+                BundleFile::new(
+                    FileKind::Env,
+                    "agents-email.env".into(),
+                    0o600,
+                    "A=\"b\"\n".into(),
+                ),
+                BundleFile::new(
+                    FileKind::Journald,
+                    "journald@agents.conf".into(),
+                    0o644,
+                    "[Journal]\nSystemMaxUse=1G".into(),
+                ),
             ],
         }
     }
@@ -292,6 +359,25 @@ mod tests {
     fn round_trips_exactly_even_with_header_like_contents() {
         let bundle = sample();
         assert_eq!(Bundle::parse(&bundle.to_text()), Ok(bundle));
+    }
+
+    #[test]
+    fn install_sections_become_links() {
+        let unit = "[Unit]\nWantedBy=ignored.target\n[Install]\nWantedBy=a.target b.target\nRequiredBy=c.service\nAlias=x.service\n";
+        let file = BundleFile::new(FileKind::Unit, "u.service".into(), 0o644, unit.into());
+        let links: Vec<_> = file.install.iter().flat_map(|i| i.links()).collect();
+        assert_eq!(
+            links,
+            [
+                ("wants", "a.target"),
+                ("wants", "b.target"),
+                ("requires", "c.service")
+            ]
+        );
+        let cleared = Install::from_entries([("WantedBy", "a.target"), ("WantedBy", "")]);
+        assert!(cleared.wanted_by.is_empty());
+        let env = BundleFile::new(FileKind::Env, "u.env".into(), 0o600, unit.into());
+        assert_eq!(env.install, None);
     }
 
     #[test]

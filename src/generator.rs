@@ -8,7 +8,8 @@
 //! never stops the others or the boot. Environment files are written beside the units
 //! (units reference them there), every unit gets `SourcePath=`, and generated units
 //! cannot be enabled, so each `WantedBy=`/`RequiredBy=` of an `[Install]` section
-//! becomes the matching `.wants/`/`.requires/` symlink in the output folder.
+//! becomes the matching `.wants/`/`.requires/` symlink in the output folder (from the
+//! bundle's typed [`crate::bundle::Install`], which rendering takes from the plan).
 
 use std::collections::BTreeSet;
 use std::fs::{self, OpenOptions};
@@ -233,7 +234,7 @@ fn write_bundle(
             FileKind::Unit => {
                 let contents = with_source_path(&file.contents, source_path);
                 write(&normal_dir.join(&file.name), file, &contents)?;
-                for (dependency, wanting) in install_links(&file.contents) {
+                for (dependency, wanting) in file.install.iter().flat_map(|i| i.links()) {
                     let dir = normal_dir.join(format!("{wanting}.{dependency}"));
                     fs::create_dir_all(&dir)?;
                     let link = dir.join(&file.name);
@@ -283,20 +284,6 @@ pub fn with_source_path(contents: &str, source_path: &str) -> String {
     // No [Unit] section: add one right after the marker line (the first line).
     let (first, rest) = contents.split_once('\n').unwrap_or((contents, ""));
     format!("{first}\n[Unit]\n{line}\n\n{rest}")
-}
-
-/// The `(wants|requires, unit)` pairs of an `[Install]` section's `WantedBy=` and
-/// `RequiredBy=` lines.
-pub fn install_links(contents: &str) -> Vec<(&'static str, String)> {
-    let unit = UnitFile::parse(contents);
-    [("WantedBy", "wants"), ("RequiredBy", "requires")]
-        .into_iter()
-        .flat_map(|(key, dependency)| {
-            unit.list("Install", key)
-                .into_iter()
-                .map(move |wanting| (dependency, wanting.to_owned()))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -350,19 +337,6 @@ mod tests {
     }
 
     #[test]
-    fn install_sections_become_links() {
-        let unit = "[Unit]\nWantedBy=ignored.target\n[Install]\nWantedBy=a.target b.target\nRequiredBy=c.service\nAlias=x.service\n";
-        assert_eq!(
-            install_links(unit),
-            [
-                ("wants", "a.target".to_string()),
-                ("wants", "b.target".to_string()),
-                ("requires", "c.service".to_string())
-            ]
-        );
-    }
-
-    #[test]
     fn a_bad_file_or_a_clash_skips_only_that_file() {
         struct Removed(PathBuf);
         impl Drop for Removed {
@@ -394,12 +368,7 @@ mod tests {
             Ok((Bundle {
                 scope: Scope::System,
                 ecosystem: name.clone(),
-                files: vec![BundleFile {
-                    kind: FileKind::Unit,
-                    name: format!("{unit}.service"),
-                    mode: 0o644,
-                    contents: "# m\n[Unit]\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n".into(),
-                }],
+                files: vec![BundleFile::new(FileKind::Unit, format!("{unit}.service"), 0o644, "# m\n[Unit]\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n".into())],
             }, vec![format!("{name}: warning: noted")]))
         };
         let mut lines = Vec::new();

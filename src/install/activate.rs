@@ -9,7 +9,6 @@ use anyhow::{Context as _, anyhow};
 use crate::bundle::{BundleFile, FileKind};
 use crate::systemd::manager_calls::{self, JobFailure, UnitCall};
 use crate::systemd::{self, BusTarget};
-use crate::unit_file::UnitFile;
 
 use super::diff::{Action, Diff};
 
@@ -54,7 +53,7 @@ pub async fn activate(
         // that then loads the units and their new `.wants/` links together.
         let installable: Vec<String> = files
             .iter()
-            .filter(|f| f.kind == FileKind::Unit && has_install_section(&f.contents))
+            .filter(|f| f.kind == FileKind::Unit && f.install.is_some())
             .map(|f| f.name.clone())
             .collect();
         let enable = manager_calls::enable(&manager, &installable, activation.runtime);
@@ -136,8 +135,4 @@ where
             limit.as_secs()
         )),
     }
-}
-
-fn has_install_section(contents: &str) -> bool {
-    UnitFile::parse(contents).section("Install").is_some()
 }

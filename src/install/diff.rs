@@ -218,12 +218,12 @@ mod tests {
             ],
             warnings: Vec::new(),
         };
-        let b = BundleFile {
-            kind: FileKind::Unit,
-            name: "g-b.service".into(),
-            mode: 0o644,
-            contents: "EnvironmentFile=%E/ecosystemd/env/g-b.env\n".into(),
-        };
+        let b = BundleFile::new(
+            FileKind::Unit,
+            "g-b.service".into(),
+            0o644,
+            "EnvironmentFile=%E/ecosystemd/env/g-b.env\n".into(),
+        );
         assert_eq!(
             diff.units_to_restart(&[&b]),
             ["g-a.service", "g-b.service", "systemd-journald@g.service"]

@@ -243,12 +243,12 @@ mod tests {
             ecosystem: "agents".into(),
             source: source.into(),
         };
-        BundleFile {
-            kind: FileKind::Unit,
-            name: name.into(),
-            mode: 0o644,
-            contents: format!("{}\n[Service]\nExecStart=/bin/true {body}\n", marker.line()),
-        }
+        BundleFile::new(
+            FileKind::Unit,
+            name.into(),
+            0o644,
+            format!("{}\n[Service]\nExecStart=/bin/true {body}\n", marker.line()),
+        )
     }
 
     fn bundle(files: Vec<BundleFile>) -> Bundle {

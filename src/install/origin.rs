@@ -91,12 +91,12 @@ mod tests {
         let bundle = Bundle {
             scope: crate::bundle::Scope::System,
             ecosystem: "shop".into(),
-            files: vec![crate::bundle::BundleFile {
-                kind: crate::bundle::FileKind::Unit,
-                name: "shop.target".into(),
-                mode: 0o644,
-                contents: format!("{}\n[Unit]\n", marker.line()),
-            }],
+            files: vec![crate::bundle::BundleFile::new(
+                crate::bundle::FileKind::Unit,
+                "shop.target".into(),
+                0o644,
+                format!("{}\n[Unit]\n", marker.line()),
+            )],
         };
         assert_eq!(
             bundle_source(&bundle).as_deref(),

@@ -208,6 +208,45 @@ pub fn low_port(app: &App) -> Option<u16> {
         .find(|port| (1..1024).contains(port))
 }
 
+/// Whether `key` is one of the sandboxing directives a profile (or the restart
+/// oneshots' set) adds: what the service template writes as one run.
+pub fn is_sandboxing(key: &str) -> bool {
+    matches!(
+        key,
+        "DynamicUser"
+            | "NoNewPrivileges"
+            | "ProtectSystem"
+            | "ProtectHome"
+            | "BindPaths"
+            | "ReadWritePaths"
+            | "PrivateTmp"
+            | "PrivateDevices"
+            | "PrivateNetwork"
+            | "PrivateUsers"
+            | "IPAddressDeny"
+            | "ProtectHostname"
+            | "ProtectClock"
+            | "ProtectKernelTunables"
+            | "ProtectKernelModules"
+            | "ProtectKernelLogs"
+            | "ProtectControlGroups"
+            | "ProtectProc"
+            | "RestrictAddressFamilies"
+            | "RestrictNamespaces"
+            | "RestrictRealtime"
+            | "RestrictSUIDSGID"
+            | "LockPersonality"
+            | "MemoryDenyWriteExecute"
+            | "RemoveIPC"
+            | "SystemCallArchitectures"
+            | "SystemCallFilter"
+            | "SystemCallErrorNumber"
+            | "CapabilityBoundingSet"
+            | "AmbientCapabilities"
+            | "UMask"
+    )
+}
+
 /// Adds the profile's directives to `[Service]`, and notes explaining them.
 pub fn apply(target: &Target<'_>, service: &mut Section, notes: &mut Vec<String>) {
     if target.profile == Hardening::None {
@@ -435,6 +474,16 @@ mod tests {
             .filter(|d| d.key == key)
             .map(|d| d.value.display())
             .collect()
+    }
+
+    #[test]
+    fn every_profile_directive_is_a_sandboxing_one() {
+        for table in [STANDARD, STRICT, RELAXED, RESTARTER] {
+            for (key, _) in table {
+                assert!(is_sandboxing(key), "{key}");
+            }
+        }
+        assert!(!is_sandboxing("ExecStart"));
     }
 
     #[test]

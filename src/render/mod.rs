@@ -7,17 +7,20 @@
 
 pub mod escape;
 pub mod files;
+mod kinds;
 
 use std::borrow::Cow;
 
 use askama::Template;
 
-use crate::bundle::{Bundle, BundleFile, FileKind, Scope};
+use crate::bundle::{Bundle, BundleFile, FileKind, Install, Scope};
 use crate::diagnostic::{Diagnostic, Rejected, Severity};
 use crate::ecosystem::Ecosystem;
 use crate::marker::Marker;
 use crate::plan::lint::MemoryMath;
 use crate::plan::{self, PlanOptions, Section, Unit, UnitSet, Value};
+
+use kinds::{Kind, Line, Lines, Parts, Sections};
 
 use escape::EscapeError;
 
@@ -189,28 +192,18 @@ pub fn render_bundle(ecosystem: &Ecosystem, options: &RenderOptions) -> Result<R
 }
 
 #[derive(Template)]
-#[template(path = "unit.txt", escape = "none")]
-struct UnitTemplate<'a> {
-    marker: &'a str,
-    notes: Vec<Cow<'a, str>>,
-    sections: Vec<RenderedSection<'a>>,
-}
-
-#[derive(Template)]
 #[template(path = "env.txt", escape = "none")]
 struct EnvTemplate<'a> {
     marker: &'a str,
     unit: &'a str,
-    /// The `NAME="value"` lines, one after the other.
-    lines: String,
+    /// The `NAME="value"` lines, escaped.
+    lines: Vec<String>,
 }
 
-struct RenderedSection<'a> {
-    name: &'a str,
-    /// The section's `Key=value` lines, escaped, one after the other (built here
-    /// rather than line by line in the template: thousands of units render several
-    /// times faster).
-    lines: String,
+/// A rendered unit: its text and its `[Install]` section.
+struct RenderedUnit {
+    contents: String,
+    install: Option<Install>,
 }
 
 /// Renders every file of `units`; `source` is the ecosystem file, for diagnostics.
@@ -235,12 +228,13 @@ pub fn render_units(
     let mut files =
         Vec::with_capacity(units.units.len() + units.env_files.len() + units.journald.len());
     for unit in &units.units {
-        match render_unit(unit, &marker, &places) {
-            Ok(contents) => files.push(BundleFile {
+        match render_unit(unit, Kind::of_unit(&unit.name), &marker, &places) {
+            Ok(rendered) => files.push(BundleFile {
                 kind: FileKind::Unit,
                 name: unit.name.clone(),
                 mode: PUBLIC_MODE,
-                contents,
+                contents: rendered.contents,
+                install: rendered.install,
             }),
             Err(error) => errors.push(
                 Diagnostic::error(source, unit.origin, format!("{}: {error}", unit.name))
@@ -254,7 +248,6 @@ pub fn render_units(
             .iter()
             .map(|(key, value)| escape::env_assignment(key, value))
             .collect();
-        let lines = lines.map(|lines| lines.join("\n"));
         match lines {
             Ok(lines) => {
                 let unit = env.name.trim_end_matches(".env");
@@ -267,6 +260,7 @@ pub fn render_units(
                         unit,
                         lines,
                     }),
+                    install: None,
                 });
             }
             Err(error) => errors.push(
@@ -284,12 +278,13 @@ pub fn render_units(
             notes: journald.notes.clone(),
             sections: vec![section],
         };
-        match render_unit(&unit, &marker, &places) {
-            Ok(contents) => files.push(BundleFile {
+        match render_unit(&unit, Some(Kind::Journald), &marker, &places) {
+            Ok(rendered) => files.push(BundleFile {
                 kind: FileKind::Journald,
                 name: journald.name.clone(),
                 mode: PUBLIC_MODE,
-                contents,
+                contents: rendered.contents,
+                install: None,
             }),
             Err(error) => errors.push(Diagnostic::error(
                 source,
@@ -307,6 +302,7 @@ pub fn render_units(
             name: PreloadPlace::file_name(&units.ecosystem),
             mode: PUBLIC_MODE,
             contents: format!("{}\n{}", owner.js_line(), plan::preload::SOURCE),
+            install: None,
         });
     }
     Ok(Bundle {
@@ -398,33 +394,49 @@ fn note_line(note: &str) -> Cow<'_, str> {
     }
 }
 
-fn render_unit(unit: &Unit, marker: &str, places: &Places<'_>) -> Result<String, EscapeError> {
+/// Escapes every directive of `unit`, section by section.
+fn escaped_sections<'a>(unit: &'a Unit, places: &Places<'_>) -> Result<Sections<'a>, EscapeError> {
     let mut sections = Vec::with_capacity(unit.sections.len());
     for section in &unit.sections {
-        let mut lines = String::with_capacity(section.directives.len() * 32);
+        let mut lines = Vec::with_capacity(section.directives.len());
         for directive in &section.directives {
-            if !lines.is_empty() {
-                lines.push('\n');
-            }
-            lines.push_str(&directive.key);
-            lines.push('=');
-            lines.push_str(&unit_value(&directive.key, &directive.value, places)?);
+            lines.push(Line {
+                key: &directive.key,
+                value: unit_value(&directive.key, &directive.value, places)?,
+            });
         }
-        sections.push(RenderedSection {
-            name: &section.name,
-            lines,
-        });
+        sections.push(Lines::new(&section.name, lines));
     }
-    Ok(finish(&UnitTemplate {
+    Ok(Sections::new(sections))
+}
+
+/// Renders `unit` through its kind's template.
+fn render_unit(
+    unit: &Unit,
+    kind: Option<Kind>,
+    marker: &str,
+    places: &Places<'_>,
+) -> Result<RenderedUnit, EscapeError> {
+    let sections = escaped_sections(unit, places)?;
+    let install = sections.find("Install").map(|section| {
+        Install::from_entries(section.all().iter().map(|l| (l.key, l.value.as_ref())))
+    });
+    let notes: Vec<Cow<'_, str>> = unit.notes.iter().map(|n| note_line(n)).collect();
+    let parts = Parts {
         marker,
-        notes: unit.notes.iter().map(|n| note_line(n)).collect(),
-        sections,
-    }))
+        notes: &notes,
+        sections: &sections,
+    };
+    Ok(RenderedUnit {
+        contents: kinds::render(kind, &parts),
+        install,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecosystem::App;
     use crate::plan::testing::{app, ecosystem};
 
     fn rendered(eco: &Ecosystem) -> Rendered {
@@ -526,6 +538,105 @@ mod tests {
                 "agents.slice"
             ]
         );
+    }
+
+    /// Apps that between them make every directive and file kind the plan writes.
+    fn varied_apps() -> Vec<App> {
+        use crate::ecosystem::{ExecMode, Hardening, Instances, Output, Watch};
+        let mut web = app("web");
+        web.env.insert("PORT".into(), "80".into());
+        web.env.insert("HOST".into(), "10.0.0.1".into());
+        (web.instances, web.exec_mode) = (Instances::Fixed(2), ExecMode::Cluster);
+        (web.wait_ready, web.shutdown_with_message) = (true, true);
+        web.user = Some("ana".into());
+        web.group = Some("staff".into());
+        web.home = Some("/home/ana".into());
+        web.namespace = Some("shop".into());
+        web.max_memory = Some(1 << 30);
+        web.listen_timeout = Some(std::time::Duration::from_secs(9));
+        web.systemd.depends_on = vec!["cron".into()];
+        web.systemd.after = vec!["db.service".into()];
+        web.systemd.wants = vec!["db.service".into()];
+        (web.systemd.cpu_quota, web.systemd.tasks_max) = (Some(50), Some(64));
+        web.systemd.nice = Some(5);
+        web.restart.stop_exit_codes = vec![0, 3];
+        web.restart.exp_backoff = Some(std::time::Duration::from_millis(100));
+        web.watchdog.memory_warn_bytes = Some(1 << 29);
+        let mut cron = app("cron");
+        cron.cron_restart = Some(("0 3 * * *".into(), cron.location));
+        cron.watch = Some(Watch {
+            paths: vec!["/srv/agents/lib".into()],
+            ignore: Vec::new(),
+            delay: Some(std::time::Duration::from_millis(1500)),
+        });
+        (cron.autostart, cron.treekill) = (false, false);
+        (cron.stdout, cron.stderr) = (Output::Null, Output::Null);
+        cron.systemd.hardening = Hardening::Strict;
+        cron.restart.autorestart = false;
+        let mut relaxed = app("relaxed");
+        relaxed.port = Some(443);
+        relaxed.autostart = false;
+        relaxed.systemd.hardening = Hardening::Relaxed;
+        let mut bare = app("bare");
+        bare.systemd.hardening = Hardening::None;
+        vec![web, cron, relaxed, bare]
+    }
+
+    #[test]
+    fn the_kind_templates_name_every_line_the_plan_writes() {
+        let mut eco = ecosystem(varied_apps());
+        eco.settings.memory_budget = Some(4 << 30);
+        eco.settings.logs.max_use = Some(1 << 30);
+        eco.settings.logs.max_files = Some(5);
+        eco.settings.logs.max_file_size = Some(1 << 20);
+        eco.settings.logs.compress = Some(true);
+        eco.settings.logs.max_age = Some(std::time::Duration::from_secs(86_400));
+        let mut seen = std::collections::BTreeSet::new();
+        for (scope, namespace) in [
+            (Scope::System, None),
+            (Scope::System, Some("shop")),
+            (Scope::User, None),
+        ] {
+            eco.settings.logs.namespace = namespace.map(String::from);
+            let options = PlanOptions {
+                scope,
+                systemd_version: 256,
+                ..PlanOptions::default()
+            };
+            let units = plan::plan(&eco, &options).unwrap().units;
+            let places = Places {
+                env_dir: &EnvDir::configuration(),
+                preload: "\"/p.cjs\"".into(),
+            };
+            let journald = units.journald.iter().map(|j| {
+                let mut section = Section::new("Journal");
+                section.directives = j.directives.clone();
+                let unit = Unit {
+                    name: j.name.clone(),
+                    origin: None,
+                    notes: Vec::new(),
+                    sections: vec![section],
+                };
+                (unit, Some(Kind::Journald))
+            });
+            let all = units
+                .units
+                .iter()
+                .map(|u| (u.clone(), Kind::of_unit(&u.name)))
+                .chain(journald);
+            for (unit, kind) in all {
+                let sections = escaped_sections(&unit, &places).unwrap();
+                let parts = Parts {
+                    marker: "# m",
+                    notes: &[],
+                    sections: &sections,
+                };
+                let text = kinds::render(kind, &parts);
+                assert_eq!(sections.unnamed(), Vec::<String>::new(), "{text}");
+                seen.insert(format!("{kind:?}"));
+            }
+        }
+        assert_eq!(seen.len(), 7, "{seen:?}");
     }
 
     #[test]

@@ -22,12 +22,12 @@ pub fn owned_file(group: &str, kind: FileKind, name: &str, mode: u32, body: &str
         ecosystem: group.into(),
         source: "/srv/agents/ecosystem.yaml".into(),
     };
-    BundleFile {
+    BundleFile::new(
         kind,
-        name: name.into(),
+        name.into(),
         mode,
-        contents: format!("{}\n{body}", marker.line()),
-    }
+        format!("{}\n{body}", marker.line()),
+    )
 }
 
 /// A long-running service of `group`, wanted by its target.

@@ -52,7 +52,11 @@ fn app(name: &str, program: &str, args: Vec<String>, cwd: &Path) -> App {
 }
 
 fn ecosystem(group: &str, apps: Vec<App>) -> Ecosystem {
-    let base = examples_dir();
+    ecosystem_in(group, apps, examples_dir())
+}
+
+/// An ecosystem whose file lies in `base`.
+fn ecosystem_in(group: &str, apps: Vec<App>, base: PathBuf) -> Ecosystem {
     Ecosystem {
         source: base.join("ecosystem.yaml"),
         base_dir: base,
@@ -175,18 +179,24 @@ fn node_agent_starts_and_serves_under_the_strict_profile() {
         return;
     };
     let port = free_port(&sandbox);
+    // A dynamic user reads the example only where others may: a copy, whatever the
+    // checkout's modes.
+    let base = PathBuf::from(sandbox.copy_in(&examples_dir(), "/srv/agents"));
     let mut agent = app(
         "hello agent",
         "/usr/bin/node",
         vec!["agent.js".into()],
-        &examples_dir(),
+        &base,
     );
     agent.env.insert("PORT".into(), port.to_string());
     agent
         .env
         .insert("AGENT_NAME".into(), "hello \"100%\" $agent".into());
-    let rendered =
-        render_bundle(&ecosystem("strict", vec![agent]), &RenderOptions::default()).unwrap();
+    let rendered = render_bundle(
+        &ecosystem_in("strict", vec![agent], base),
+        &RenderOptions::default(),
+    )
+    .unwrap();
     install(&sandbox, &rendered.bundle);
     sandbox.systemctl(&["daemon-reload"]);
     let unit = r"strict-hello\x20agent.service";

@@ -229,7 +229,7 @@ pub fn closed_access(path: &Path) -> (&'static str, String) {
         (
             "read",
             format!(
-                "chmod o+r {} (a project made under umask 077: chmod -R o+rX on it)",
+                "chmod o+r {}; a project made under umask 077 needs chmod -R o+rX",
                 path.display()
             ),
         )

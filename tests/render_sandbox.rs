@@ -127,19 +127,20 @@ fn exposure(unit: &Path) -> f64 {
 
 #[test]
 fn default_profile_scores_at_most_2() {
-    let mut agent = app(
-        "email",
-        "/usr/bin/node",
-        vec!["agent.js".into()],
-        &examples_dir(),
-    );
+    // A project in a lasting folder: one in /tmp (a checkout there) renders without
+    // PrivateTmp=, on purpose, and scores 2.1.
+    let project = PathBuf::from("/srv/agents");
+    let mut agent = app("email", "/usr/bin/node", vec!["agent.js".into()], &project);
     agent.env.insert("PORT".into(), "3001".into());
     // The default profile runs the app as its owner.
     assert_eq!(agent.systemd.hardening, Hardening::Standard);
     agent.user = Some("agent".into());
     agent.home = Some("/home/agent".into());
-    let rendered =
-        render_bundle(&ecosystem("agents", vec![agent]), &RenderOptions::default()).unwrap();
+    let rendered = render_bundle(
+        &ecosystem_in("agents", vec![agent], project),
+        &RenderOptions::default(),
+    )
+    .unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("exposure");
     fs::create_dir_all(&dir).unwrap();
     let file = rendered

@@ -13,11 +13,18 @@ ring buffer, which every sandbox shares, so each journal holds the other sandbox
 "Reloading." lines and may lack its own. A full run (--runs 100 or more) rewrites the
 "Install, repeated" section of BENCHMARKS.md.
 
+Each sandbox has a network of its own (loopback only): the agents' ports 3001-3074 are
+its own, whatever listens on the host.
+
 `--share-state` repeats the conditions of the hangs seen once (3 of 9 runs): the sandbox
 shares the host's /var/lib and /etc/ecosystemd (it then writes the group's generations,
 environment files and preload into the host's /etc/ecosystemd, and systemd's state into
-its /var/lib; remove them afterwards). Those hung when the shared preload or environment
-files differed from the bundle's, so that install restarted every agent (RELIABILITY.md).
+its /var/lib). Those hung when the shared preload differed from the bundle's, so that
+install restarted every agent (RELIABILITY.md): before each run after the first, the
+shared preload gets one more line, as an install from another checkout would leave it.
+A /etc/ecosystemd that did not exist before is removed at the end; what systemd wrote
+under /var/lib is left. A full run writes its own section, "Install, repeated, sharing
+the host's state".
 """
 
 import argparse
@@ -26,6 +33,7 @@ import pathlib
 import statistics
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 
@@ -73,7 +81,7 @@ def how_far(sandbox):
 
 def one_run(gen_units, bundle, limit, log_dir, index):
     """Boots a sandbox, installs the bundle into it, returns (outcome, seconds, detail)."""
-    sandbox = Sandbox(os.path.join(log_dir, f"sandbox-{index}.log"))
+    sandbox = Sandbox(os.path.join(log_dir, f"sandbox-{index}.log"), private_network=True)
     try:
         sandbox.boot()
         started = time.monotonic()
@@ -97,14 +105,37 @@ def one_run(gen_units, bundle, limit, log_dir, index):
         sandbox.kill()
 
 
-def section(results, runs, example):
+SHARED_LIB = pathlib.Path("/etc/ecosystemd/lib")
+
+
+def change_shared_preload(index):
+    """Gives the host's preload (GROUP.preload.cjs) one more line, so that install
+    restarts every agent; returns whether there was one."""
+    preloads = sorted(SHARED_LIB.glob("*.preload.cjs"))
+    for preload in preloads:
+        with open(preload, "a") as f:
+            f.write(f"// changed before run {index + 1}\n")
+    return bool(preloads)
+
+
+def section(results, runs, example, share_state):
     took = sorted(t for outcome, t, _ in results if outcome == "ok")
     counts = {k: sum(1 for o, _, _ in results if o == k) for k in ("ok", "failed", "hang")}
-    load = os.getloadavg()[0]
+    load = os.getloadavg()
+    flag = " --share-state" if share_state else ""
+    where = (
+        "sharing the host's /var/lib and /etc/ecosystemd, whose preload changed before "
+        "each run after the first (the condition under which install restarts every agent "
+        "that loads it, RELIABILITY.md)"
+        if share_state
+        else "with /var/lib and /etc/ecosystemd private"
+    )
     lines = [
-        f"`python3 benches/install_repeat.py --runs {runs}`: `gen-units {example} | gen-units "
-        "install --now`, each run into a freshly booted private systemd 252 (load average "
-        f"{load:.1f} at the end).",
+        f"`python3 benches/install_repeat.py --runs {runs}{flag}` on "
+        f"{time.strftime('%Y-%m-%d', time.gmtime())}: `gen-units {example} | gen-units "
+        "install --now`, each run into a freshly booted private systemd 252 with a network "
+        f"of its own, {where}; {os.cpu_count()} CPUs shared with other work (load average "
+        f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} at the end).",
         "",
         "| runs | installed | failed | hung | median | max |",
         "|---|---|---|---|---|---|",
@@ -139,16 +170,24 @@ def main():
     gen_units = str(ROOT / "target/release/gen-units")
     bundle = render(gen_units, args.ecosystem)
     results = []
-    with tempfile.TemporaryDirectory(prefix="ecosystemd-install-repeat-") as log_dir:
-        for index in range(args.runs):
-            outcome, took, detail = one_run(gen_units, bundle, args.limit, log_dir, index)
-            results.append((outcome, took, detail))
-            print(f"run {index + 1}/{args.runs}: {outcome} in {took:.2f} s {detail}",
-                  flush=True)
-    text = section(results, args.runs, args.ecosystem)
+    state_existed = pathlib.Path("/etc/ecosystemd").exists()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ecosystemd-install-repeat-") as log_dir:
+            for index in range(args.runs):
+                if args.share_state and not change_shared_preload(index) and index > 0:
+                    sys.exit("install_repeat: no preload in /etc/ecosystemd/lib to change")
+                outcome, took, detail = one_run(gen_units, bundle, args.limit, log_dir, index)
+                results.append((outcome, took, detail))
+                print(f"run {index + 1}/{args.runs}: {outcome} in {took:.2f} s {detail}",
+                      flush=True)
+    finally:
+        if args.share_state and not state_existed:
+            shutil.rmtree("/etc/ecosystemd", ignore_errors=True)
+    text = section(results, args.runs, args.ecosystem, args.share_state)
     print(text)
-    if args.runs >= 100 and not args.share_state:
-        subprocess.run([sys.executable, str(HERE / "update_section.py"), "Install, repeated"],
+    if args.runs >= 100:
+        title = "Install, repeated" + (", sharing the host's state" if args.share_state else "")
+        subprocess.run([sys.executable, str(HERE / "update_section.py"), title],
                        input=text, text=True, check=True)
     sys.exit(0 if all(o == "ok" for o, _, _ in results) else 1)
 

@@ -7,7 +7,6 @@ mod install_support;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
@@ -41,8 +40,7 @@ fn the_74_agent_example_runs_and_answers_under_default_hardening() {
     let Some(sandbox) = Sandbox::boot() else {
         return;
     };
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agents/ecosystem.yaml");
-    let path = example.display().to_string();
+    let path = common::apps::copy_example_in(&sandbox);
     let rendered = gen_units(&sandbox, &[&path], b"");
     assert_ok(&rendered, "gen-units examples/agents/ecosystem.yaml");
     assert_ok(

@@ -52,7 +52,11 @@ fn app(name: &str, program: &str, args: Vec<String>, cwd: &Path) -> App {
 }
 
 fn ecosystem(group: &str, apps: Vec<App>) -> Ecosystem {
-    let base = examples_dir();
+    ecosystem_in(group, apps, examples_dir())
+}
+
+/// An ecosystem whose file lies in `base`.
+fn ecosystem_in(group: &str, apps: Vec<App>, base: PathBuf) -> Ecosystem {
     Ecosystem {
         source: base.join("ecosystem.yaml"),
         base_dir: base,
@@ -79,6 +83,8 @@ fn install(sandbox: &Sandbox, bundle: &Bundle) {
             FileKind::Lib => sandbox.path("/etc/ecosystemd/lib").join(&file.name),
         };
         fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Open to the apps' users (the preload) as install makes it, whatever the umask.
+        fs::set_permissions(path.parent().unwrap(), fs::Permissions::from_mode(0o755)).unwrap();
         fs::write(&path, &file.contents).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(file.mode)).unwrap();
     }
@@ -121,19 +127,20 @@ fn exposure(unit: &Path) -> f64 {
 
 #[test]
 fn default_profile_scores_at_most_2() {
-    let mut agent = app(
-        "email",
-        "/usr/bin/node",
-        vec!["agent.js".into()],
-        &examples_dir(),
-    );
+    // A project in a lasting folder: one in /tmp (a checkout there) renders without
+    // PrivateTmp=, on purpose, and scores 2.1.
+    let project = PathBuf::from("/srv/agents");
+    let mut agent = app("email", "/usr/bin/node", vec!["agent.js".into()], &project);
     agent.env.insert("PORT".into(), "3001".into());
     // The default profile runs the app as its owner.
     assert_eq!(agent.systemd.hardening, Hardening::Standard);
     agent.user = Some("agent".into());
     agent.home = Some("/home/agent".into());
-    let rendered =
-        render_bundle(&ecosystem("agents", vec![agent]), &RenderOptions::default()).unwrap();
+    let rendered = render_bundle(
+        &ecosystem_in("agents", vec![agent], project),
+        &RenderOptions::default(),
+    )
+    .unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("exposure");
     fs::create_dir_all(&dir).unwrap();
     let file = rendered
@@ -175,18 +182,24 @@ fn node_agent_starts_and_serves_under_the_strict_profile() {
         return;
     };
     let port = free_port(&sandbox);
+    // A dynamic user reads the example only where others may: a copy, whatever the
+    // checkout's modes.
+    let base = PathBuf::from(sandbox.copy_in(&examples_dir(), "/srv/agents"));
     let mut agent = app(
         "hello agent",
         "/usr/bin/node",
         vec!["agent.js".into()],
-        &examples_dir(),
+        &base,
     );
     agent.env.insert("PORT".into(), port.to_string());
     agent
         .env
         .insert("AGENT_NAME".into(), "hello \"100%\" $agent".into());
-    let rendered =
-        render_bundle(&ecosystem("strict", vec![agent]), &RenderOptions::default()).unwrap();
+    let rendered = render_bundle(
+        &ecosystem_in("strict", vec![agent], base),
+        &RenderOptions::default(),
+    )
+    .unwrap();
     install(&sandbox, &rendered.bundle);
     sandbox.systemctl(&["daemon-reload"]);
     let unit = r"strict-hello\x20agent.service";

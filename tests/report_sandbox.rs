@@ -654,12 +654,15 @@ fn the_report_service_and_timer_write_the_metrics_file_under_their_hardening() {
         return;
     };
     let units = concat!(env!("CARGO_MANIFEST_DIR"), "/units/");
+    // The binary where the package puts it, out of homes: `ProtectHome=yes` would hide a
+    // checkout under /root or /home (203/EXEC).
+    let binary = "/srv/unit-watchdog";
+    std::fs::copy(REPORT, sandbox.path(binary)).expect("the binary into the sandbox");
+    let executable = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+    std::fs::set_permissions(sandbox.path(binary), executable).expect("chmod");
     let service = std::fs::read_to_string(format!("{units}unit-watchdog-report.service"))
         .expect("the report service")
-        .replace(
-            "ExecStart=/usr/bin/unit-watchdog",
-            &format!("ExecStart=\"{REPORT}\""),
-        );
+        .replace("/usr/bin/unit-watchdog", binary);
     let timer = std::fs::read_to_string(format!("{units}unit-watchdog-report.timer"))
         .expect("the report timer");
     install(&sandbox, "unit-watchdog-report.service", &service);

@@ -86,6 +86,8 @@ fn install_and_start(sandbox: &Sandbox, bundle: &Bundle) {
         };
         let path = sandbox.path(dir).join(&file.name);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Open to the apps' users (the preload) as install makes it, whatever the umask.
+        fs::set_permissions(path.parent().unwrap(), fs::Permissions::from_mode(0o755)).unwrap();
         fs::write(&path, &file.contents).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(file.mode)).unwrap();
     }

@@ -93,6 +93,14 @@ impl Access {
         Ok(())
     }
 
+    /// Whether this user may read the file at `path`, its folders aside. A file that
+    /// cannot be looked at counts as readable: a missing script is reported elsewhere.
+    pub fn may_read(&self, path: &Path) -> bool {
+        std::fs::metadata(path).map_or(true, |meta| {
+            self.grants(meta.mode(), meta.uid(), meta.gid(), 0o4)
+        })
+    }
+
     fn may_reach(&self, path: &Path) -> bool {
         self.reach(path).is_ok()
     }

@@ -43,6 +43,7 @@ use std::path::{Path, PathBuf};
 pub use host::Lookups;
 pub use model::*;
 pub use node::{Entry, Node, Value};
+pub use placement::closed_access;
 
 use crate::diagnostic::{Diagnostic, Location, Rejected};
 use node::shown;

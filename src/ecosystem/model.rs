@@ -124,8 +124,8 @@ pub struct App {
     /// (/usr/bin)`).
     pub found_programs: Vec<String>,
     /// The first folder above the working folder or script that only "others" bits
-    /// let in and that is closed to them (a dynamic user cannot enter it), when
-    /// looked up.
+    /// let in and that is closed to them (a dynamic user cannot enter it), or the
+    /// script when they may not read it, when looked up.
     pub hidden_from_others: Option<PathBuf>,
     /// `gid`.
     pub group: Option<String>,

@@ -175,14 +175,14 @@ fn finish(
     }
     if *lookups == Lookups::Host
         && let Some(account) = &who.account
-        && let Err(folder) = first_closed(&Access::of(account), &resolved, &cwd)
+        && let Err(path) = first_closed(&Access::of(account), &resolved, &cwd)
     {
+        let (verb, chmod) = closed_access(&path);
         reader.warn(
             at,
-            format!("user {} cannot enter {}", account.name, folder.display()),
+            format!("user {} cannot {verb} {}", account.name, path.display()),
             Some(format!(
-                "let them in (chmod o+x {}), or set `user:` to its owner",
-                folder.display()
+                "let them in ({chmod}), or set `user:` to its owner"
             )),
         );
     }
@@ -209,13 +209,33 @@ fn finish(
 }
 
 /// The first folder closed to `access` above the working folder, the script or the
-/// program.
+/// program, or the script itself when `access` may not read it (a project made under
+/// umask `077` has only `0600` files).
 fn first_closed(access: &Access, resolved: &Resolved, cwd: &Path) -> Result<(), PathBuf> {
     access.reach(&cwd.join("."))?;
     if let Some(script) = &resolved.command.script {
         access.reach(script)?;
+        if !access.may_read(script) {
+            return Err(script.clone());
+        }
     }
     access.reach(Path::new(&resolved.command.program))
+}
+
+/// How to speak of a path closed to a user: what they cannot do (`enter` a folder,
+/// `read` a file) and the `chmod` that lets others do it.
+pub fn closed_access(path: &Path) -> (&'static str, String) {
+    if path.is_file() {
+        (
+            "read",
+            format!(
+                "chmod o+r {}; a project made under umask 077 needs chmod -R o+rX",
+                path.display()
+            ),
+        )
+    } else {
+        ("enter", format!("chmod o+x {}", path.display()))
+    }
 }
 
 /// On this host, an absolute program must exist (PM2 refuses an interpreter it cannot
@@ -417,6 +437,27 @@ mod tests {
                 .message
                 .contains("`no-such-tool-here` is left for the target host")
         );
+    }
+
+    #[test]
+    fn a_script_others_may_not_read_is_hidden_from_them() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let project = Project::new("closed-script");
+        for dir in [&project.0, &project.0.join("config")] {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let script = project.0.join("server.js");
+        fs::write(&script, "").unwrap();
+        // What `git clone` under umask 077 leaves.
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o600)).unwrap();
+        let (placed, _) = run(&project, &Lookups::Host, "server.js");
+        assert_eq!(placed.unwrap().hidden_from_others, Some(script.clone()));
+        assert_eq!(closed_access(&script).0, "read");
+        assert!(closed_access(&script).1.contains("chmod -R o+rX"));
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o644)).unwrap();
+        let (placed, _) = run(&project, &Lookups::Host, "server.js");
+        assert_eq!(placed.unwrap().hidden_from_others, None);
+        assert_eq!(closed_access(&project.0).0, "enter");
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! the new set (after it), never a mix; leftovers of an interrupted run (an unused
 //! generation, dangling links) are cleaned by the next run.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _, symlink};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 
 use crate::bundle::{BundleFile, FileKind};
@@ -29,6 +29,9 @@ use super::diff::{Action, Diff};
 /// killed there. Used by the tests that prove an interrupted install leaves the old or
 /// the new set; unset in normal use.
 pub const CRASH_AT_ENV: &str = "ECOSYSTEMD_INSTALL_CRASH_AT";
+
+/// The mode of every folder install creates: readable and searchable by all.
+const FOLDER_MODE: u32 = 0o755;
 
 /// Counts the steps of an install and, under [`CRASH_AT_ENV`], stops at the chosen one.
 #[derive(Debug)]
@@ -66,7 +69,7 @@ pub struct GroupLock {
 /// Takes the install lock of `ecosystem`, creating its generations folder.
 pub fn lock(layout: &Layout, ecosystem: &str) -> io::Result<GroupLock> {
     let dir = layout.host(&layout.group_dir(ecosystem));
-    fs::create_dir_all(&dir)?;
+    create_folders(&dir)?;
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -95,7 +98,7 @@ pub fn switch(
         write_file(&generation.join(file.kind.as_str()).join(&file.name), file)?;
         checkpoints.pass();
     }
-    fs::create_dir_all(&generation)?;
+    create_folders(&generation)?;
     sync_dir(&generation)?;
 
     for change in diff.with(Action::Add) {
@@ -190,7 +193,7 @@ fn generations(group_dir: &Path) -> io::Result<Vec<u64>> {
 
 fn write_file(path: &Path, file: &BundleFile) -> io::Result<()> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
+        create_folders(parent)?;
     }
     let mut out = OpenOptions::new()
         .create_new(true)
@@ -210,7 +213,7 @@ fn link(layout: &Layout, ecosystem: &str, kind: FileKind, name: &str) -> io::Res
     };
     let public = layout.host(&dir.join(name));
     let parent = public.parent().map(Path::to_path_buf).unwrap_or_default();
-    fs::create_dir_all(&parent)?;
+    create_folders(&parent)?;
     let staged = temporary_name(&public);
     remove_if_present(&staged)?;
     symlink(layout.link_target(ecosystem, kind, name), &staged)?;
@@ -247,4 +250,20 @@ fn remove_if_present(path: &Path) -> io::Result<()> {
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// Creates `dir` and its missing parents with [`FOLDER_MODE`], whatever the umask;
+/// folders that exist keep their mode.
+fn create_folders(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_folders(parent)?;
+    }
+    match DirBuilder::new().mode(FOLDER_MODE).create(dir) {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(error) => Err(error),
+        Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(FOLDER_MODE)),
+    }
 }

@@ -318,20 +318,20 @@ pub fn check(
     warnings: &mut Vec<Diagnostic>,
 ) {
     if target.dynamic_user()
-        && let Some(folder) = &app.hidden_from_others
+        && let Some(path) = &app.hidden_from_others
     {
+        let (verb, chmod) = crate::ecosystem::closed_access(path);
         let message = format!(
-            "a dynamic user cannot enter {}: the app will fail to start (status 200/CHDIR or 203/EXEC)",
-            folder.display(),
+            "a dynamic user cannot {verb} {}: the app will fail to start (status 200/CHDIR or 203/EXEC) or to load its script",
+            path.display(),
         );
-        let hint = match target.profile {
+        let fix = match target.profile {
             Hardening::Strict => {
-                "use the default profile (`hardening: standard`), which runs the app as its owner, or open the folder to others (chmod o+x)"
+                "use the default profile (`hardening: standard`), which runs the app as its owner"
             }
-            _ => {
-                "write `user: NAME` to run the app as its owner, or open the folder to others (chmod o+x)"
-            }
+            _ => "write `user: NAME` to run the app as its owner",
         };
+        let hint = format!("{fix}, or open it to others ({chmod})");
         warnings.push(app_warning(ecosystem, app, message).with_hint(hint));
     } else if target.dynamic_user() && target.profile == Hardening::Strict {
         // It can run, but PM2 ran it as a user who could write the project.
@@ -669,6 +669,34 @@ mod tests {
         let mut none = Vec::new();
         check(&eco, &app, &owner, &mut none);
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_dynamic_user_kept_from_reading_the_script_is_told_how_to_open_it() {
+        let script = std::env::temp_dir().join(format!(
+            "ecosystemd-hardening-closed-{}.js",
+            std::process::id()
+        ));
+        std::fs::write(&script, "").unwrap();
+        let mut app = testing::app("web");
+        app.hidden_from_others = Some(script.clone());
+        let eco = testing::ecosystem(vec![app.clone()]);
+        let target = Target {
+            user: None,
+            home: None,
+            ..ana()
+        };
+        let mut warnings = Vec::new();
+        check(&eco, &app, &target, &mut warnings);
+        std::fs::remove_file(&script).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let expected = format!("a dynamic user cannot read {}", script.display());
+        assert!(warnings[0].message.contains(&expected), "{warnings:?}");
+        let hint = warnings[0].hint.as_deref().unwrap();
+        assert!(
+            hint.contains("`user: NAME`") && hint.contains("chmod -R o+rX"),
+            "{hint}"
+        );
     }
 
     #[test]

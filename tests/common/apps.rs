@@ -93,16 +93,24 @@ pub fn wait_serving(sandbox: &Sandbox, port: u16, timeout: Duration) -> String {
     })
 }
 
+/// The example `examples/agents`, copied into the sandbox (see [`Sandbox::copy_in`]);
+/// returns its ecosystem file as seen inside.
+pub fn copy_example_in(sandbox: &Sandbox) -> String {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agents");
+    format!(
+        "{}/ecosystem.yaml",
+        sandbox.copy_in(&example, "/srv/agents")
+    )
+}
+
 /// `gen-units examples/agents/ecosystem.yaml | gen-units install --now`, inside the
-/// sandbox; returns the installed services that carry the `[X-Ecosystemd]` section (the
-/// agents), read inside, where install's symlinks resolve.
+/// sandbox, from a copy of the example (see [`copy_example_in`]); returns the installed
+/// services that carry the `[X-Ecosystemd]` section (the agents), read inside, where
+/// install's symlinks resolve.
 pub fn put_example_live(sandbox: &Sandbox, gen_units: &str) -> Vec<String> {
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/agents/ecosystem.yaml"
-    );
+    let example = copy_example_in(sandbox);
     let pipeline = r#""$0" "$1" | "$0" install --now"#;
-    let output = sandbox.exec(&["/bin/sh", "-c", pipeline, gen_units, example]);
+    let output = sandbox.exec(&["/bin/sh", "-c", pipeline, gen_units, &example]);
     assert!(
         output.status.success(),
         "{pipeline}: {}",

@@ -6,7 +6,8 @@
 //! (systemd-tmpfiles empties it), `/var/tmp`, `/var/log/journal`, `/var/lib` (where
 //! `StateDirectory=` and systemd's own state go), `/etc/systemd` (hides
 //! the host's enabled units and takes the journald configuration we write) and
-//! `/etc/ecosystemd`. It waits until the manager runs and is always killed on drop,
+//! `/etc/ecosystemd`, plus `/srv`, where [`Sandbox::copy_in`] puts projects for the
+//! sandbox's apps. It waits until the manager runs and is always killed on drop,
 //! also when a test fails or panics; `unshare --kill-child` plus a parent-death signal
 //! take it down even if the test process itself is killed.
 //!
@@ -36,11 +37,12 @@ const PRIVATE_MOUNTS: &[&str] = &[
     "/var/lib",
     "/etc/systemd",
     "/etc/ecosystemd",
+    "/srv",
 ];
 
 /// Extra folders given a private tmpfs when the sandbox has users of its own
-/// ([`Options::users`]): their homes and projects live there, never on the host.
-const USER_MOUNTS: &[&str] = &["/home", "/srv"];
+/// ([`Options::users`]): their homes live there, never on the host.
+const USER_MOUNTS: &[&str] = &["/home"];
 
 /// The account files that get private copies when the sandbox has users of its own.
 const ACCOUNT_FILES: &[&str] = &["/etc/passwd", "/etc/group", "/etc/shadow"];
@@ -61,7 +63,7 @@ pub struct User {
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Users added to private copies of `/etc/passwd`, `/etc/group` and `/etc/shadow`,
-    /// with private tmpfs mounts over `/home` and `/srv`.
+    /// with a private tmpfs over `/home`.
     pub users: Vec<User>,
 }
 
@@ -120,6 +122,7 @@ impl Sandbox {
         for dir in &private {
             script.push_str(&private_mount_script(dir, &kept));
         }
+        script.push_str(&open_closed_kept(&kept, "/"));
         script.push_str("ip link set lo up || exit 1; ");
         script.push_str(
             "exec /lib/systemd/systemd --system --unit=multi-user.target --log-target=kmsg",
@@ -257,7 +260,11 @@ impl Sandbox {
     /// folders below it bound back in (as at boot).
     pub fn mount_private(&self, dir: &str) -> Result<(), String> {
         let kept = kept_paths();
-        let script = format!("umask 022; {}", private_mount_script(dir, &kept));
+        let script = format!(
+            "umask 022; {}{}",
+            private_mount_script(dir, &kept),
+            open_closed_kept(&kept, dir)
+        );
         let output = self
             .command(&["/bin/sh", "-c", &script, "sh"])
             .args(&kept)
@@ -328,6 +335,28 @@ impl Sandbox {
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
+    }
+
+    /// Copies the host's folder `from` (an example, a fixture of the checkout) to
+    /// `inside`, a folder under the sandbox's private `/srv`, and returns `inside`. The
+    /// copy is root's, with mode `0755` for folders and executables and `0644` for other
+    /// files: a project its apps' users (a dynamic user, `nobody`) may read, whatever
+    /// the checkout's own modes (a clone made under umask `077` has `0700` folders and
+    /// `0600` files, which only root may read). Panics when the copy fails.
+    pub fn copy_in(&self, from: &Path, inside: &str) -> String {
+        assert!(
+            inside.starts_with("/srv/"),
+            "copy_in: {inside} is not under /srv"
+        );
+        let to = self.path(inside);
+        let _ = fs::remove_dir_all(&to);
+        copy_open(from, &to).unwrap_or_else(|e| {
+            panic!(
+                "copying {} into the sandbox at {inside}: {e}",
+                from.display()
+            )
+        });
+        inside.to_owned()
     }
 
     fn log_text(&self) -> String {
@@ -478,6 +507,26 @@ fn closed_ancestors(kept: &[PathBuf], private: &[String]) -> Vec<String> {
     closed
 }
 
+/// Shell text that opens each kept path under `dir` that others may not enter (a clone
+/// made under umask `077`: `0700`) to the sandbox's unprivileged processes: a tmpfs of
+/// mode `0755` over it, with each of its entries bound back (a symlink copied), so that
+/// they reach the fixtures below it (the target folder's scratch space). The entries
+/// are those at boot: a file added to the top of the checkout later stays outside.
+fn open_closed_kept(kept: &[PathBuf], dir: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let mut script = String::new();
+    for (i, path) in kept.iter().enumerate() {
+        let closed = fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o001 == 0);
+        if closed && path.starts_with(dir) {
+            let n = i + 1;
+            script.push_str(&format!(
+                r#"d="${{{n}}}"; exec 3<"$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" || exit 1; for e in /proc/self/fd/3/* /proc/self/fd/3/.[!.]* /proc/self/fd/3/..?*; do t="$d/${{e##*/}}"; if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$t"; elif [ -d "$e" ]; then mkdir "$t" && mount --no-canonicalize --rbind "$e" "$t"; elif [ -e "$e" ]; then : >"$t" && mount --no-canonicalize --bind "$e" "$t"; fi || exit 1; done; exec 3<&-; "#
+            ));
+        }
+    }
+    script
+}
+
 /// Shell text that mounts a private tmpfs over `dir` and binds back each kept path
 /// below it. The script's positional parameters are the `kept` paths (so spaces and
 /// other characters in them need no quoting); a kept path is reached after the tmpfs
@@ -497,6 +546,33 @@ fn private_mount_script(dir: &str, kept: &[PathBuf]) -> String {
     }
     script.push_str("exec 3<&-; ");
     script
+}
+
+/// Copies the folder `from` to `to` (created) with open modes: `0755` for folders and
+/// files with an execute bit, `0644` for other files; symlinks are copied as symlinks.
+fn copy_open(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(to)?;
+    fs::set_permissions(to, fs::Permissions::from_mode(0o755))?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let meta = fs::symlink_metadata(&source)?;
+        if meta.file_type().is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&source)?, &target)?;
+        } else if meta.is_dir() {
+            copy_open(&source, &target)?;
+        } else {
+            fs::copy(&source, &target)?;
+            let mode = if meta.permissions().mode() & 0o111 != 0 {
+                0o755
+            } else {
+                0o644
+            };
+            fs::set_permissions(&target, fs::Permissions::from_mode(mode))?;
+        }
+    }
+    Ok(())
 }
 
 /// `text` as one shell word.

@@ -22,7 +22,8 @@ environment files and preload into the host's /etc/ecosystemd, and systemd's sta
 its /var/lib). Those hung when the shared preload differed from the bundle's, so that
 install restarted every agent (RELIABILITY.md): before each run after the first, the
 shared preload gets one more line, as an install from another checkout would leave it.
-A /etc/ecosystemd that did not exist before is removed at the end; what systemd wrote
+A /etc/ecosystemd that did not exist before is emptied at the end (the folder stays: another
+sandbox's private mount on it would be detached by its removal); what systemd wrote
 under /var/lib is left. A full run writes its own section, "Install, repeated, sharing
 the host's state".
 """
@@ -148,6 +149,18 @@ def section(results, runs, example, share_state):
     return "\n".join(lines)
 
 
+def empty_shared_state():
+    """Removes what the runs wrote into the host's /etc/ecosystemd, but not the folder:
+    other sandboxes on the machine (a test run) may have a private mount on it, and Linux
+    detaches a mount in every namespace when its mount point is removed, after which their
+    installs would write into the host's folder."""
+    for entry in pathlib.Path("/etc/ecosystemd").iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=100)
@@ -182,7 +195,7 @@ def main():
                       flush=True)
     finally:
         if args.share_state and not state_existed:
-            shutil.rmtree("/etc/ecosystemd", ignore_errors=True)
+            empty_shared_state()
     text = section(results, args.runs, args.ecosystem, args.share_state)
     print(text)
     if args.runs >= 100:

@@ -81,8 +81,7 @@ impl UnitPolicy {
     /// `[X-Ecosystemd]` section (it is not ours). Unknown or malformed keys keep the
     /// defaults, so an older watchdog reads a newer unit.
     pub fn from_unit_text(text: &str) -> Option<Self> {
-        let unit = UnitFile::parse(text);
-        let section = unit.section(SECTION)?;
+        let section = UnitFile::parse_section(text, SECTION)?;
         let mut policy = Self {
             ecosystem: String::new(),
             app: String::new(),

@@ -96,8 +96,8 @@ impl Kernel {
     /// or is not in `unit`'s cgroup (the caller then asks systemd instead).
     pub fn usage(&self, unit: &str, pid: u32) -> Option<Usage> {
         let process = self.proc_root.join(pid.to_string());
-        let membership = std::fs::read_to_string(process.join("cgroup")).ok()?;
-        let stat = std::fs::read_to_string(process.join("stat")).ok()?;
+        let membership = read_kernel_file(&process.join("cgroup"))?;
+        let stat = read_kernel_file(&process.join("stat"))?;
         let start_ticks = parse_start_ticks(&stat)?;
         let groups = Membership::parse(&membership);
         let unit_path = unit_cgroup(groups.unit_path()?, unit)?;
@@ -224,14 +224,37 @@ fn parse_uptime_us(text: &str) -> Option<u64> {
     Some(whole.saturating_mul(1_000_000).saturating_add(fraction))
 }
 
+/// The room for one kernel file's text in [`read_kernel_file`]: far more than the files
+/// read here hold (a number, `/proc/PID/stat`, a process's dozen cgroups).
+const KERNEL_FILE_ROOM: usize = 4096;
+
+/// The text of a small file the kernel makes up when it is read (`/proc/PID/*`, a cgroup's
+/// control files), in three system calls: open, one read, close. Such a file is generated
+/// whole by one `show` function, and a read given more room than it holds returns all of
+/// it (seq_file), so a short read is the whole text; a file that fills the room is read on
+/// to its end. `std::fs::read_to_string` would also ask the file's size (which the kernel
+/// gives as 0 or 4096 for these) and read until a read returns nothing: six or seven
+/// calls, with thousands of these files per report.
+fn read_kernel_file(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut room = [0_u8; KERNEL_FILE_ROOM];
+    let count = file.read(&mut room).ok()?;
+    let mut bytes = room[..count].to_vec();
+    if count == room.len() {
+        file.read_to_end(&mut bytes).ok()?;
+    }
+    String::from_utf8(bytes).ok()
+}
+
 fn read_number(path: &Path) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    read_kernel_file(path)?.trim().parse().ok()
 }
 
 /// A memory limit file: `max` on v2, or on v1 the largest page-aligned count the kernel
 /// shows for "no limit", both meaning unlimited.
 fn read_limit(path: &Path) -> Option<u64> {
-    parse_limit(&std::fs::read_to_string(path).ok()?)
+    parse_limit(&read_kernel_file(path)?)
 }
 
 /// v1's "no limit" is `PAGE_COUNTER_MAX` pages: at least 2^63 minus one page of 64 KiB.
@@ -246,7 +269,7 @@ fn parse_limit(text: &str) -> Option<u64> {
 }
 
 fn read_cpu_stat_usec(path: &Path) -> Option<u64> {
-    parse_cpu_stat_usec(&std::fs::read_to_string(path).ok()?)
+    parse_cpu_stat_usec(&read_kernel_file(path)?)
 }
 
 /// `usage_usec` from a v2 `cpu.stat`.
@@ -323,6 +346,31 @@ mod tests {
         assert_eq!(parse_start_ticks(&stat), Some(22));
         assert_eq!(parse_start_ticks("42 (short) S 1"), None);
         assert_eq!(parse_start_ticks("no parenthesis"), None);
+    }
+
+    #[test]
+    fn kernel_files_are_read_whole() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-kfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let long = "7".repeat(3 * KERNEL_FILE_ROOM + 5);
+        std::fs::write(dir.join("long"), &long).expect("long file");
+        assert_eq!(
+            read_kernel_file(&dir.join("long")).as_deref(),
+            Some(long.as_str())
+        );
+        std::fs::write(dir.join("room"), "8".repeat(KERNEL_FILE_ROOM)).expect("full room");
+        assert_eq!(
+            read_kernel_file(&dir.join("room")).map(|t| t.len()),
+            Some(KERNEL_FILE_ROOM)
+        );
+        assert_eq!(read_kernel_file(&dir.join("missing")), None);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        let own = read_kernel_file(Path::new("/proc/self/cgroup")).expect("own cgroups");
+        assert_eq!(
+            Some(own),
+            std::fs::read_to_string("/proc/self/cgroup").ok(),
+            "the same text as read_to_string"
+        );
     }
 
     #[test]

@@ -73,7 +73,10 @@ pub async fn collect_again(
     let now_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
-    let kernel = Kernel::host(now_us);
+    let mut kernel = Kernel::host(now_us);
+    if let Some(manager) = crate::systemd::manager_process(&connection).await {
+        kernel.know_manager(manager);
+    }
     let hierarchy = kernel.hierarchy();
     let wanted = managed_units_with(
         &connection,
@@ -156,9 +159,20 @@ async fn managed_units_with(
             Some(Wanted {
                 listed,
                 kept: policy,
+                may_fork: may_fork(&text),
             })
         })
         .collect())
+}
+
+/// Whether a unit file may make a `Type=forking` service: any line setting it, in any
+/// section (a drop-in may still set it; such a unit with `GuessMainPID=no` alone would
+/// have its sole process named as its main process where systemd names none).
+fn may_fork(text: &str) -> bool {
+    text.lines().any(|line| {
+        line.split_once('=')
+            .is_some_and(|(key, value)| key.trim() == "Type" && value.trim() == "forking")
+    })
 }
 
 /// Events on their way: read already, or a journal query still running.
@@ -247,6 +261,14 @@ mod tests {
         user: bool,
     ) -> anyhow::Result<(RestartsSource, Events)> {
         finish_events(start_events(wanted, state_file, since, user)?)
+    }
+
+    #[test]
+    fn a_forking_unit_is_told_by_its_type() {
+        assert!(may_fork("[Service]\nType = forking\nExecStart=/bin/x\n"));
+        assert!(!may_fork(
+            "[Service]\nType=notify\nExecStart=/bin/x --type=forking\n"
+        ));
     }
 
     #[test]

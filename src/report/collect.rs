@@ -74,17 +74,26 @@ pub async fn collect_again(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
     let mut kernel = Kernel::host(now_us);
-    if let Some(manager) = crate::systemd::manager_process(&connection).await {
-        kernel.know_manager(manager);
-    }
-    let hierarchy = kernel.hierarchy();
-    let wanted = managed_units_with(
+    let manager = crate::systemd::manager_process(&connection).await;
+    let slices = async {
+        match manager {
+            Some(_) => snapshot::list_units(&connection, &["*.slice".to_string()]).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let units = managed_units_with(
         &connection,
         request.ecosystem.as_deref(),
         &mut kept.unit_files,
-    )
-    .await
-    .context("cannot read the units from systemd")?;
+    );
+    let (wanted, slices) = tokio::join!(units, slices);
+    let wanted = wanted.context("cannot read the units from systemd")?;
+    if let Some(manager) = manager {
+        let slices = slices.context("cannot read the slices from systemd")?;
+        let names: Vec<&str> = slices.iter().map(|slice| slice.name.as_str()).collect();
+        kernel.know_manager(manager, &names);
+    }
+    let hierarchy = kernel.hierarchy();
     let longest_window = wanted
         .iter()
         .map(|unit| {

@@ -107,24 +107,27 @@ impl Kernel {
 
     /// Learns where the manager whose process is `manager_pid` (as seen from here) keeps
     /// its services: below its own cgroup's parent (its cgroup is `init.scope`, at the
-    /// root for the system manager, in `user@UID.service` for a user's), in slices, with
-    /// one listing per slice. A manager not found so leaves [`Kernel::sole_process`]
-    /// finding nothing.
-    pub fn know_manager(&mut self, manager_pid: u32) {
-        self.manager = self.manager_tree(manager_pid);
+    /// root for the system manager, in `user@UID.service` for a user's), in its `slices`
+    /// (names such as `a-b.slice`, whose cgroup is `a.slice/a-b.slice`), with one listing
+    /// per slice. A manager not found so leaves [`Kernel::sole_process`] finding nothing.
+    pub fn know_manager<S: AsRef<str>>(&mut self, manager_pid: u32, slices: &[S]) {
+        self.manager = self.manager_tree(manager_pid, slices);
     }
 
-    fn manager_tree(&self, pid: u32) -> Option<ManagerTree> {
+    fn manager_tree<S: AsRef<str>>(&self, pid: u32, slices: &[S]) -> Option<ManagerTree> {
         let tree = self.systemd_tree()?;
         let membership = read_kernel_file(&self.proc_root.join(pid.to_string()).join("cgroup"))?;
         let own = Membership::parse(&membership).unit_path()?;
         let root = own.strip_suffix("/init.scope")?;
         let mut services = HashMap::new();
-        list_services(
-            &tree.join(root.trim_start_matches('/')),
-            root,
-            &mut services,
-        );
+        for slice in slices {
+            let path = format!("{root}{}", slice_path(slice.as_ref()));
+            list_services(
+                &tree.join(path.trim_start_matches('/')),
+                &path,
+                &mut services,
+            );
+        }
         Some(ManagerTree { pid, services })
     }
 
@@ -249,23 +252,33 @@ impl Kernel {
     }
 }
 
+/// A slice's cgroup below its manager's root: `/a.slice/a-b.slice` for `a-b.slice`,
+/// nothing for the root slice `-.slice`.
+fn slice_path(slice: &str) -> String {
+    let Some(stem) = slice.strip_suffix(".slice").filter(|s| *s != "-") else {
+        return String::new();
+    };
+    let mut path = String::new();
+    for (end, _) in stem.match_indices('-').chain([(stem.len(), "")]) {
+        path.push('/');
+        path.push_str(&stem[..end]);
+        path.push_str(".slice");
+    }
+    path
+}
+
 /// Fills `services` with the services' cgroups in the slice at `dir` (the path `path` in
-/// the hierarchy) and in the slices below it.
+/// the hierarchy).
 fn list_services(dir: &Path, path: &str, services: &mut HashMap<String, String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-            continue;
-        }
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        let child = format!("{path}/{name}");
-        if name.ends_with(".slice") {
-            list_services(&entry.path(), &child, services);
-        } else if name.ends_with(".service") {
+        if name.ends_with(".service") && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            let child = format!("{path}/{name}");
             services.insert(name, child);
         }
     }
@@ -661,7 +674,7 @@ mod tests {
             None,
             "manager not known"
         );
-        kernel.know_manager(1);
+        kernel.know_manager(1, &["a.slice", "a-b.slice", "-.slice"]);
         let (pid, usage) = kernel.sole_process("one.service").expect("one process");
         assert_eq!(pid, 77);
         assert_eq!(
@@ -684,9 +697,17 @@ mod tests {
         );
         assert_eq!(kernel.sole_process("none.service"), None, "no process");
         assert_eq!(kernel.sole_process("other.service"), None, "no such unit");
-        kernel.know_manager(77);
+        kernel.know_manager(77, &["a.slice", "a-b.slice"]);
         assert_eq!(kernel.sole_process("one.service"), None, "77 is no manager");
         std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn a_slices_cgroup_follows_its_name() {
+        assert_eq!(slice_path("-.slice"), "");
+        assert_eq!(slice_path("system.slice"), "/system.slice");
+        assert_eq!(slice_path("a-b-c.slice"), "/a.slice/a-b.slice/a-b-c.slice");
+        assert_eq!(slice_path("x.service"), "");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! next, whitespace around `=` and around the value is dropped, and drop-ins
 //! ([`UnitFile::add_drop_in`]) append their assignments after the unit's own.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::{fs, io};
 
@@ -43,6 +44,34 @@ impl UnitFile {
             }
         }
         Ok(unit)
+    }
+
+    /// Only the section called `name` of a unit file's text, as [`UnitFile::parse`] would
+    /// hold it, without building the others: `None` when the text has no such section.
+    pub fn parse_section(text: &str, name: &str) -> Option<Section> {
+        let mut section: Option<Section> = None;
+        let mut inside = false;
+        for line in logical_lines(text) {
+            if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                inside = header == name;
+                if inside && section.is_none() {
+                    section = Some(Section {
+                        name: name.to_owned(),
+                        entries: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            let (true, Some(section), Some((key, value))) =
+                (inside, section.as_mut(), line.split_once('='))
+            else {
+                continue;
+            };
+            section
+                .entries
+                .push((key.trim().to_owned(), value.trim().to_owned()));
+        }
+        section
     }
 
     /// Appends the assignments of a drop-in (`NAME.d/*.conf`) after the unit's own.
@@ -110,8 +139,9 @@ impl UnitFile {
 }
 
 /// The lines of `text` that say something, continuation lines joined (the backslash
-/// becomes a space), comments and blank lines left out.
-fn logical_lines(text: &str) -> Vec<String> {
+/// becomes a space), comments and blank lines left out. A line that continues none is
+/// borrowed from `text`.
+fn logical_lines(text: &str) -> Vec<Cow<'_, str>> {
     let mut lines = Vec::new();
     let mut pending: Option<String> = None;
     for raw in text.lines() {
@@ -128,21 +158,21 @@ fn logical_lines(text: &str) -> Vec<String> {
             Some(head) if !line.starts_with('[') => (head, true),
             _ => (line, false),
         };
-        let joined = match pending.take() {
-            Some(mut start) => {
+        match (pending.take(), continues) {
+            (Some(mut start), _) => {
                 start.push(' ');
                 start.push_str(text);
-                start
+                if continues {
+                    pending = Some(start);
+                } else {
+                    lines.push(Cow::Owned(start));
+                }
             }
-            None => text.to_owned(),
-        };
-        if continues {
-            pending = Some(joined);
-        } else {
-            lines.push(joined);
+            (None, true) => pending = Some(text.to_owned()),
+            (None, false) => lines.push(Cow::Borrowed(text)),
         }
     }
-    lines.extend(pending);
+    lines.extend(pending.map(Cow::Owned));
     lines
 }
 
@@ -207,6 +237,21 @@ mod tests {
         assert_eq!(unit.value("Service", "Restart"), Some("no"));
         assert!(unit.section("X-Ecosystemd").is_some());
         assert!(UnitFile::parse(UNIT).section("X-Ecosystemd").is_none());
+    }
+
+    #[test]
+    fn one_section_alone_reads_as_in_the_whole_file() {
+        let whole = UnitFile::parse(UNIT);
+        for name in ["Unit", "Service", "Install"] {
+            assert_eq!(
+                UnitFile::parse_section(UNIT, name).as_ref(),
+                whole.section(name),
+                "{name}"
+            );
+        }
+        assert_eq!(UnitFile::parse_section(UNIT, "X-Ecosystemd"), None);
+        let empty = UnitFile::parse_section("[A]\n[B]\nK=v\n", "A").expect("section");
+        assert!(empty.entries.is_empty());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use crate::ecosystem::{WatchdogPolicy, WatchdogRestart};
 use crate::health::HealthCheck;
-use crate::unit_file::UnitFile;
+use crate::unit_file::{Section, UnitFile};
 
 /// The section's name.
 pub const SECTION: &str = "X-Ecosystemd";
@@ -81,13 +81,17 @@ impl UnitPolicy {
     /// `[X-Ecosystemd]` section (it is not ours). Unknown or malformed keys keep the
     /// defaults, so an older watchdog reads a newer unit.
     pub fn from_unit_text(text: &str) -> Option<Self> {
-        Self::from_unit(&UnitFile::parse(text))
+        Self::from_section(&UnitFile::parse_section(text, SECTION)?)
     }
 
     /// Reads the policy from a parsed unit file, drop-ins included (a later assignment
     /// wins, as in systemd); `None` when it has no `[X-Ecosystemd]` section.
     pub fn from_unit(unit: &UnitFile) -> Option<Self> {
-        let section = unit.section(SECTION)?;
+        Self::from_section(unit.section(SECTION)?)
+    }
+
+    /// Reads the policy from the `[X-Ecosystemd]` section's assignments, in order.
+    fn from_section(section: &Section) -> Option<Self> {
         let mut policy = Self {
             ecosystem: String::new(),
             app: String::new(),

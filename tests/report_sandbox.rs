@@ -829,3 +829,78 @@ fn crash_loops_are_counted_within_the_window_from_journal_or_history() {
     assert_eq!(calm["restarts_window"], 1, "{calm:#}");
     assert_eq!(issue_kinds(calm), Vec::<String>::new());
 }
+
+/// The PID that `host_pid` has in its own (the sandbox's) PID namespace.
+fn pid_inside(host_pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{host_pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .and_then(|pids| pids.split_whitespace().last())
+        .expect("NSpid")
+        .to_string()
+}
+
+#[test]
+fn the_main_process_comes_from_the_cgroup_only_where_systemd_would_name_the_same() {
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let forking = "/bin/sh -c '/bin/sleep infinity &'";
+    let units = [
+        ("solo", SLEEPER, ""),
+        (
+            "pair",
+            "/bin/sh -c '/bin/sleep infinity & exec /bin/sleep infinity'",
+            "",
+        ),
+        ("guessed", forking, "Type=forking"),
+        ("unguessed", forking, "Type=forking\nGuessMainPID=no"),
+    ];
+    let names: Vec<String> = units
+        .iter()
+        .map(|(app, _, _)| format!("agents-{app}.service"))
+        .collect();
+    for ((app, exec_start, service), name) in units.iter().zip(&names) {
+        install(&sandbox, name, &agent(app, exec_start, service));
+    }
+    sandbox.systemctl(&["daemon-reload"]);
+    let mut start = vec!["start"];
+    start.extend(names.iter().map(String::as_str));
+    sandbox.systemctl(&start);
+    for name in &names {
+        wait_state(&sandbox, name, "active");
+    }
+    let systemd = show(&sandbox, &names, "MainPID");
+    assert_eq!(systemd["agents-unguessed.service"]["MainPID"], "0");
+
+    // The kernel alone names the sole child of the manager, and nothing for two processes.
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_micros() as u64;
+    let mut kernel = ecosystemd::systemd::cgroup::Kernel::host(now_us);
+    kernel.know_manager(sandbox.pid(), &["-.slice", "system.slice"]);
+    for name in ["agents-solo.service", "agents-guessed.service"] {
+        let (pid, usage) = kernel.sole_process(name).expect(name);
+        assert_eq!(pid_inside(pid), systemd[name]["MainPID"], "{name}");
+        assert!(usage.main_start_us > 0, "{name}");
+    }
+    assert_eq!(kernel.sole_process("agents-pair.service"), None);
+
+    // The report names each main process as systemd does, forking units included (where
+    // systemd knows none, it is asked).
+    let (status, report) = json_report(&sandbox, &["--restarts-from", "none"]);
+    assert_eq!(status, Some(0), "{report:#}");
+    for name in &names {
+        let expected = match systemd[name]["MainPID"].as_str() {
+            "0" => "null".to_string(),
+            pid => pid.to_string(),
+        };
+        assert_eq!(
+            unit(&report, name)["main_pid"].to_string(),
+            expected,
+            "{name}"
+        );
+    }
+}

@@ -295,3 +295,90 @@ fn top_shows_the_agents_and_restarts_the_selected_one() {
         "the alternate screen is left: {after}"
     );
 }
+
+/// A unit of the ecosystem `late` that sleeps.
+fn late_unit(app: &str) -> String {
+    format!(
+        "[Unit]\nDescription=late {app}\n[Service]\nExecStart=/bin/sleep infinity\n\
+         [X-Ecosystemd]\nEcosystem=late\nApp={app}\n"
+    )
+}
+
+/// `top` keeps the scan of the unit files between refreshes: units installed while it
+/// runs still appear, after a reload (as `gen-units install` does it) and when systemd
+/// loads a new file on demand, without one.
+#[test]
+fn units_installed_while_top_runs_appear() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tmux is missing"
+        );
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let Some(sandbox) = Sandbox::boot() else {
+        return;
+    };
+    let put = |app: &str| {
+        let path = sandbox.path(&format!("/run/systemd/system/late-{app}.service"));
+        std::fs::write(&path, late_unit(app)).expect("unit file");
+    };
+    put("first");
+    sandbox.systemctl(&["daemon-reload"]);
+    sandbox.systemctl(&["start", "late-first.service"]);
+
+    let inner = sandbox.command(&[
+        "/bin/sh",
+        "-c",
+        &format!(
+            "TERM=xterm-256color NO_COLOR=1 {UNIT_WATCHDOG} top --ecosystem late \
+             --state-file /run/no-watchdog.json; sleep 600"
+        ),
+    ]);
+    let tmux = Tmux::new();
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "top",
+        "-x",
+        "160",
+        "-y",
+        "40",
+        &shell_line(&inner),
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let on_screen = |unit: &str| {
+        sandbox.wait_for(
+            &format!("{unit} on the screen"),
+            Duration::from_secs(30),
+            || {
+                let screen = tmux.screen();
+                match line_of(&screen, unit) {
+                    Some(line) if line.contains("running") => Ok(()),
+                    _ => Err(screen),
+                }
+            },
+        )
+    };
+    on_screen("late-first.service");
+
+    put("second");
+    sandbox.systemctl(&["daemon-reload"]);
+    sandbox.systemctl(&["start", "late-second.service"]);
+    on_screen("late-second.service");
+
+    // Some seconds later (the folder's time no longer that of the last scan), a file
+    // systemd loads on demand, with no reload.
+    std::thread::sleep(Duration::from_secs(3));
+    on_screen("late-first.service");
+    put("third");
+    sandbox.systemctl(&["start", "late-third.service"]);
+    on_screen("late-third.service");
+    tmux.keys("q");
+}

@@ -14,7 +14,7 @@ use crate::observed::history::History;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
 use crate::systemd::snapshot::{self, Wanted};
-use crate::systemd::unit_files::UnitFiles;
+use crate::systemd::unit_files::UnitFilesCache;
 use crate::unit_policy::UnitPolicy;
 
 /// Where to take restarts within the window from.
@@ -47,21 +47,53 @@ pub struct Request {
     pub probe_health: bool,
 }
 
+/// What a caller taking snapshot after snapshot (`top`) keeps from one to the next.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    /// The unit files on the manager's search path, scanned again only when they can
+    /// have changed.
+    unit_files: UnitFilesCache,
+}
+
 /// The managed services with their policies and events, and the snapshot's context. The
 /// events (the watchdog's history or a journal query) are read while the services' reads
 /// are in flight.
 pub async fn collect(request: &Request) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
+    collect_again(request, &mut Kept::default()).await
+}
+
+/// [`collect`], with what the last snapshots left in `kept`.
+pub async fn collect_again(
+    request: &Request,
+    kept: &mut Kept,
+) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
     let connection = crate::systemd::connect_direct(&request.bus)
         .await
         .with_context(|| format!("cannot reach systemd on {}", describe(&request.bus)))?;
     let now_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
-    let kernel = Kernel::host(now_us);
+    let mut kernel = Kernel::host(now_us);
+    let manager = crate::systemd::manager_process(&connection).await;
+    let slices = async {
+        match manager {
+            Some(_) => snapshot::list_units(&connection, &["*.slice".to_string()]).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let units = managed_units_with(
+        &connection,
+        request.ecosystem.as_deref(),
+        &mut kept.unit_files,
+    );
+    let (wanted, slices) = tokio::join!(units, slices);
+    let wanted = wanted.context("cannot read the units from systemd")?;
+    if let Some(manager) = manager {
+        let slices = slices.context("cannot read the slices from systemd")?;
+        let names: Vec<&str> = slices.iter().map(|slice| slice.name.as_str()).collect();
+        kernel.know_manager(manager, &names);
+    }
     let hierarchy = kernel.hierarchy();
-    let wanted = managed_units(&connection, request.ecosystem.as_deref())
-        .await
-        .context("cannot read the units from systemd")?;
     let longest_window = wanted
         .iter()
         .map(|unit| {
@@ -109,12 +141,21 @@ pub async fn managed_units(
     connection: &zbus::Connection,
     ecosystem: Option<&str>,
 ) -> zbus::Result<Vec<Wanted<UnitPolicy>>> {
+    managed_units_with(connection, ecosystem, &mut UnitFilesCache::new()).await
+}
+
+/// [`managed_units`], with the unit files from `cache` when they cannot have changed.
+async fn managed_units_with(
+    connection: &zbus::Connection,
+    ecosystem: Option<&str>,
+    cache: &mut UnitFilesCache,
+) -> zbus::Result<Vec<Wanted<UnitPolicy>>> {
     let patterns = ["*.service".to_string()];
     let (listed, search_path) = tokio::join!(
         snapshot::list_units(connection, &patterns),
         snapshot::unit_search_path(connection),
     );
-    let unit_files = UnitFiles::scan(&search_path?);
+    let unit_files = cache.look(&search_path?);
     Ok(listed?
         .into_iter()
         .filter_map(|listed| {
@@ -127,9 +168,20 @@ pub async fn managed_units(
             Some(Wanted {
                 listed,
                 kept: policy,
+                may_fork: may_fork(&text),
             })
         })
         .collect())
+}
+
+/// Whether a unit file may make a `Type=forking` service: any line setting it, in any
+/// section (a drop-in may still set it; such a unit with `GuessMainPID=no` alone would
+/// have its sole process named as its main process where systemd names none).
+fn may_fork(text: &str) -> bool {
+    text.lines().any(|line| {
+        line.split_once('=')
+            .is_some_and(|(key, value)| key.trim() == "Type" && value.trim() == "forking")
+    })
 }
 
 /// Events on their way: read already, or a journal query still running.
@@ -218,6 +270,14 @@ mod tests {
         user: bool,
     ) -> anyhow::Result<(RestartsSource, Events)> {
         finish_events(start_events(wanted, state_file, since, user)?)
+    }
+
+    #[test]
+    fn a_forking_unit_is_told_by_its_type() {
+        assert!(may_fork("[Service]\nType = forking\nExecStart=/bin/x\n"));
+        assert!(!may_fork(
+            "[Service]\nType=notify\nExecStart=/bin/x --type=forking\n"
+        ));
     }
 
     #[test]

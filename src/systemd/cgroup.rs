@@ -7,7 +7,13 @@
 //! A figure is given only when the controller that counts it is attached to the unit's own
 //! cgroup, as systemd gives it only then: on cgroup v1 a unit without `MemoryAccounting=`
 //! sits in its slice's memory cgroup, whose figures are not the unit's.
+//!
+//! Once the manager's process is known ([`Kernel::know_manager`]), one walk of its slices
+//! finds every service's cgroup, and a running service whose cgroup holds one process, a
+//! child of the manager, has that process as its main process ([`Kernel::sole_process`]):
+//! the manager need not be asked for `MainPID`, nor each process for its cgroups.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::observed::memory::CgroupMemory;
@@ -66,6 +72,17 @@ pub struct Kernel {
     boot_us: u64,
     /// Clock ticks per second, the unit of a process's start time.
     ticks_per_second: u64,
+    /// The manager's process and its services' cgroups, once known.
+    manager: Option<ManagerTree>,
+}
+
+/// A manager's process, and where its services' cgroups are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ManagerTree {
+    /// The manager's PID, as seen from here.
+    pid: u32,
+    /// Each service's cgroup, as a path from the hierarchy's root (`/a.slice/x.service`).
+    services: HashMap<String, String>,
 }
 
 impl Kernel {
@@ -84,7 +101,74 @@ impl Kernel {
             cgroup_root,
             boot_us: now_us.saturating_sub(uptime_us),
             ticks_per_second: clock_ticks_per_second(),
+            manager: None,
         }
+    }
+
+    /// Learns where the manager whose process is `manager_pid` (as seen from here) keeps
+    /// its services: below its own cgroup's parent (its cgroup is `init.scope`, at the
+    /// root for the system manager, in `user@UID.service` for a user's), in its `slices`
+    /// (names such as `a-b.slice`, whose cgroup is `a.slice/a-b.slice`), with one listing
+    /// per slice. A manager not found so leaves [`Kernel::sole_process`] finding nothing.
+    pub fn know_manager<S: AsRef<str>>(&mut self, manager_pid: u32, slices: &[S]) {
+        self.manager = self.manager_tree(manager_pid, slices);
+    }
+
+    fn manager_tree<S: AsRef<str>>(&self, pid: u32, slices: &[S]) -> Option<ManagerTree> {
+        let tree = self.systemd_tree()?;
+        let membership = read_kernel_file(&self.proc_root.join(pid.to_string()).join("cgroup"))?;
+        let own = Membership::parse(&membership).unit_path()?;
+        let root = own.strip_suffix("/init.scope")?;
+        let mut services = HashMap::new();
+        for slice in slices {
+            let path = format!("{root}{}", slice_path(slice.as_ref()));
+            list_services(
+                &tree.join(path.trim_start_matches('/')),
+                &path,
+                &mut services,
+            );
+        }
+        Some(ManagerTree { pid, services })
+    }
+
+    /// The hierarchy systemd places units in: the unified one, or its own named v1 tree.
+    fn systemd_tree(&self) -> Option<PathBuf> {
+        match self.hierarchy {
+            Hierarchy::Unified => Some(self.cgroup_root.clone()),
+            Hierarchy::Legacy => Some(self.cgroup_root.join("systemd")),
+            Hierarchy::Unknown => None,
+        }
+    }
+
+    /// Running service `unit`'s main process and figures, when the kernel alone can tell
+    /// which process that is: the unit's cgroup holds exactly one process, and its parent
+    /// is the manager. While a service is `running`, no control process of it runs (those
+    /// have states of their own: start-pre, start-post, reload, stop...), so that one
+    /// process is the one the manager started and watches (systemd guesses a forking
+    /// service's main process by the same rule, `cgroup_guess_main_pid()`, except under
+    /// `GuessMainPID=no`: the caller leaves forking services out). `None` otherwise, or
+    /// when the manager is not known: the caller then asks the manager for `MainPID`.
+    pub fn sole_process(&self, unit: &str) -> Option<(u32, Usage)> {
+        let manager = self.manager.as_ref()?;
+        let unit_path = manager.services.get(unit)?;
+        let procs_file = self
+            .systemd_tree()?
+            .join(unit_path.trim_start_matches('/'))
+            .join("cgroup.procs");
+        let procs = read_kernel_file(&procs_file)?;
+        let mut pids = procs.split_whitespace();
+        let pid: u32 = pids.next()?.parse().ok()?;
+        if pids.next().is_some() {
+            return None;
+        }
+        let stat = read_kernel_file(&self.proc_root.join(pid.to_string()).join("stat"))?;
+        if parse_parent(&stat)? != manager.pid {
+            return None;
+        }
+        let start = self.start_us(&stat)?;
+        // A controller's files exist under the unit's own path only where systemd made
+        // the unit a cgroup of that controller, and then its process is in it.
+        Some((pid, self.figures(unit_path, start, &|_| true)))
     }
 
     /// Which hierarchy the memory controller is on.
@@ -96,15 +180,33 @@ impl Kernel {
     /// or is not in `unit`'s cgroup (the caller then asks systemd instead).
     pub fn usage(&self, unit: &str, pid: u32) -> Option<Usage> {
         let process = self.proc_root.join(pid.to_string());
-        let membership = std::fs::read_to_string(process.join("cgroup")).ok()?;
-        let stat = std::fs::read_to_string(process.join("stat")).ok()?;
-        let start_ticks = parse_start_ticks(&stat)?;
+        let membership = read_kernel_file(&process.join("cgroup"))?;
+        let stat = read_kernel_file(&process.join("stat"))?;
+        let main_start_us = self.start_us(&stat)?;
         let groups = Membership::parse(&membership);
         let unit_path = unit_cgroup(groups.unit_path()?, unit)?;
-        let main_start_us = self
-            .boot_us
-            .saturating_add(start_ticks.saturating_mul(1_000_000) / self.ticks_per_second);
-        let usage = match self.hierarchy {
+        let attached = |controller: &str| groups.path_of(controller) == Some(unit_path);
+        Some(self.figures(unit_path, main_start_us, &attached))
+    }
+
+    /// When a process started, in µs since the epoch, from its `/proc/PID/stat`.
+    fn start_us(&self, stat: &str) -> Option<u64> {
+        let start_ticks = parse_start_ticks(stat)?;
+        Some(
+            self.boot_us
+                .saturating_add(start_ticks.saturating_mul(1_000_000) / self.ticks_per_second),
+        )
+    }
+
+    /// The figures of the cgroup at `unit_path`; on cgroup v1, of the controllers
+    /// `attached` says the unit's process is in at that path.
+    fn figures(
+        &self,
+        unit_path: &str,
+        main_start_us: u64,
+        attached: &dyn Fn(&str) -> bool,
+    ) -> Usage {
+        match self.hierarchy {
             Hierarchy::Unified => {
                 let dir = self.cgroup_root.join(unit_path.trim_start_matches('/'));
                 Usage {
@@ -120,7 +222,7 @@ impl Kernel {
             }
             Hierarchy::Legacy => {
                 let controller_dir = |controller: &str| {
-                    (groups.path_of(controller) == Some(unit_path)).then(|| {
+                    attached(controller).then(|| {
                         self.cgroup_root
                             .join(controller)
                             .join(unit_path.trim_start_matches('/'))
@@ -146,8 +248,39 @@ impl Kernel {
                 main_start_us,
                 ..Usage::default()
             },
+        }
+    }
+}
+
+/// A slice's cgroup below its manager's root: `/a.slice/a-b.slice` for `a-b.slice`,
+/// nothing for the root slice `-.slice`.
+fn slice_path(slice: &str) -> String {
+    let Some(stem) = slice.strip_suffix(".slice").filter(|s| *s != "-") else {
+        return String::new();
+    };
+    let mut path = String::new();
+    for (end, _) in stem.match_indices('-').chain([(stem.len(), "")]) {
+        path.push('/');
+        path.push_str(&stem[..end]);
+        path.push_str(".slice");
+    }
+    path
+}
+
+/// Fills `services` with the services' cgroups in the slice at `dir` (the path `path` in
+/// the hierarchy).
+fn list_services(dir: &Path, path: &str, services: &mut HashMap<String, String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
         };
-        Some(usage)
+        if name.ends_with(".service") && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            let child = format!("{path}/{name}");
+            services.insert(name, child);
+        }
     }
 }
 
@@ -214,6 +347,12 @@ fn parse_start_ticks(stat: &str) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
+/// A process's parent: field 4 of `/proc/PID/stat`, the second after the command name.
+fn parse_parent(stat: &str) -> Option<u32> {
+    let (_, after_name) = stat.rsplit_once(')')?;
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The first figure of `/proc/uptime`, in µs.
 fn parse_uptime_us(text: &str) -> Option<u64> {
     let seconds = text.split_whitespace().next()?;
@@ -224,14 +363,37 @@ fn parse_uptime_us(text: &str) -> Option<u64> {
     Some(whole.saturating_mul(1_000_000).saturating_add(fraction))
 }
 
+/// The room for one kernel file's text in [`read_kernel_file`]: far more than the files
+/// read here hold (a number, `/proc/PID/stat`, a process's dozen cgroups).
+const KERNEL_FILE_ROOM: usize = 4096;
+
+/// The text of a small file the kernel makes up when it is read (`/proc/PID/*`, a cgroup's
+/// control files), in three system calls: open, one read, close. Such a file is generated
+/// whole by one `show` function, and a read given more room than it holds returns all of
+/// it (seq_file), so a short read is the whole text; a file that fills the room is read on
+/// to its end. `std::fs::read_to_string` would also ask the file's size (which the kernel
+/// gives as 0 or 4096 for these) and read until a read returns nothing: six or seven
+/// calls, with thousands of these files per report.
+fn read_kernel_file(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut room = [0_u8; KERNEL_FILE_ROOM];
+    let count = file.read(&mut room).ok()?;
+    let mut bytes = room[..count].to_vec();
+    if count == room.len() {
+        file.read_to_end(&mut bytes).ok()?;
+    }
+    String::from_utf8(bytes).ok()
+}
+
 fn read_number(path: &Path) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    read_kernel_file(path)?.trim().parse().ok()
 }
 
 /// A memory limit file: `max` on v2, or on v1 the largest page-aligned count the kernel
 /// shows for "no limit", both meaning unlimited.
 fn read_limit(path: &Path) -> Option<u64> {
-    parse_limit(&std::fs::read_to_string(path).ok()?)
+    parse_limit(&read_kernel_file(path)?)
 }
 
 /// v1's "no limit" is `PAGE_COUNTER_MAX` pages: at least 2^63 minus one page of 64 KiB.
@@ -246,7 +408,7 @@ fn parse_limit(text: &str) -> Option<u64> {
 }
 
 fn read_cpu_stat_usec(path: &Path) -> Option<u64> {
-    parse_cpu_stat_usec(&std::fs::read_to_string(path).ok()?)
+    parse_cpu_stat_usec(&read_kernel_file(path)?)
 }
 
 /// `usage_usec` from a v2 `cpu.stat`.
@@ -326,6 +488,31 @@ mod tests {
     }
 
     #[test]
+    fn kernel_files_are_read_whole() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-kfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let long = "7".repeat(3 * KERNEL_FILE_ROOM + 5);
+        std::fs::write(dir.join("long"), &long).expect("long file");
+        assert_eq!(
+            read_kernel_file(&dir.join("long")).as_deref(),
+            Some(long.as_str())
+        );
+        std::fs::write(dir.join("room"), "8".repeat(KERNEL_FILE_ROOM)).expect("full room");
+        assert_eq!(
+            read_kernel_file(&dir.join("room")).map(|t| t.len()),
+            Some(KERNEL_FILE_ROOM)
+        );
+        assert_eq!(read_kernel_file(&dir.join("missing")), None);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        let own = read_kernel_file(Path::new("/proc/self/cgroup")).expect("own cgroups");
+        assert_eq!(
+            Some(own),
+            std::fs::read_to_string("/proc/self/cgroup").ok(),
+            "the same text as read_to_string"
+        );
+    }
+
+    #[test]
     fn uptime_and_limits_parse() {
         assert_eq!(parse_uptime_us("9883.45 19000.12\n"), Some(9_883_450_000));
         assert_eq!(parse_uptime_us("12 3"), Some(12_000_000));
@@ -374,6 +561,7 @@ mod tests {
             hierarchy: Hierarchy::Legacy,
             boot_us: 1_000_000,
             ticks_per_second: 100,
+            manager: None,
         };
         let usage = kernel.usage("x.service", 77).expect("usage");
         assert_eq!(
@@ -425,6 +613,7 @@ mod tests {
             hierarchy: Hierarchy::Unified,
             boot_us: 0,
             ticks_per_second: 100,
+            manager: None,
         };
         let usage = kernel.usage("y.service", 5).expect("usage");
         assert_eq!(usage.memory_current, Some(100));
@@ -435,6 +624,90 @@ mod tests {
         assert_eq!(usage.tasks_current, Some(2));
         assert_eq!(usage.main_start_us, 220_000);
         std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn a_sole_child_of_the_manager_is_the_main_process() {
+        let root = std::env::temp_dir().join(format!("ecosystemd-sole-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+            std::fs::write(path, text).expect("file");
+        };
+        let stat = |pid: u32, parent: u32| {
+            let fields: Vec<String> = (5..=25).map(|n| n.to_string()).collect();
+            format!("{pid} (node) S {parent} {}", fields.join(" "))
+        };
+        write("proc/1/cgroup", "1:name=systemd:/init.scope\n");
+        write("proc/77/stat", &stat(77, 1));
+        write("proc/78/stat", &stat(78, 77));
+        write("proc/79/stat", &stat(79, 5));
+        let units = "cgroup/systemd/a.slice/a-b.slice";
+        write(&format!("{units}/one.service/cgroup.procs"), "77\n");
+        write(&format!("{units}/two.service/cgroup.procs"), "77\n78\n");
+        write(&format!("{units}/stranger.service/cgroup.procs"), "79\n");
+        write("cgroup/systemd/a.slice/none.service/cgroup.procs", "");
+        let one = "a.slice/a-b.slice/one.service";
+        write(
+            &format!("cgroup/memory/{one}/memory.usage_in_bytes"),
+            "4096\n",
+        );
+        write(
+            &format!("cgroup/memory/{one}/memory.max_usage_in_bytes"),
+            "8192\n",
+        );
+        write(
+            &format!("cgroup/memory/{one}/memory.limit_in_bytes"),
+            "65536\n",
+        );
+        let mut kernel = Kernel {
+            proc_root: root.join("proc"),
+            cgroup_root: root.join("cgroup"),
+            hierarchy: Hierarchy::Legacy,
+            boot_us: 0,
+            ticks_per_second: 100,
+            manager: None,
+        };
+        assert_eq!(
+            kernel.sole_process("one.service"),
+            None,
+            "manager not known"
+        );
+        kernel.know_manager(1, &["a.slice", "a-b.slice", "-.slice"]);
+        let (pid, usage) = kernel.sole_process("one.service").expect("one process");
+        assert_eq!(pid, 77);
+        assert_eq!(
+            usage,
+            Usage {
+                memory_current: Some(4096),
+                memory_peak: Some(8192),
+                memory_max: Some(65536),
+                memory_high: None,
+                cpu_usage_nsec: None,
+                tasks_current: None,
+                main_start_us: 220_000,
+            }
+        );
+        assert_eq!(kernel.sole_process("two.service"), None, "two processes");
+        assert_eq!(
+            kernel.sole_process("stranger.service"),
+            None,
+            "not the manager's child"
+        );
+        assert_eq!(kernel.sole_process("none.service"), None, "no process");
+        assert_eq!(kernel.sole_process("other.service"), None, "no such unit");
+        kernel.know_manager(77, &["a.slice", "a-b.slice"]);
+        assert_eq!(kernel.sole_process("one.service"), None, "77 is no manager");
+        std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn a_slices_cgroup_follows_its_name() {
+        assert_eq!(slice_path("-.slice"), "");
+        assert_eq!(slice_path("system.slice"), "/system.slice");
+        assert_eq!(slice_path("a-b-c.slice"), "/a.slice/a-b.slice/a-b-c.slice");
+        assert_eq!(slice_path("x.service"), "");
     }
 
     #[test]

@@ -59,6 +59,16 @@ pub async fn connect_direct(target: &BusTarget) -> zbus::Result<Connection> {
     connect(target).await
 }
 
+/// The manager's process on a connection from [`connect_direct`] to its private socket
+/// (from the socket's credentials, as seen from here); `None` through a bus, whose
+/// socket's peer is the bus.
+pub async fn manager_process(connection: &Connection) -> Option<u32> {
+    if connection.is_bus() {
+        return None;
+    }
+    connection.peer_creds().await.ok()?.process_id()
+}
+
 /// A proxy for systemd's Manager object on `connection`, reading properties afresh when
 /// asked: no `GetAll` of every `Manager` property and no subscription to their changes
 /// behind the first read, as a caching proxy would make.

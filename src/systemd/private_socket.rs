@@ -31,6 +31,7 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use zbus::Connection;
 use zbus::connection::socket::{ReadHalf, Socket, Split, WriteHalf};
 use zbus::export::async_trait::async_trait;
+use zbus::fdo::ConnectionCredentials;
 
 use super::BusTarget;
 
@@ -69,11 +70,17 @@ pub fn path(
 /// out, or systemd closes the connection or refuses the handshake.
 pub async fn connect(path: &Path) -> zbus::Result<Connection> {
     let stream = UnixStream::connect(path).await?;
+    let peer_pid = stream.peer_cred().ok().and_then(|c| c.pid());
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     let guid = authenticate(&mut read, &mut write).await?;
     // Bytes the peer sent after the handshake stay in the buffer: it is read through.
-    zbus::connection::Builder::authenticated_socket(PeerSocket { read, write }, guid.as_str())
+    let socket = PeerSocket {
+        read,
+        write,
+        peer_pid,
+    };
+    zbus::connection::Builder::authenticated_socket(socket, guid.as_str())
         .p2p()
         .build()
         .await
@@ -115,6 +122,8 @@ async fn reply_line(read: &mut BufReader<OwnedReadHalf>) -> zbus::Result<String>
 struct PeerSocket {
     read: BufReader<OwnedReadHalf>,
     write: OwnedWriteHalf,
+    /// The manager's process, from the socket's credentials (as seen from here).
+    peer_pid: Option<i32>,
 }
 
 impl Socket for PeerSocket {
@@ -128,7 +137,10 @@ impl Socket for PeerSocket {
                 message: Vec::new(),
                 handed: 0,
             },
-            MessageWriter(self.write),
+            MessageWriter {
+                stream: self.write,
+                peer_pid: self.peer_pid,
+            },
         )
     }
 }
@@ -251,16 +263,30 @@ fn read_u32(bytes: &[u8], at: usize, little: bool) -> Option<u32> {
 
 /// Writes zbus's messages as they are.
 #[derive(Debug)]
-struct MessageWriter(OwnedWriteHalf);
+struct MessageWriter {
+    stream: OwnedWriteHalf,
+    peer_pid: Option<i32>,
+}
 
 #[async_trait]
 impl WriteHalf for MessageWriter {
     async fn sendmsg(&mut self, buffer: &[u8], _fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-        self.0.write(buffer).await
+        self.stream.write(buffer).await
     }
 
     async fn close(&mut self) -> io::Result<()> {
-        self.0.shutdown().await
+        self.stream.shutdown().await
+    }
+
+    /// The manager's process, as the kernel gave it when connecting.
+    async fn peer_credentials(&mut self) -> io::Result<ConnectionCredentials> {
+        let credentials = ConnectionCredentials::default();
+        Ok(
+            match self.peer_pid.and_then(|pid| u32::try_from(pid).ok()) {
+                Some(pid) => credentials.set_process_id(pid),
+                None => credentials,
+            },
+        )
     }
 }
 

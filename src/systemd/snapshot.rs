@@ -23,7 +23,7 @@ use zbus::proxy::CacheProperties;
 use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, Type};
 
 use super::ServiceProxy;
-use super::cgroup::{Hierarchy, Kernel};
+use super::cgroup::{Hierarchy, Kernel, Usage};
 
 /// systemd's well-known bus name.
 const DESTINATION: &str = "org.freedesktop.systemd1";
@@ -152,6 +152,9 @@ pub struct Wanted<K> {
     pub listed: ListedUnit,
     /// The caller's own data about the unit.
     pub kept: K,
+    /// Whether the unit may be a `Type=forking` service, whose main process systemd may
+    /// not know (`GuessMainPID=no`) although it runs one: its `MainPID` is always asked.
+    pub may_fork: bool,
 }
 
 /// Reads every wanted unit's service state, all in flight together (up to
@@ -210,7 +213,7 @@ impl Reader {
         let listed = &wanted.listed;
         let running = listed.active_state == "active" && listed.sub_state == "running";
         let quick = if running {
-            self.running(listed).await?
+            self.running(listed, !wanted.may_fork).await?
         } else {
             Quick::AskAll
         };
@@ -225,7 +228,7 @@ impl Reader {
                 None => return Ok(None),
             },
         };
-        let Wanted { listed, kept } = wanted;
+        let Wanted { listed, kept, .. } = wanted;
         let snapshot = ServiceSnapshot {
             service,
             unit: UnitProperties {
@@ -238,13 +241,23 @@ impl Reader {
         Ok(Some((snapshot, kept)))
     }
 
-    /// A running service: what only systemd knows over D-Bus, the rest from the kernel.
-    async fn running(&self, listed: &ListedUnit) -> zbus::Result<Quick> {
+    /// A running service: what only systemd knows over D-Bus, the rest from the kernel
+    /// (its main process too, when the kernel alone can tell which it is).
+    async fn running(&self, listed: &ListedUnit, sole_is_main: bool) -> zbus::Result<Quick> {
         let service = ServiceProxy::builder(&self.connection)
             .path(listed.path.clone())
             .cache_properties(CacheProperties::No)
             .build()
             .await?;
+        let sole = sole_is_main
+            .then(|| self.kernel.sole_process(&listed.name))
+            .flatten();
+        if let Some((main_pid, usage)) = sole {
+            let Some(n_restarts) = self.read(service.n_restarts()).await? else {
+                return Ok(Quick::Gone);
+            };
+            return Ok(Quick::Read(running_properties(n_restarts, main_pid, usage)));
+        }
         let (restarts, main_pid) = tokio::join!(
             self.read(service.n_restarts()),
             self.read(service.main_pid()),
@@ -258,20 +271,7 @@ impl Reader {
         let Some(usage) = self.kernel.usage(&listed.name, main_pid) else {
             return Ok(Quick::AskAll);
         };
-        Ok(Quick::Read(ServiceProperties {
-            result: Some(RUNNING_RESULT.to_string()),
-            n_restarts: Some(n_restarts),
-            memory_current: usage.memory_current,
-            memory_peak: usage.memory_peak,
-            memory_max: usage.memory_max,
-            memory_high: usage.memory_high,
-            cpu_usage_nsec: usage.cpu_usage_nsec,
-            tasks_current: usage.tasks_current,
-            exec_main_code: None,
-            exec_main_status: None,
-            exec_main_start_timestamp: Some(usage.main_start_us),
-            main_pid: Some(main_pid),
-        }))
+        Ok(Quick::Read(running_properties(n_restarts, main_pid, usage)))
     }
 
     /// systemd's properties with the limits as the kernel applies them: cgroup v1 has no
@@ -328,6 +328,24 @@ impl Reader {
             Err(zbus::Error::FDO(error)) if is_gone(error.name().as_str()) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// A running service's properties from its restart count, main process and figures.
+fn running_properties(n_restarts: u32, main_pid: u32, usage: Usage) -> ServiceProperties {
+    ServiceProperties {
+        result: Some(RUNNING_RESULT.to_string()),
+        n_restarts: Some(n_restarts),
+        memory_current: usage.memory_current,
+        memory_peak: usage.memory_peak,
+        memory_max: usage.memory_max,
+        memory_high: usage.memory_high,
+        cpu_usage_nsec: usage.cpu_usage_nsec,
+        tasks_current: usage.tasks_current,
+        exec_main_code: None,
+        exec_main_status: None,
+        exec_main_start_timestamp: Some(usage.main_start_us),
+        main_pid: Some(main_pid),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// The unit files in a search path, by name, each from the first folder that has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +45,72 @@ impl UnitFiles {
         let template = template_of(unit)?;
         self.by_name.get(&template).map(PathBuf::as_path)
     }
+}
+
+/// A folder's modification time within this long of the scan that read it may hide a
+/// later change made in the same tick of the file system's clock (a coarse one, of a few
+/// milliseconds): such a scan is redone at the next look.
+const RACY: Duration = Duration::from_secs(2);
+
+/// The unit files of a search path, kept between looks and scanned again only when they
+/// can have changed: when the search path is another, or when one of its folders was
+/// modified since (adding, removing or renaming a file in a folder changes the folder's
+/// modification time; a folder that appears or goes away counts too). This is the check
+/// systemd itself makes before it trusts its own cache of unit names (the search path's
+/// timestamp hash in `manager_unit_cache_should_retry_load()`), so a unit it can load, on a
+/// reload or on demand, is one this finds.
+#[derive(Debug, Clone, Default)]
+pub struct UnitFilesCache {
+    scanned: Option<Scanned>,
+}
+
+/// One scan and what it was taken from.
+#[derive(Debug, Clone)]
+struct Scanned {
+    search_path: Vec<PathBuf>,
+    stamps: Vec<Option<SystemTime>>,
+    /// Whether every folder's time was far enough before the scan to be trusted.
+    settled: bool,
+    files: UnitFiles,
+}
+
+impl UnitFilesCache {
+    /// An empty cache: the first look scans.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The unit files of `search_path`, from the last scan when nothing in it can have
+    /// changed since, else from a new one.
+    pub fn look<P: AsRef<Path>>(&mut self, search_path: &[P]) -> &UnitFiles {
+        let search_path: Vec<PathBuf> = search_path
+            .iter()
+            .map(|folder| folder.as_ref().to_path_buf())
+            .collect();
+        let now = SystemTime::now();
+        let stamps: Vec<Option<SystemTime>> = search_path.iter().map(|f| modified(f)).collect();
+        let fresh = self.scanned.as_ref().is_some_and(|scanned| {
+            scanned.settled && scanned.search_path == search_path && scanned.stamps == stamps
+        });
+        if !fresh {
+            self.scanned = None;
+        }
+        let scanned = self.scanned.get_or_insert_with(|| Scanned {
+            settled: stamps
+                .iter()
+                .flatten()
+                .all(|stamp| stamp.checked_add(RACY).is_some_and(|t| t <= now)),
+            files: UnitFiles::scan(&search_path),
+            search_path,
+            stamps,
+        });
+        &scanned.files
+    }
+}
+
+/// A folder's modification time; `None` when it does not exist (or cannot be read).
+fn modified(folder: &Path) -> Option<SystemTime> {
+    std::fs::metadata(folder).and_then(|m| m.modified()).ok()
 }
 
 /// `agent@.service` for `agent@2.service`; `None` for a name that is not an instance.
@@ -109,6 +176,55 @@ mod tests {
             Some(etc.join("masked.service").as_path())
         );
         assert_eq!(files.fragment("none.service"), None);
+        std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    /// Sets `folder`'s modification time to `at`.
+    fn set_modified(folder: &Path, at: SystemTime) {
+        std::fs::File::open(folder)
+            .and_then(|f| f.set_modified(at))
+            .expect("folder time");
+    }
+
+    #[test]
+    fn the_cache_scans_again_only_when_a_folder_changed() {
+        let root =
+            std::env::temp_dir().join(format!("ecosystemd-unitcache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (etc, lib) = (root.join("etc"), root.join("lib"));
+        std::fs::create_dir_all(&lib).expect("lib");
+        std::fs::write(lib.join("a.service"), "").expect("a");
+        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        set_modified(&lib, an_hour_ago);
+        let mut cache = UnitFilesCache::new();
+        let search_path = [&etc, &lib];
+        assert!(cache.look(&search_path).fragment("a.service").is_some());
+
+        // A file added behind the folder's back (its time put back): the scan is kept.
+        std::fs::write(lib.join("b.service"), "").expect("b");
+        set_modified(&lib, an_hour_ago);
+        assert!(cache.look(&search_path).fragment("b.service").is_none());
+
+        // The folder's time moves: scanned again.
+        set_modified(&lib, an_hour_ago + Duration::from_secs(60));
+        assert!(cache.look(&search_path).fragment("b.service").is_some());
+
+        // A folder of the search path that appears: scanned again.
+        std::fs::create_dir(&etc).expect("etc");
+        std::fs::write(etc.join("c.service"), "").expect("c");
+        let stamp = std::fs::metadata(&etc)
+            .and_then(|m| m.modified())
+            .expect("time");
+        assert!(cache.look(&search_path).fragment("c.service").is_some());
+
+        // etc was modified just now: a change within the same tick of the file system's
+        // clock leaves its time as it was (put back here), and is still found.
+        std::fs::write(etc.join("d.service"), "").expect("d");
+        set_modified(&etc, stamp);
+        assert!(cache.look(&search_path).fragment("d.service").is_some());
+
+        // Another search path: scanned again.
+        assert!(cache.look(&[&lib]).fragment("c.service").is_none());
         std::fs::remove_dir_all(&root).expect("cleanup");
     }
 }

@@ -55,8 +55,9 @@ impl Source {
                 };
                 runtime.block_on(async move {
                     let mut probes = HashMap::new();
+                    let mut kept = collect::Kept::default();
                     loop {
-                        let update = match snapshot(&options, &mut probes).await {
+                        let update = match snapshot(&options, &mut probes, &mut kept).await {
                             Ok(report) => Update::Report(report),
                             Err(error) => Update::Failed(Causes(&error).to_string()),
                         };
@@ -98,9 +99,14 @@ impl Source {
 type Probes = HashMap<String, (Instant, ProbeResult)>;
 
 /// One snapshot: the report's collection (events from the watchdog's history only: the
-/// journal is too slow for every second), health from probes at least one interval old
-/// or made afresh, then the report's classification.
-async fn snapshot(options: &TopOptions, probes: &mut Probes) -> anyhow::Result<Report> {
+/// journal is too slow for every second; the unit files scanned again only when they can
+/// have changed), health from probes at least one interval old or made afresh, then the
+/// report's classification.
+async fn snapshot(
+    options: &TopOptions,
+    probes: &mut Probes,
+    kept: &mut collect::Kept,
+) -> anyhow::Result<Report> {
     let request = Request {
         bus: options.bus.clone(),
         ecosystem: options.ecosystem.clone(),
@@ -109,7 +115,7 @@ async fn snapshot(options: &TopOptions, probes: &mut Probes) -> anyhow::Result<R
         window: None,
         probe_health: false,
     };
-    let (mut facts, context) = collect::collect(&request).await?;
+    let (mut facts, context) = collect::collect_again(&request, kept).await?;
     let due = |unit: &UnitFacts| {
         let interval = unit.policy.watchdog.health.as_ref().map(|c| c.interval);
         match (probes.get(&unit.snapshot.name), interval) {

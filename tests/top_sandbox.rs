@@ -40,9 +40,12 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A server of its own per call: the tests of this file run in parallel in one process.
     fn new() -> Self {
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self {
-            socket: format!("ecosystemd-top-{}", std::process::id()),
+            socket: format!("ecosystemd-top-{}-{n}", std::process::id()),
         }
     }
 

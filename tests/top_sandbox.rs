@@ -82,6 +82,39 @@ fn shell_line(command: &Command) -> String {
         .join(" ")
 }
 
+/// `unit-watchdog top --ecosystem ECOSYSTEM` inside `sandbox`, in a tmux terminal of
+/// `size` (columns, rows) of a server of its own; `then` is the shell run after it.
+fn top_in_tmux(sandbox: &Sandbox, ecosystem: &str, then: &str, size: (u32, u32)) -> Tmux {
+    let inner = sandbox.command(&[
+        "/bin/sh",
+        "-c",
+        &format!(
+            "TERM=xterm-256color NO_COLOR=1 {} top --ecosystem {ecosystem} \
+             --state-file /run/no-watchdog.json; {then}",
+            shell_quote(UNIT_WATCHDOG)
+        ),
+    ]);
+    let tmux = Tmux::new();
+    let (columns, rows) = (size.0.to_string(), size.1.to_string());
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "top",
+        "-x",
+        &columns,
+        "-y",
+        &rows,
+        &shell_line(&inner),
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    tmux
+}
+
 /// The screen's line that shows `unit`.
 fn line_of<'a>(screen: &'a str, unit: &str) -> Option<&'a str> {
     screen
@@ -143,31 +176,11 @@ fn top_shows_the_agents_and_restarts_the_selected_one() {
     );
 
     // top in a terminal of 220x110, then whatever the terminal is left as.
-    let inner = sandbox.command(&[
-        "/bin/sh",
-        "-c",
-        &format!(
-            "TERM=xterm-256color NO_COLOR=1 {} top --ecosystem agents \
-             --state-file /run/no-watchdog.json; echo TOP-EXITED $?; stty -a; sleep 600",
-            shell_quote(UNIT_WATCHDOG)
-        ),
-    ]);
-    let tmux = Tmux::new();
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "top",
-        "-x",
-        "220",
-        "-y",
-        "110",
-        &shell_line(&inner),
-    ]);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
+    let tmux = top_in_tmux(
+        &sandbox,
+        "agents",
+        "echo TOP-EXITED $?; stty -a; sleep 600",
+        (220, 110),
     );
 
     let limits = states(&sandbox, &agents);
@@ -331,31 +344,7 @@ fn units_installed_while_top_runs_appear() {
     sandbox.systemctl(&["daemon-reload"]);
     sandbox.systemctl(&["start", "late-first.service"]);
 
-    let inner = sandbox.command(&[
-        "/bin/sh",
-        "-c",
-        &format!(
-            "TERM=xterm-256color NO_COLOR=1 {UNIT_WATCHDOG} top --ecosystem late \
-             --state-file /run/no-watchdog.json; sleep 600"
-        ),
-    ]);
-    let tmux = Tmux::new();
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "top",
-        "-x",
-        "160",
-        "-y",
-        "40",
-        &shell_line(&inner),
-    ]);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    let tmux = top_in_tmux(&sandbox, "late", "sleep 600", (160, 40));
     let on_screen = |unit: &str| {
         sandbox.wait_for(
             &format!("{unit} on the screen"),

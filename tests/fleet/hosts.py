@@ -103,8 +103,9 @@ class Host:
         config = os.path.join(self.work, f"{self.name}.sshd_config")
         with open(config, "w") as f:
             f.write(
-                f"ListenAddress {self.address}\nHostKey {host_key}\n"
-                f"AuthorizedKeysFile {authorized_keys}\nPermitRootLogin prohibit-password\n"
+                # Quoted: a checkout's path may hold a space.
+                f'ListenAddress {self.address}\nHostKey "{host_key}"\n'
+                f'AuthorizedKeysFile "{authorized_keys}"\nPermitRootLogin prohibit-password\n'
                 "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
                 "StrictModes no\nPidFile /run/sshd-fleet.pid\n"
                 "Subsystem sftp /usr/lib/openssh/sftp-server\n"

@@ -61,6 +61,12 @@ http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), Handler).serve_fo
 """
 
 
+def extra_vars(**values):
+    """`-e` with the values as JSON: `-e key=value` splits a value at its spaces (a
+    checkout's path may hold one)."""
+    return ["-e", json.dumps(values)]
+
+
 def apps():
     """The 12 apps: name, port, and where the file places them (None: the default)."""
     placed = {}
@@ -136,7 +142,7 @@ class Fleet:
                 f.write(f"{host.name} ansible_host={host.address}\n")
             f.write(
                 "\n[all:vars]\nansible_user=root\nansible_python_interpreter=/usr/bin/python3\n"
-                f"ansible_ssh_private_key_file={self.work}/id_ed25519\n"
+                f'ansible_ssh_private_key_file="{self.work}/id_ed25519"\n'
                 "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n"
             )
         with open(os.path.join(self.work, "ansible.cfg"), "w") as f:
@@ -184,12 +190,10 @@ class Fleet:
         path = os.path.join(self.work, "fleet.yaml")
         with open(path, "w") as f:
             f.write(text)
-        return self.playbook("rollout", "-e", f"ecosystemd_ecosystem={path}",
-                             "-e", "ecosystemd_install=binary",
-                             "-e", f"ecosystemd_binaries={self.work}/bin",
-                             "-e", f"ecosystemd_units_dir={REPO}/units",
-                             "-e", "ecosystemd_ready_timeout=30", "-e", "ecosystemd_ready_settle=3",
-                             *extra, check_rc=check_rc)
+        return self.playbook("rollout", *extra_vars(
+            ecosystemd_ecosystem=path, ecosystemd_install="binary",
+            ecosystemd_binaries=f"{self.work}/bin", ecosystemd_units_dir=f"{REPO}/units",
+            ecosystemd_ready_timeout=30, ecosystemd_ready_settle=3), *extra, check_rc=check_rc)
 
     # What the hosts run.
 
@@ -284,8 +288,8 @@ def scenario(fleet):
 
     print("5. the fleet's report")
     report = os.path.join(fleet.work, "fleet-report.json")
-    proc, _ = fleet.playbook("report", "-e", f"ecosystemd_report_json={report}",
-                             "-e", f"ecosystemd_unit_watchdog={UNIT_WATCHDOG}")
+    proc, _ = fleet.playbook("report", *extra_vars(ecosystemd_report_json=report,
+                                                   ecosystemd_unit_watchdog=UNIT_WATCHDOG))
     with open(report) as f:
         rows = json.load(f)
     listed = sorted((row["app"], row["host"]) for row in rows)

@@ -8,31 +8,16 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::sandbox::Sandbox;
+use common::watchdog::show_units;
 use serde_json::Value;
 
 const GEN_UNITS: &str = env!("CARGO_BIN_EXE_gen-units");
 const REPORT: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 
 fn show(sandbox: &Sandbox, units: &[String]) -> HashMap<String, HashMap<String, String>> {
-    let mut args = vec![
-        "show",
-        "--timestamp=unix",
-        "-p",
-        "Id,ActiveState,SubState,Result,NRestarts,MemoryCurrent,MemoryMax,MainPID,TasksCurrent,\
-         ExecMainStartTimestamp",
-    ];
-    args.extend(units.iter().map(String::as_str));
-    let text = sandbox.systemctl(&args);
-    text.split("\n\n")
-        .map(|block| {
-            block
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<HashMap<_, _>>()
-        })
-        .filter_map(|props| Some((props.get("Id")?.clone(), props)))
-        .collect()
+    let properties = "Id,ActiveState,SubState,Result,NRestarts,MemoryCurrent,MemoryMax,MainPID,\
+                      TasksCurrent,ExecMainStartTimestamp";
+    show_units(sandbox, &["--timestamp=unix", "-p", properties], units)
 }
 
 fn report(sandbox: &Sandbox) -> (Option<i32>, Value) {

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::sandbox::{Sandbox, shell_quote};
-use common::watchdog::{get, show};
+use common::watchdog::{get, show, show_units};
 use ecosystemd::top::view::compact_bytes;
 
 const GEN_UNITS: &str = env!("CARGO_BIN_EXE_gen-units");
@@ -18,20 +18,7 @@ const UNIT_WATCHDOG: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 
 /// `ActiveState`, `Result` and `MemoryMax` of every agent, in one `systemctl show`.
 fn states(sandbox: &Sandbox, agents: &[String]) -> HashMap<String, HashMap<String, String>> {
-    let mut args = vec!["show", "-p", "Id,ActiveState,Result,MemoryMax"];
-    args.extend(agents.iter().map(String::as_str));
-    sandbox
-        .systemctl(&args)
-        .split("\n\n")
-        .map(|block| {
-            block
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<HashMap<_, _>>()
-        })
-        .filter_map(|props| Some((props.get("Id")?.clone(), props)))
-        .collect()
+    show_units(sandbox, &["-p", "Id,ActiveState,Result,MemoryMax"], agents)
 }
 
 /// A tmux server of the test's own (its own socket, no configuration); killed on drop.

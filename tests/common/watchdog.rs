@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test crate uses a different part of the helpers
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -154,6 +155,30 @@ impl Drop for Watchdog {
         let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `systemctl show OPTIONS UNITS...` in one call: each unit's properties by its `Id`
+/// (`OPTIONS` must ask for `Id`, with `-p`).
+pub fn show_units(
+    sandbox: &Sandbox,
+    options: &[&str],
+    units: &[String],
+) -> HashMap<String, HashMap<String, String>> {
+    let mut args = vec!["show"];
+    args.extend_from_slice(options);
+    args.extend(units.iter().map(String::as_str));
+    sandbox
+        .systemctl(&args)
+        .split("\n\n")
+        .map(|block| {
+            block
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<HashMap<_, _>>()
+        })
+        .filter_map(|props| Some((props.get("Id")?.clone(), props)))
+        .collect()
 }
 
 /// Reads `systemctl show` properties of `unit` as `(name, value)` pairs.

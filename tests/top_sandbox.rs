@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::sandbox::{Sandbox, shell_quote};
+use common::skip::tmux_or_skip;
 use common::watchdog::{get, show, show_units};
 use ecosystemd::top::view::compact_bytes;
 
@@ -111,12 +112,7 @@ fn line_of<'a>(screen: &'a str, unit: &str) -> Option<&'a str> {
 
 #[test]
 fn top_shows_the_agents_and_restarts_the_selected_one() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tmux is missing"
-        );
-        eprintln!("skipping: tmux is not installed");
+    if !tmux_or_skip() {
         return;
     }
     let Some(sandbox) = Sandbox::boot() else {
@@ -312,12 +308,7 @@ fn late_unit(app: &str) -> String {
 /// loads a new file on demand, without one.
 #[test]
 fn units_installed_while_top_runs_appear() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tmux is missing"
-        );
-        eprintln!("skipping: tmux is not installed");
+    if !tmux_or_skip() {
         return;
     }
     let Some(sandbox) = Sandbox::boot() else {

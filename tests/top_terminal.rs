@@ -2,8 +2,12 @@
 //! why and keeps running): Ctrl-C leaves the terminal as it was; a lost terminal (the
 //! tmux session killed: SIGHUP) ends it; without a terminal it refuses with exit 2.
 
+mod common;
+
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use common::skip::tmux_or_skip;
 
 const UNIT_WATCHDOG: &str = env!("CARGO_BIN_EXE_unit-watchdog");
 /// An address nothing listens on: every snapshot fails, visibly.
@@ -15,12 +19,7 @@ struct Tmux {
 
 impl Tmux {
     fn start(name: &str, command: &str) -> Option<Self> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "tmux is missing"
-            );
-            eprintln!("skipping: tmux is not installed");
+        if !tmux_or_skip() {
             return None;
         }
         let tmux = Self {

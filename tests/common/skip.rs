@@ -65,6 +65,22 @@ pub fn node_or_skip() -> bool {
     }
 }
 
+/// Whether `tmux` runs here; if not, the test is skipped (see [`skip`]).
+pub fn tmux_or_skip() -> bool {
+    let ran = std::process::Command::new("tmux").arg("-V").output();
+    match ran {
+        Ok(out) if out.status.success() => true,
+        Ok(out) => {
+            skip(&format!("tmux cannot run here: tmux -V: {}", out.status));
+            false
+        }
+        Err(error) => {
+            skip(&format!("tmux cannot run here: {error}"));
+            false
+        }
+    }
+}
+
 /// Whether this test process is root; if not, the test is skipped with `needs` as the
 /// reason (see [`skip`]).
 pub fn root_or_skip(needs: &str) -> bool {

@@ -283,6 +283,17 @@ fn facts_by_unit(report: &Value) -> HashMap<String, String> {
         .collect()
 }
 
+/// Loads the units installed so far and starts `names`, waiting until each is active.
+fn start_all(sandbox: &Sandbox, names: &[String]) {
+    sandbox.systemctl(&["daemon-reload"]);
+    let mut start = vec!["start"];
+    start.extend(names.iter().map(String::as_str));
+    sandbox.systemctl(&start);
+    for name in names {
+        wait_state(sandbox, name, "active");
+    }
+}
+
 #[test]
 fn root_reads_systemd_on_its_private_socket_and_anyone_else_through_the_bus() {
     let Some(sandbox) = Sandbox::boot() else {
@@ -299,13 +310,7 @@ fn root_reads_systemd_on_its_private_socket_and_anyone_else_through_the_bus() {
             &agent(&format!("direct{i}"), SLEEPER, service),
         );
     }
-    sandbox.systemctl(&["daemon-reload"]);
-    let mut start = vec!["start"];
-    start.extend(names.iter().map(String::as_str));
-    sandbox.systemctl(&start);
-    for name in &names {
-        wait_state(&sandbox, name, "active");
-    }
+    start_all(&sandbox, &names);
     let without_history = ["--restarts-from", "none"];
     let nobody = |sandbox: &Sandbox| {
         let mut args = vec![
@@ -864,13 +869,7 @@ fn the_main_process_comes_from_the_cgroup_only_where_systemd_would_name_the_same
     for ((app, exec_start, service), name) in units.iter().zip(&names) {
         install(&sandbox, name, &agent(app, exec_start, service));
     }
-    sandbox.systemctl(&["daemon-reload"]);
-    let mut start = vec!["start"];
-    start.extend(names.iter().map(String::as_str));
-    sandbox.systemctl(&start);
-    for name in &names {
-        wait_state(&sandbox, name, "active");
-    }
+    start_all(&sandbox, &names);
     let systemd = show(&sandbox, &names, "MainPID");
     assert_eq!(systemd["agents-unguessed.service"]["MainPID"], "0");
 

@@ -232,3 +232,50 @@ fn function_lengths_are_counted_to_the_closing_brace() {
         [("a".to_owned(), 2, 3), ("c".to_owned(), 7, 6)]
     );
 }
+
+/// Fewer crates than this in what the binaries are built from.
+const MAX_CRATES: usize = 94;
+
+/// The crates the shipped binaries are built from (normal and build dependencies, the
+/// package itself left out), as `name vX.Y.Z`, from `cargo tree`.
+fn shipped_crates() -> BTreeSet<String> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "--locked", "--offline", "--package", "ecosystemd"])
+        .args([
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| line.split(" (").next().unwrap_or(line).trim().to_owned())
+        .filter(|name| !name.is_empty() && !name.starts_with("ecosystemd "))
+        .collect()
+}
+
+#[test]
+fn the_shipped_tree_is_lean_with_one_syn() {
+    let crates = shipped_crates();
+    let syn: Vec<&String> = crates.iter().filter(|c| c.starts_with("syn v")).collect();
+    assert_eq!(syn.len(), 1, "one major version of syn: {syn:?}");
+    assert!(
+        syn[0].starts_with("syn v3."),
+        "syn 2 is the older major: {syn:?}"
+    );
+    assert!(
+        crates.len() <= MAX_CRATES,
+        "{} crates (at most {MAX_CRATES}): {crates:#?}",
+        crates.len()
+    );
+}

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod keys;
 pub mod source;
 pub mod state;
+pub mod styled;
 pub mod terminal;
 pub mod view;
 

@@ -3,11 +3,9 @@
 //! out), so what a person sees is tested without a terminal. Colours only when asked
 //! (never under `NO_COLOR`); the selection is shown reversed either way.
 
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
-
 use super::keys::HELP;
 use super::state::{Entry, Row, TopState};
+use super::styled::{Color, Line, Span, Style};
 use crate::report::health::HealthStatus;
 use crate::report::human;
 
@@ -107,7 +105,7 @@ impl Columns {
 }
 
 /// The whole screen: exactly `height` lines, none wider than `width`.
-pub fn render(state: &TopState, width: usize, height: usize, colour: bool) -> Vec<Line<'static>> {
+pub fn render(state: &TopState, width: usize, height: usize, colour: bool) -> Vec<Line> {
     let paint = Painter { colour };
     let layout = Layout::for_height(height);
     let longest = state
@@ -123,7 +121,7 @@ pub fn render(state: &TopState, width: usize, height: usize, colour: bool) -> Ve
     } else {
         lines.push(Line::from(Span::styled(
             fit(&titles(columns), width),
-            paint.style(Modifier::BOLD, None),
+            paint.style(true, None),
         )));
         lines.extend(list(state, columns, width, layout.list, paint));
         if layout.journal > 0 {
@@ -146,8 +144,12 @@ struct Painter {
 }
 
 impl Painter {
-    fn style(self, modifier: Modifier, colour: Option<Color>) -> Style {
-        let style = Style::default().add_modifier(modifier);
+    fn style(self, bold: bool, colour: Option<Color>) -> Style {
+        let style = if bold {
+            Style::PLAIN.bold()
+        } else {
+            Style::PLAIN
+        };
         match colour {
             Some(c) if self.colour => style.fg(c),
             _ => style,
@@ -155,7 +157,7 @@ impl Painter {
     }
 }
 
-fn header(state: &TopState, width: usize, paint: Painter) -> Line<'static> {
+fn header(state: &TopState, width: usize, paint: Painter) -> Line {
     let (units, active, failed, unhealthy) = state.counts();
     let mut text = format!(
         "unit-watchdog top  {units} units: {active} active, {failed} failed, {unhealthy} unhealthy  sort: {}",
@@ -168,10 +170,7 @@ fn header(state: &TopState, width: usize, paint: Painter) -> Line<'static> {
         text.push_str("  (snapshot failed: showing the last one)");
     }
     text.push_str("  ? keys");
-    Line::from(Span::styled(
-        fit(&text, width),
-        paint.style(Modifier::BOLD, None),
-    ))
+    Line::from(Span::styled(fit(&text, width), paint.style(true, None)))
 }
 
 fn titles(c: Columns) -> String {
@@ -207,7 +206,7 @@ fn list(
     width: usize,
     height: usize,
     paint: Painter,
-) -> Vec<Line<'static>> {
+) -> Vec<Line> {
     let entries = state.entries();
     if entries.is_empty() {
         let text = if state.rows.is_empty() {
@@ -224,7 +223,7 @@ fn list(
         .map(|entry| match entry {
             Entry::Group(name, count) => Line::from(Span::styled(
                 fit(&format!("{name} ({count})"), width),
-                paint.style(Modifier::BOLD, Some(Color::Cyan)),
+                paint.style(true, Some(Color::Cyan)),
             )),
             Entry::Unit(row) => {
                 let selected = state.selected.as_ref() == Some(&row.unit.name);
@@ -234,7 +233,7 @@ fn list(
         .collect()
 }
 
-fn unit_line(row: &Row, c: Columns, width: usize, selected: bool, paint: Painter) -> Line<'static> {
+fn unit_line(row: &Row, c: Columns, width: usize, selected: bool, paint: Painter) -> Line {
     let u = &row.unit;
     let state_word = if u.active_state == "active" {
         u.sub_state.clone()
@@ -253,13 +252,10 @@ fn unit_line(row: &Row, c: Columns, width: usize, selected: bool, paint: Painter
         Span::raw(format!("{:<w$} ", cut(&u.name, c.unit), w = c.unit)),
         Span::styled(
             format!("{:<STATE_W$} ", cut(&state_word, STATE_W)),
-            paint.style(Modifier::empty(), state_colour),
+            paint.style(false, state_colour),
         ),
         Span::raw(format!("{:>BYTES_W$} ", bytes(u.memory_bytes))),
-        Span::styled(
-            format!("{bar} "),
-            paint.style(Modifier::empty(), bar_colour),
-        ),
+        Span::styled(format!("{bar} "), paint.style(false, bar_colour)),
         Span::raw(format!(
             "{:>BYTES_W$} {cpu:>CPU_W$} ",
             bytes(u.memory_max_bytes)
@@ -281,16 +277,13 @@ fn unit_line(row: &Row, c: Columns, width: usize, selected: bool, paint: Painter
     let (health, health_colour) = health_word(row, c.wide_health);
     spans.push(Span::styled(
         format!("{health:<w$} ", w = c.health_w()),
-        paint.style(Modifier::empty(), health_colour),
+        paint.style(false, health_colour),
     ));
     let findings = row.findings().join(",");
-    spans.push(Span::styled(
-        findings,
-        paint.style(Modifier::BOLD, Some(Color::Red)),
-    ));
+    spans.push(Span::styled(findings, paint.style(true, Some(Color::Red))));
     let mut line = clip(Line::from(spans), width);
     if selected {
-        line = line.style(Style::default().add_modifier(Modifier::REVERSED));
+        line = line.style(Style::PLAIN.reversed());
     }
     line
 }
@@ -327,7 +320,7 @@ fn health_word(row: &Row, wide: bool) -> (&'static str, Option<Color>) {
     }
 }
 
-fn journal(state: &TopState, width: usize, height: usize, paint: Painter) -> Vec<Line<'static>> {
+fn journal(state: &TopState, width: usize, height: usize, paint: Painter) -> Vec<Line> {
     let title = match &state.selected {
         Some(unit) => format!("-- journal: {unit} (following) "),
         None => "-- journal ".to_string(),
@@ -335,7 +328,7 @@ fn journal(state: &TopState, width: usize, height: usize, paint: Painter) -> Vec
     let title = format!("{title}{}", "-".repeat(width.saturating_sub(title.len())));
     let mut lines = vec![Line::from(Span::styled(
         fit(&title, width),
-        paint.style(Modifier::BOLD, None),
+        paint.style(true, None),
     ))];
     let start = state.journal.len().saturating_sub(height);
     lines.extend(
@@ -347,20 +340,20 @@ fn journal(state: &TopState, width: usize, height: usize, paint: Painter) -> Vec
     lines
 }
 
-fn status(state: &TopState, width: usize, paint: Painter) -> Line<'static> {
+fn status(state: &TopState, width: usize, paint: Painter) -> Line {
     let (text, style) = if let Some((action, unit)) = &state.confirm {
         (
             format!("{} {unit}? y: yes, any other key: no", action.as_str()),
-            paint.style(Modifier::BOLD, Some(Color::Yellow)),
+            paint.style(true, Some(Color::Yellow)),
         )
     } else if state.editing_filter {
-        (format!("filter: {}_", state.filter), Style::default())
+        (format!("filter: {}_", state.filter), Style::PLAIN)
     } else if let Some(message) = &state.message {
-        (message.clone(), paint.style(Modifier::BOLD, None))
+        (message.clone(), paint.style(true, None))
     } else if let Some(row) = state.selected_row() {
-        (selected_detail(row), Style::default())
+        (selected_detail(row), Style::PLAIN)
     } else {
-        ("? keys  q quit".to_string(), Style::default())
+        ("? keys  q quit".to_string(), Style::PLAIN)
     };
     Line::from(Span::styled(fit(&text, width), style))
 }
@@ -384,7 +377,7 @@ fn selected_detail(row: &Row) -> String {
     text
 }
 
-fn help(width: usize) -> Vec<Line<'static>> {
+fn help(width: usize) -> Vec<Line> {
     let mut lines = vec![Line::from(fit("Keys (any key closes this help)", width))];
     lines.extend(
         HELP.iter()
@@ -426,7 +419,7 @@ fn fit(text: &str, width: usize) -> String {
 }
 
 /// Cuts a line's spans to `width` characters.
-fn clip(line: Line<'static>, width: usize) -> Line<'static> {
+fn clip(line: Line, width: usize) -> Line {
     let mut left = width;
     let spans = line
         .spans
@@ -450,11 +443,8 @@ mod tests {
     use crate::report::model::{Issue, IssueKind};
     use crate::top::state::tests::{report, unit};
 
-    fn text(lines: &[Line<'_>]) -> Vec<String> {
-        lines
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect()
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(Line::text).collect()
     }
 
     fn fleet(n: usize) -> TopState {
@@ -541,7 +531,7 @@ mod tests {
     fn colour_only_when_asked_and_the_selection_is_reversed() {
         let state = fleet(3);
         let plain = render(&state, 120, 30, false);
-        let any_colour = |lines: &[Line<'_>]| {
+        let any_colour = |lines: &[Line]| {
             lines
                 .iter()
                 .flat_map(|l| &l.spans)
@@ -549,8 +539,8 @@ mod tests {
         };
         assert!(!any_colour(&plain));
         assert!(any_colour(&render(&state, 120, 30, true)));
-        assert!(plain[3].style.add_modifier.contains(Modifier::REVERSED));
-        assert!(!plain[4].style.add_modifier.contains(Modifier::REVERSED));
+        assert!(plain[3].style.reversed);
+        assert!(!plain[4].style.reversed);
     }
 
     #[test]

@@ -37,13 +37,30 @@ impl UnitFile {
     /// order systemd applies them, as its `DropInPaths` property lists them). A drop-in
     /// that cannot be read is left out, as systemd leaves it out.
     pub fn read<P: AsRef<Path>>(fragment: &Path, drop_ins: &[P]) -> io::Result<Self> {
-        let mut unit = Self::parse(&fs::read_to_string(fragment)?);
+        Ok(Self::with_drop_ins(
+            &fs::read_to_string(fragment)?,
+            drop_ins,
+        ))
+    }
+
+    /// Parses a unit file's text, then reads its drop-ins as [`UnitFile::read`] does.
+    pub fn with_drop_ins<P: AsRef<Path>>(text: &str, drop_ins: &[P]) -> Self {
+        let mut unit = Self::parse(text);
         for drop_in in drop_ins {
             if let Ok(text) = fs::read_to_string(drop_in) {
                 unit.add_drop_in(&text);
             }
         }
-        Ok(unit)
+        unit
+    }
+
+    /// Whether any section of a unit file's text assigns `value` to `key`: a quick
+    /// look that builds nothing.
+    pub fn assigns(text: &str, key: &str, value: &str) -> bool {
+        logical_lines(text).iter().any(|line| {
+            line.split_once('=')
+                .is_some_and(|(k, v)| k.trim() == key && v.trim() == value)
+        })
     }
 
     /// Only the section called `name` of a unit file's text, as [`UnitFile::parse`] would
@@ -179,6 +196,15 @@ fn logical_lines(text: &str) -> Vec<Cow<'_, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forking_unit_is_told_by_its_type() {
+        let may_fork = |text: &str| UnitFile::assigns(text, "Type", "forking");
+        assert!(may_fork("[Service]\nType = forking\nExecStart=/bin/x\n"));
+        assert!(!may_fork(
+            "[Service]\nType=notify\nExecStart=/bin/x --type=forking\n"
+        ));
+    }
 
     #[test]
     fn a_unit_is_read_with_its_drop_ins_in_order() {

@@ -833,6 +833,21 @@ fn crash_loops_are_counted_within_the_window_from_journal_or_history() {
     let calm = unit(&json, "agents-calm.service");
     assert_eq!(calm["restarts_window"], 1, "{calm:#}");
     assert_eq!(issue_kinds(calm), Vec::<String>::new());
+    // A drop-in (what `systemctl edit` leaves) lowers the threshold: that one is a loop.
+    let folder = sandbox.path("/run/systemd/system/agents-calm.service.d");
+    std::fs::create_dir_all(&folder).expect("drop-in folder");
+    std::fs::write(
+        folder.join("50-policy.conf"),
+        "[X-Ecosystemd]\nCrashLoopRestarts=1\n",
+    )
+    .expect("drop-in");
+    sandbox.systemctl(&["daemon-reload"]);
+    let (_, json) = json_report(
+        &sandbox,
+        &["--state-file", "/tmp/state.json", "--window", "15s"],
+    );
+    let calm = unit(&json, "agents-calm.service");
+    assert_eq!(issue_kinds(calm), ["crash-loop"], "{calm:#}");
 }
 
 /// The PID that `host_pid` has in its own (the sandbox's) PID namespace.

@@ -15,6 +15,7 @@ use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
 use crate::systemd::snapshot::{self, Wanted};
 use crate::systemd::unit_files::UnitFilesCache;
+use crate::unit_file::UnitFile;
 use crate::unit_policy::UnitPolicy;
 
 /// Where to take restarts within the window from.
@@ -135,8 +136,9 @@ pub async fn collect_again(
 }
 
 /// Every loaded service whose unit file has an `[X-Ecosystemd]` section (of `ecosystem`
-/// when given), with that policy: one listing, and the unit files found on the manager's
-/// search path.
+/// when given), with that policy, drop-ins applied: one listing, and the unit files found
+/// on the manager's search path. A unit without drop-ins is read for its policy section
+/// alone, and may fork when any section of its file says `Type=forking`.
 pub async fn managed_units(
     connection: &zbus::Connection,
     ecosystem: Option<&str>,
@@ -161,27 +163,25 @@ async fn managed_units_with(
         .filter_map(|listed| {
             let fragment_path = unit_files.fragment(&listed.name)?;
             let text = std::fs::read_to_string(fragment_path).ok()?;
-            let policy = UnitPolicy::from_unit_text(&text)?;
+            let drop_ins = unit_files.drop_ins(&listed.name);
+            let (policy, may_fork) = if drop_ins.is_empty() {
+                let policy = UnitPolicy::from_unit_text(&text)?;
+                (policy, UnitFile::assigns(&text, "Type", "forking"))
+            } else {
+                let unit = UnitFile::with_drop_ins(&text, &drop_ins);
+                let policy = UnitPolicy::from_unit(&unit)?;
+                (policy, unit.value("Service", "Type") == Some("forking"))
+            };
             if ecosystem.is_some_and(|wanted| wanted != policy.ecosystem) {
                 return None;
             }
             Some(Wanted {
                 listed,
                 kept: policy,
-                may_fork: may_fork(&text),
+                may_fork,
             })
         })
         .collect())
-}
-
-/// Whether a unit file may make a `Type=forking` service: any line setting it, in any
-/// section (a drop-in may still set it; such a unit with `GuessMainPID=no` alone would
-/// have its sole process named as its main process where systemd names none).
-fn may_fork(text: &str) -> bool {
-    text.lines().any(|line| {
-        line.split_once('=')
-            .is_some_and(|(key, value)| key.trim() == "Type" && value.trim() == "forking")
-    })
 }
 
 /// Events on their way: read already, or a journal query still running.
@@ -270,14 +270,6 @@ mod tests {
         user: bool,
     ) -> anyhow::Result<(RestartsSource, Events)> {
         finish_events(start_events(wanted, state_file, since, user)?)
-    }
-
-    #[test]
-    fn a_forking_unit_is_told_by_its_type() {
-        assert!(may_fork("[Service]\nType = forking\nExecStart=/bin/x\n"));
-        assert!(!may_fork(
-            "[Service]\nType=notify\nExecStart=/bin/x --type=forking\n"
-        ));
     }
 
     #[test]

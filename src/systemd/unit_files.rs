@@ -1,7 +1,8 @@
 //! Which file a unit was loaded from, found the way systemd finds it: in the first folder
 //! of the manager's unit search path (its `UnitPath` property) that has a file of the
-//! unit's name, else of its template's name. Reading the folders costs one listing each,
-//! where asking systemd for every unit's `FragmentPath` would cost a D-Bus call per unit.
+//! unit's name, else of its template's name, and its drop-ins the way systemd gathers
+//! them. Reading the folders costs one listing each, where asking systemd for every
+//! unit's `FragmentPath` and `DropInPaths` would cost two D-Bus calls per unit.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,9 @@ use std::time::{Duration, SystemTime};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UnitFiles {
     by_name: HashMap<String, PathBuf>,
+    /// The drop-in folders (`NAME.d`) by name: each with the place in the search path
+    /// of the folder that holds it.
+    drop_in_folders: HashMap<String, Vec<(usize, PathBuf)>>,
 }
 
 impl UnitFiles {
@@ -19,7 +23,8 @@ impl UnitFiles {
     /// skips them; sub-folders (`.d`, `.wants`) are not unit files.
     pub fn scan<P: AsRef<Path>>(search_path: &[P]) -> Self {
         let mut by_name = HashMap::new();
-        for folder in search_path {
+        let mut drop_in_folders: HashMap<String, Vec<(usize, PathBuf)>> = HashMap::new();
+        for (place, folder) in search_path.iter().enumerate() {
             let Ok(entries) = std::fs::read_dir(folder.as_ref()) else {
                 continue;
             };
@@ -30,10 +35,50 @@ impl UnitFiles {
                 };
                 if !is_dir {
                     by_name.entry(name).or_insert_with(|| entry.path());
+                } else if name.ends_with(".d") {
+                    drop_in_folders
+                        .entry(name)
+                        .or_default()
+                        .push((place, entry.path()));
                 }
             }
         }
-        Self { by_name }
+        Self {
+            by_name,
+            drop_in_folders,
+        }
+    }
+
+    /// The drop-ins systemd applies to `unit`, in the order it applies them: the `.conf`
+    /// files in the `.d` folders of the unit's name, its template's, each dashed prefix
+    /// of its name (`a-b-.service.d`, `a-.service.d`) and its type (`service.d`); of two
+    /// files of one name, the one in the earlier folder of the search path (and, within
+    /// a folder, of the more specific name) wins; then sorted by file name. The folders'
+    /// contents are read now (adding a file to a `.d` folder does not change the search
+    /// path's folders).
+    pub fn drop_ins(&self, unit: &str) -> Vec<PathBuf> {
+        if self.drop_in_folders.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<(usize, usize, PathBuf)> = Vec::new();
+        for (rank, name) in drop_in_names(unit).iter().enumerate() {
+            let folders = self.drop_in_folders.get(&format!("{name}.d"));
+            for (place, folder) in folders.into_iter().flatten() {
+                found.extend(conf_files(folder).into_iter().map(|f| (*place, rank, f)));
+            }
+        }
+        found.sort_by_key(|(order, rank, _)| (*order, *rank));
+        let mut by_file_name: Vec<PathBuf> = Vec::new();
+        for (_, _, path) in found {
+            if !by_file_name
+                .iter()
+                .any(|p| p.file_name() == path.file_name())
+            {
+                by_file_name.push(path);
+            }
+        }
+        by_file_name.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+        by_file_name
     }
 
     /// The file `unit` is loaded from: a file of its own name, else, for an instance such
@@ -113,6 +158,35 @@ fn modified(folder: &Path) -> Option<SystemTime> {
     std::fs::metadata(folder).and_then(|m| m.modified()).ok()
 }
 
+/// The names whose `.d` folders hold `unit`'s drop-ins, the most specific first: the
+/// unit's own, its template's, its dashed prefixes' from the longest, its type's.
+fn drop_in_names(unit: &str) -> Vec<String> {
+    let Some((stem, kind)) = unit.rsplit_once('.') else {
+        return vec![unit.to_owned()];
+    };
+    let mut names = vec![unit.to_owned()];
+    names.extend(template_of(unit));
+    let prefix_of = stem.split_once('@').map_or(stem, |(prefix, _)| prefix);
+    let dashes: Vec<usize> = prefix_of.match_indices('-').map(|(at, _)| at).collect();
+    for &at in dashes.iter().rev() {
+        names.push(format!("{}-.{kind}", &prefix_of[..at]));
+    }
+    names.push(kind.to_owned());
+    names
+}
+
+/// The `.conf` files in a drop-in folder (none when it cannot be read).
+fn conf_files(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "conf"))
+        .collect()
+}
+
 /// `agent@.service` for `agent@2.service`; `None` for a name that is not an instance.
 fn template_of(unit: &str) -> Option<String> {
     let (prefix, rest) = unit.split_once('@')?;
@@ -176,6 +250,53 @@ mod tests {
             Some(etc.join("masked.service").as_path())
         );
         assert_eq!(files.fragment("none.service"), None);
+        std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn drop_in_names_go_from_the_unit_to_its_type() {
+        assert_eq!(
+            drop_in_names("shop-api-web@2.service"),
+            [
+                "shop-api-web@2.service",
+                "shop-api-web@.service",
+                "shop-api-.service",
+                "shop-.service",
+                "service"
+            ]
+        );
+        assert_eq!(drop_in_names("mail.service"), ["mail.service", "service"]);
+    }
+
+    #[test]
+    fn drop_ins_are_gathered_as_systemd_gathers_them() {
+        let root = std::env::temp_dir().join(format!("ecosystemd-dropins-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (etc, run, lib) = (root.join("etc"), root.join("run"), root.join("lib"));
+        let write = |folder: &Path, name: &str| {
+            std::fs::create_dir_all(folder).expect("folder");
+            std::fs::write(folder.join(name), "").expect("drop-in");
+        };
+        write(&lib, "shop-api.service");
+        write(&lib.join("shop-api.service.d"), "50-limits.conf");
+        write(&etc.join("shop-api.service.d"), "50-limits.conf");
+        write(&run.join("shop-.service.d"), "10-env.conf");
+        write(&run.join("service.d"), "90-all.conf");
+        write(&run.join("service.d"), "notes.txt");
+        write(&etc.join("other.service.d"), "00-other.conf");
+        let files = UnitFiles::scan(&[&etc, &run, &lib]);
+        assert_eq!(
+            files.drop_ins("shop-api.service"),
+            [
+                run.join("shop-.service.d/10-env.conf"),
+                etc.join("shop-api.service.d/50-limits.conf"),
+                run.join("service.d/90-all.conf"),
+            ]
+        );
+        assert_eq!(
+            files.drop_ins("mail.service"),
+            [run.join("service.d/90-all.conf")]
+        );
         std::fs::remove_dir_all(&root).expect("cleanup");
     }
 

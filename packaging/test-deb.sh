@@ -121,7 +121,8 @@ generator=/usr/lib/systemd/system-generators/ecosystemd-generator
 [ "$(readlink -f "$generator")" = /usr/bin/gen-units ] || fail "$generator does not lead to /usr/bin/gen-units"
 dpkg-query -W -f='${Conffiles}\n' ecosystemd | grep -q '/etc/ecosystemd/ecosystem.yaml.example' ||
   fail "the example is not a conffile"
-zcat /usr/share/doc/ecosystemd/changelog.Debian.gz | head -n1 | grep -q "^ecosystemd ($version-1)" ||
+first_entry=$(zcat /usr/share/doc/ecosystemd/changelog.Debian.gz | sed -n 1p)
+grep -q "^ecosystemd ($version-1)" <<<"$first_entry" ||
   fail "the changelog's first entry is not version $version-1"
 
 step "binaries"
@@ -156,10 +157,14 @@ for binary in gen-units unit-watchdog; do
     [[ \${_comps[$binary]} == _$binary ]] && autoload +X _$binary" ||
     fail "zsh completion of $binary does not load"
 done
-# fish: its completions for a partial command line list the options.
-fish -c "complete -C 'gen-units --'" | grep -q -- '^--user' ||
-  fail "fish completion of gen-units does not offer --user"
-fish -c "complete -C 'unit-watchdog report --'" | grep -q -- '^--format' ||
+# fish: its completions for a partial command line list the options. The output is read
+# whole before grep looks at it: `grep -q` stops reading at its first match, and fish,
+# still writing, would die of SIGPIPE and fail the pipeline (pipefail).
+offered=$(fish -c "complete -C 'gen-units --'") || fail "fish cannot complete gen-units"
+grep -q -- '^--user' <<<"$offered" || fail "fish completion of gen-units does not offer --user"
+offered=$(fish -c "complete -C 'unit-watchdog report --'") ||
+  fail "fish cannot complete unit-watchdog report"
+grep -q -- '^--format' <<<"$offered" ||
   fail "fish completion of unit-watchdog report does not offer --format"
 echo "bash, zsh and fish load the completions"
 

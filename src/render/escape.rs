@@ -120,10 +120,11 @@ fn check_line(what: &str, value: &str) -> Result<(), EscapeError> {
     if value.contains('\0') {
         return Err(EscapeError::Nul { what: what.into() });
     }
-    if let Some(character) = value.chars().find(|c| is_control(*c)) {
+    // The control characters refused are ASCII: bytes, never part of a longer character.
+    if let Some(byte) = value.bytes().find(u8::is_ascii_control) {
         return Err(EscapeError::Control {
             what: what.into(),
-            character,
+            character: char::from(byte),
         });
     }
     if value.trim() != value {
@@ -166,13 +167,17 @@ pub fn path<'a>(what: &str, value: &'a str) -> Result<Cow<'a, str>, EscapeError>
 /// A path that systemd expands as a glob (`EnvironmentFile=`): `\`, `*`, `?`, `[` and
 /// `]` are backslash-escaped so that it matches only itself.
 pub fn glob(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if matches!(c, '\\' | '*' | '?' | '[' | ']') {
+    let mut out = String::with_capacity(value.len() + 8);
+    // The characters to escape are ASCII, one byte: what lies between them is copied.
+    let mut plain = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        if matches!(byte, b'\\' | b'*' | b'?' | b'[' | b']') {
+            out.push_str(&value[plain..at]);
             out.push('\\');
+            plain = at;
         }
-        out.push(c);
     }
+    out.push_str(&value[plain..]);
     out
 }
 
@@ -183,20 +188,28 @@ pub fn command_word(what: &str, value: &str) -> Result<String, EscapeError> {
     }
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '%' => out.push_str("%%"),
-            '$' => out.push_str("$$"),
-            c if is_control(c) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
+    // Every character that needs escaping is ASCII, one byte: what lies between them
+    // is copied as it is.
+    let mut plain = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        if !(matches!(byte, b'"' | b'\\' | b'%' | b'$') || byte.is_ascii_control()) {
+            continue;
         }
+        out.push_str(&value[plain..at]);
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'%' => out.push_str("%%"),
+            b'$' => out.push_str("$$"),
+            _ => {
+                let _ = write!(out, "\\x{byte:02x}");
+            }
+        }
+        plain = at + 1;
     }
+    out.push_str(&value[plain..]);
     out.push('"');
     Ok(out)
 }

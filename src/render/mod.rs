@@ -20,7 +20,7 @@ use crate::marker::Marker;
 use crate::plan::lint::MemoryMath;
 use crate::plan::{self, PlanOptions, Section, Unit, UnitSet, Value};
 
-use kinds::{Kind, Line, Lines, Parts, Sections};
+use kinds::{Kind, Notes, Parts, Sections};
 
 use escape::EscapeError;
 
@@ -374,40 +374,29 @@ fn unit_value<'a>(
             Ok(Cow::Owned(line))
         }
         Value::Quoted(text) => escape::policy_value(key, text).map(Cow::Owned),
-        Value::EnvFile(name) => Ok(Cow::Owned(format!(
-            "{}/{}",
-            places.env_dir.as_unit_value(),
-            escape::glob(&escape::specifiers(name))
-        ))),
-    }
-}
-
-fn note_line(note: &str) -> Cow<'_, str> {
-    if note.contains(|c: char| c.is_control()) {
-        Cow::Owned(
-            note.chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(note)
+        Value::EnvFile(name) => {
+            let name = escape::glob(&escape::specifiers(name));
+            Ok(Cow::Owned(
+                [places.env_dir.as_unit_value(), &name].join("/"),
+            ))
+        }
     }
 }
 
 /// Escapes every directive of `unit`, section by section.
 fn escaped_sections<'a>(unit: &'a Unit, places: &Places<'_>) -> Result<Sections<'a>, EscapeError> {
-    let mut sections = Vec::with_capacity(unit.sections.len());
+    let lines = unit.sections.iter().map(|s| s.directives.len()).sum();
+    let mut sections = Sections::with_capacity(unit.sections.len(), lines);
     for section in &unit.sections {
-        let mut lines = Vec::with_capacity(section.directives.len());
+        sections.begin(&section.name);
         for directive in &section.directives {
-            lines.push(Line {
-                key: &directive.key,
-                value: unit_value(&directive.key, &directive.value, places)?,
-            });
+            sections.push(
+                &directive.key,
+                &unit_value(&directive.key, &directive.value, places)?,
+            );
         }
-        sections.push(Lines::new(&section.name, lines));
     }
-    Ok(Sections::new(sections))
+    Ok(sections)
 }
 
 /// Renders `unit` through its kind's template.
@@ -418,13 +407,12 @@ fn render_unit(
     places: &Places<'_>,
 ) -> Result<RenderedUnit, EscapeError> {
     let sections = escaped_sections(unit, places)?;
-    let install = sections.find("Install").map(|section| {
-        Install::from_entries(section.all().iter().map(|l| (l.key, l.value.as_ref())))
-    });
-    let notes: Vec<Cow<'_, str>> = unit.notes.iter().map(|n| note_line(n)).collect();
+    let install = sections
+        .find("Install")
+        .map(|section| Install::from_entries(section.entries()));
     let parts = Parts {
         marker,
-        notes: &notes,
+        notes: Notes(&unit.notes),
         sections: &sections,
     };
     Ok(RenderedUnit {
@@ -628,7 +616,7 @@ mod tests {
                 let sections = escaped_sections(&unit, &places).unwrap();
                 let parts = Parts {
                     marker: "# m",
-                    notes: &[],
+                    notes: Notes(&[]),
                     sections: &sections,
                 };
                 let text = kinds::render(kind, &parts);

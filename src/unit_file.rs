@@ -49,6 +49,11 @@ impl UnitFile {
     /// Only the section called `name` of a unit file's text, as [`UnitFile::parse`] would
     /// hold it, without building the others: `None` when the text has no such section.
     pub fn parse_section(text: &str, name: &str) -> Option<Section> {
+        // A header is one raw line (a continued line never becomes one), so a text
+        // without `[name]` in it has no such section: most units are not ours.
+        if !has_header_text(text, name) {
+            return None;
+        }
         let mut section: Option<Section> = None;
         let mut inside = false;
         for line in logical_lines(text) {
@@ -138,42 +143,60 @@ impl UnitFile {
     }
 }
 
+/// Whether `text` holds `[name]` anywhere: a cheap test that can only rule a section out.
+fn has_header_text(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(start, _)| {
+        let end = start + name.len();
+        text[..start].ends_with('[') && text[end..].starts_with(']')
+    })
+}
+
 /// The lines of `text` that say something, continuation lines joined (the backslash
 /// becomes a space), comments and blank lines left out. A line that continues none is
-/// borrowed from `text`.
-fn logical_lines(text: &str) -> Vec<Cow<'_, str>> {
-    let mut lines = Vec::new();
-    let mut pending: Option<String> = None;
-    for raw in text.lines() {
-        let line = raw.trim();
-        let comment = line.starts_with(['#', ';']);
-        if pending.is_none() && (line.is_empty() || comment) {
-            continue;
-        }
-        if pending.is_some() && comment {
-            // Comment lines inside a continuation are skipped (systemd.syntax(7)).
-            continue;
-        }
-        let (text, continues) = match line.strip_suffix('\\') {
-            Some(head) if !line.starts_with('[') => (head, true),
-            _ => (line, false),
-        };
-        match (pending.take(), continues) {
-            (Some(mut start), _) => {
-                start.push(' ');
-                start.push_str(text);
-                if continues {
-                    pending = Some(start);
-                } else {
-                    lines.push(Cow::Owned(start));
-                }
+/// borrowed from `text`. Lazy: a caller that stops early reads no further.
+fn logical_lines(text: &str) -> LogicalLines<'_> {
+    LogicalLines { raw: text.lines() }
+}
+
+/// The iterator of [`logical_lines`].
+struct LogicalLines<'a> {
+    raw: std::str::Lines<'a>,
+}
+
+impl<'a> Iterator for LogicalLines<'a> {
+    type Item = Cow<'a, str>;
+
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        let mut pending: Option<String> = None;
+        for raw in self.raw.by_ref() {
+            let line = raw.trim();
+            let comment = line.starts_with(['#', ';']);
+            if pending.is_none() && (line.is_empty() || comment) {
+                continue;
             }
-            (None, true) => pending = Some(text.to_owned()),
-            (None, false) => lines.push(Cow::Borrowed(text)),
+            if pending.is_some() && comment {
+                // Comment lines inside a continuation are skipped (systemd.syntax(7)).
+                continue;
+            }
+            let (text, continues) = match line.strip_suffix('\\') {
+                Some(head) if !line.starts_with('[') => (head, true),
+                _ => (line, false),
+            };
+            match (pending.take(), continues) {
+                (Some(mut start), _) => {
+                    start.push(' ');
+                    start.push_str(text);
+                    if !continues {
+                        return Some(Cow::Owned(start));
+                    }
+                    pending = Some(start);
+                }
+                (None, true) => pending = Some(text.to_owned()),
+                (None, false) => return Some(Cow::Borrowed(text)),
+            }
         }
+        pending.map(Cow::Owned)
     }
-    lines.extend(pending.map(Cow::Owned));
-    lines
 }
 
 #[cfg(test)]
@@ -252,6 +275,14 @@ mod tests {
         assert_eq!(UnitFile::parse_section(UNIT, "X-Ecosystemd"), None);
         let empty = UnitFile::parse_section("[A]\n[B]\nK=v\n", "A").expect("section");
         assert!(empty.entries.is_empty());
+        let named = "[Unit]\nDescription=about X-Ecosystemd\n";
+        assert_eq!(UnitFile::parse_section(named, "X-Ecosystemd"), None);
+        let continued = "[Unit]\nDescription=a \\\n[X-Ecosystemd]\nApp=x\n";
+        assert_eq!(UnitFile::parse_section(continued, "X-Ecosystemd"), None);
+        assert_eq!(
+            UnitFile::parse_section(continued, "Unit"),
+            UnitFile::parse(continued).section("Unit").cloned()
+        );
     }
 
     #[test]

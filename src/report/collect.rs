@@ -178,10 +178,12 @@ async fn managed_units_with(
 /// section (a drop-in may still set it; such a unit with `GuessMainPID=no` alone would
 /// have its sole process named as its main process where systemd names none).
 fn may_fork(text: &str) -> bool {
-    text.lines().any(|line| {
-        line.split_once('=')
-            .is_some_and(|(key, value)| key.trim() == "Type" && value.trim() == "forking")
-    })
+    // Most unit files do not hold the word at all: one search rules them out.
+    text.contains("forking")
+        && text.lines().any(|line| {
+            line.split_once('=')
+                .is_some_and(|(key, value)| key.trim() == "Type" && value.trim() == "forking")
+        })
 }
 
 /// Events on their way: read already, or a journal query still running.

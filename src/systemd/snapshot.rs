@@ -2,8 +2,8 @@
 //! knows.
 //!
 //! One `ListUnitsByPatterns` call names the units with their states. For a running
-//! service, two property reads (`NRestarts`, `MainPID`, through zbus_systemd's typed
-//! `ServiceProxy` with caching off) come from systemd (its `Result`
+//! service, two property reads (`NRestarts`, `MainPID`: each one `Properties.Get` on the
+//! unit's path, with no proxy built per unit) come from systemd (its `Result`
 //! is `success` while it runs), and memory, CPU, tasks, limits and the main process's
 //! start from the kernel's files (see [`super::cgroup`]), which is where systemd reads them
 //! too. Any other service (failed, restarting, stopped), or a running one whose cgroup
@@ -19,10 +19,8 @@
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
-use zbus::proxy::CacheProperties;
-use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, Type};
+use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, OwnedVariant, Type};
 
-use super::ServiceProxy;
 use super::cgroup::{Hierarchy, Kernel, Usage};
 
 /// systemd's well-known bus name.
@@ -244,23 +242,19 @@ impl Reader {
     /// A running service: what only systemd knows over D-Bus, the rest from the kernel
     /// (its main process too, when the kernel alone can tell which it is).
     async fn running(&self, listed: &ListedUnit, sole_is_main: bool) -> zbus::Result<Quick> {
-        let service = ServiceProxy::builder(&self.connection)
-            .path(listed.path.clone())
-            .cache_properties(CacheProperties::No)
-            .build()
-            .await?;
+        let path = &listed.path;
         let sole = sole_is_main
             .then(|| self.kernel.sole_process(&listed.name))
             .flatten();
         if let Some((main_pid, usage)) = sole {
-            let Some(n_restarts) = self.read(service.n_restarts()).await? else {
+            let Some(n_restarts) = self.get_u32(path, "NRestarts").await? else {
                 return Ok(Quick::Gone);
             };
             return Ok(Quick::Read(running_properties(n_restarts, main_pid, usage)));
         }
         let (restarts, main_pid) = tokio::join!(
-            self.read(service.n_restarts()),
-            self.read(service.main_pid()),
+            self.get_u32(path, "NRestarts"),
+            self.get_u32(path, "MainPID"),
         );
         let (Some(n_restarts), Some(main_pid)) = (restarts?, main_pid?) else {
             return Ok(Quick::Gone);
@@ -283,20 +277,17 @@ impl Reader {
         service
     }
 
-    /// One typed property read, one of at most [`MAX_IN_FLIGHT`]: `None` when the unit
-    /// is gone.
-    async fn read<T>(
-        &self,
-        property: impl Future<Output = zbus::Result<T>>,
-    ) -> zbus::Result<Option<T>> {
-        // The semaphore is never closed, so acquiring cannot fail.
-        let _permit = self.in_flight.acquire().await.ok();
-        match property.await {
-            Ok(value) => Ok(Some(value)),
-            Err(zbus::Error::MethodError(error, _, _)) if is_gone(error.as_str()) => Ok(None),
-            Err(zbus::Error::FDO(error)) if is_gone(error.name().as_str()) => Ok(None),
-            Err(e) => Err(e),
-        }
+    /// One `u32` property of the `Service` interface, with one `Properties.Get` (no
+    /// proxy to build per unit): `None` when the unit is gone.
+    async fn get_u32(&self, path: &OwnedObjectPath, property: &str) -> zbus::Result<Option<u32>> {
+        let Some(reply) = self
+            .call(path, "Get", &(SERVICE_INTERFACE, property))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let value: OwnedVariant = reply.body().deserialize()?;
+        Ok(Some(u32::try_from(value)?))
     }
 
     /// A `org.freedesktop.DBus.Properties` call on `path`, one of at most

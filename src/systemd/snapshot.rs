@@ -8,7 +8,9 @@
 //! start from the kernel's files (see [`super::cgroup`]), which is where systemd reads them
 //! too. Any other service (failed, restarting, stopped), or a running one whose cgroup
 //! cannot be read, gets one `Properties.GetAll` of the `Service` interface. All calls are
-//! in flight together on one connection (up to [`MAX_IN_FLIGHT`]).
+//! in flight together on one connection (up to [`MAX_IN_FLIGHT`]), while a thread of its
+//! own reads the kernel's files; a running service's `MainPID` is asked only when those
+//! cannot tell it.
 //!
 //! Why not `GetAll` for every unit: on 500 hardened units it cost systemd some 0.4 ms of CPU
 //! each (about 250 properties, the sandboxing lists and cgroup reads among them), and the
@@ -18,7 +20,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, OwnedVariant, Type};
 
 use super::cgroup::{Hierarchy, Kernel, Usage};
@@ -166,15 +168,24 @@ pub async fn services<K>(
 where
     K: Send + 'static,
 {
+    let kernel = Arc::new(kernel);
     let reader = Reader {
         connection: connection.clone(),
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-        kernel: Arc::new(kernel),
+        kernel: Arc::clone(&kernel),
     };
+    let asked: Vec<Option<String>> = units
+        .iter()
+        .map(|wanted| {
+            (is_running(&wanted.listed) && !wanted.may_fork).then(|| wanted.listed.name.clone())
+        })
+        .collect();
+    let sole = read_sole_processes(kernel, asked);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, wanted) in units.into_iter().enumerate() {
         let reader = reader.clone();
-        tasks.spawn(async move { (index, reader.snapshot(wanted).await) });
+        let sole = sole.clone();
+        tasks.spawn(async move { (index, reader.snapshot(wanted, index, sole).await) });
     }
     let mut found = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -185,6 +196,36 @@ where
     }
     found.sort_by_key(|(index, _)| *index);
     Ok(found.into_iter().map(|(_, snapshot)| snapshot).collect())
+}
+
+/// What the kernel alone says of a running service: its main process and figures
+/// ([`Kernel::sole_process`]), or `None` when the manager must be asked.
+type SoleProcess = Option<(u32, Usage)>;
+
+/// The kernel's answers for all units, by their index; `None` until they are read.
+type SoleProcesses = watch::Receiver<Option<Arc<Vec<SoleProcess>>>>;
+
+/// Reads [`Kernel::sole_process`] of each unit named in `asked` (`None` for a unit not to
+/// be asked) on a thread of its own, so that its thousands of small kernel files (some
+/// 50 µs of system time per unit) are read while this thread relays the D-Bus calls and
+/// systemd answers them, instead of before. The answers come all at once, at the end: one
+/// wake-up of this thread, where one per unit costs a system call each.
+fn read_sole_processes(kernel: Arc<Kernel>, asked: Vec<Option<String>>) -> SoleProcesses {
+    let (sender, receiver) = watch::channel(None);
+    tokio::task::spawn_blocking(move || {
+        let answers = asked
+            .iter()
+            .map(|unit| unit.as_deref().and_then(|unit| kernel.sole_process(unit)))
+            .collect();
+        // No receiver left means no one waits for the answers.
+        let _ = sender.send(Some(Arc::new(answers)));
+    });
+    receiver
+}
+
+/// Whether the listing shows the service running.
+fn is_running(listed: &ListedUnit) -> bool {
+    listed.active_state == "active" && listed.sub_state == "running"
 }
 
 /// How reading a running service's few properties went.
@@ -206,12 +247,17 @@ struct Reader {
 }
 
 impl Reader {
-    /// One unit's reads: `None` when the unit no longer exists.
-    async fn snapshot<K>(&self, wanted: Wanted<K>) -> zbus::Result<Option<(ServiceSnapshot, K)>> {
+    /// One unit's reads: `None` when the unit no longer exists. `sole` brings the
+    /// kernel's answer for the unit at `index`.
+    async fn snapshot<K>(
+        &self,
+        wanted: Wanted<K>,
+        index: usize,
+        sole: SoleProcesses,
+    ) -> zbus::Result<Option<(ServiceSnapshot, K)>> {
         let listed = &wanted.listed;
-        let running = listed.active_state == "active" && listed.sub_state == "running";
-        let quick = if running {
-            self.running(listed, !wanted.may_fork).await?
+        let quick = if is_running(listed) {
+            self.running(listed, index, sole).await?
         } else {
             Quick::AskAll
         };
@@ -240,30 +286,37 @@ impl Reader {
     }
 
     /// A running service: what only systemd knows over D-Bus, the rest from the kernel
-    /// (its main process too, when the kernel alone can tell which it is).
-    async fn running(&self, listed: &ListedUnit, sole_is_main: bool) -> zbus::Result<Quick> {
+    /// (its main process too, when `sole` brings it; else the manager is asked).
+    async fn running(
+        &self,
+        listed: &ListedUnit,
+        index: usize,
+        mut sole: SoleProcesses,
+    ) -> zbus::Result<Quick> {
         let path = &listed.path;
-        let sole = sole_is_main
-            .then(|| self.kernel.sole_process(&listed.name))
-            .flatten();
-        if let Some((main_pid, usage)) = sole {
-            let Some(n_restarts) = self.get_u32(path, "NRestarts").await? else {
-                return Ok(Quick::Gone);
-            };
-            return Ok(Quick::Read(running_properties(n_restarts, main_pid, usage)));
-        }
-        let (restarts, main_pid) = tokio::join!(
-            self.get_u32(path, "NRestarts"),
-            self.get_u32(path, "MainPID"),
-        );
-        let (Some(n_restarts), Some(main_pid)) = (restarts?, main_pid?) else {
+        let kernel_said = async {
+            // A reader gone without answering (it panicked) leaves the manager to ask.
+            let answers = sole.wait_for(Option::is_some).await.ok()?.clone()?;
+            answers.get(index).cloned().flatten()
+        };
+        let (restarts, sole) = tokio::join!(self.get_u32(path, "NRestarts"), kernel_said);
+        let Some(n_restarts) = restarts? else {
             return Ok(Quick::Gone);
         };
-        if main_pid == 0 {
-            return Ok(Quick::AskAll);
-        }
-        let Some(usage) = self.kernel.usage(&listed.name, main_pid) else {
-            return Ok(Quick::AskAll);
+        let (main_pid, usage) = match sole {
+            Some(found) => found,
+            None => {
+                let Some(main_pid) = self.get_u32(path, "MainPID").await? else {
+                    return Ok(Quick::Gone);
+                };
+                if main_pid == 0 {
+                    return Ok(Quick::AskAll);
+                }
+                let Some(usage) = self.kernel.usage(&listed.name, main_pid) else {
+                    return Ok(Quick::AskAll);
+                };
+                (main_pid, usage)
+            }
         };
         Ok(Quick::Read(running_properties(n_restarts, main_pid, usage)))
     }

@@ -91,7 +91,11 @@ pub async fn collect_again(
     if let Some(manager) = manager {
         let slices = slices.context("cannot read the slices from systemd")?;
         let names: Vec<&str> = slices.iter().map(|slice| slice.name.as_str()).collect();
-        kernel.know_manager(manager, &names);
+        let units: Vec<&str> = wanted
+            .iter()
+            .map(|unit| unit.listed.name.as_str())
+            .collect();
+        kernel.know_manager(manager, &names, &units);
     }
     let hierarchy = kernel.hierarchy();
     let longest_window = wanted

@@ -88,6 +88,11 @@ pub async fn collect_again(
     );
     let (wanted, slices) = tokio::join!(units, slices);
     let wanted = wanted.context("cannot read the units from systemd")?;
+    // The journal query (a process of its own) starts first, to run while the rest is
+    // read.
+    let since = window_start(request.window, &wanted, now_us);
+    let user = request.bus == BusTarget::User;
+    let pending = start_events(request.events, &request.state_file, since, user)?;
     if let Some(manager) = manager {
         let slices = slices.context("cannot read the slices from systemd")?;
         let names: Vec<&str> = slices.iter().map(|slice| slice.name.as_str()).collect();
@@ -98,18 +103,6 @@ pub async fn collect_again(
         kernel.know_manager(manager, &names, &units);
     }
     let hierarchy = kernel.hierarchy();
-    let longest_window = wanted
-        .iter()
-        .map(|unit| {
-            request
-                .window
-                .unwrap_or(unit.kept.watchdog.crash_loop_window)
-        })
-        .max()
-        .unwrap_or(Duration::ZERO);
-    let since = (now_us / 1_000_000).saturating_sub(longest_window.as_secs());
-    let user = request.bus == BusTarget::User;
-    let pending = start_events(request.events, &request.state_file, since, user)?;
     let services = snapshot::services(&connection, wanted, kernel)
         .await
         .context("cannot read the units from systemd")?;
@@ -136,6 +129,17 @@ pub async fn collect_again(
         restarts_source: source,
     };
     Ok((facts, context))
+}
+
+/// Where the longest window of the `wanted` units starts (`window` when given, else
+/// each unit's crash-loop window), in seconds since the epoch.
+fn window_start(window: Option<Duration>, wanted: &[Wanted<UnitPolicy>], now_us: u64) -> u64 {
+    let longest = wanted
+        .iter()
+        .map(|unit| window.unwrap_or(unit.kept.watchdog.crash_loop_window))
+        .max()
+        .unwrap_or(Duration::ZERO);
+    (now_us / 1_000_000).saturating_sub(longest.as_secs())
 }
 
 /// Every loaded service whose unit file has an `[X-Ecosystemd]` section (of `ecosystem`

@@ -13,7 +13,7 @@ use crate::diagnostic::Causes;
 use crate::observed::history::History;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
-use crate::systemd::snapshot::{self, Wanted};
+use crate::systemd::snapshot::{self, ManagerSlices, Wanted};
 use crate::systemd::unit_files::UnitFilesCache;
 use crate::unit_policy::UnitPolicy;
 
@@ -73,7 +73,7 @@ pub async fn collect_again(
     let now_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
-    let mut kernel = Kernel::host(now_us);
+    let kernel = Kernel::host(now_us);
     let manager = crate::systemd::manager_process(&connection).await;
     let slices = async {
         match manager {
@@ -88,22 +88,25 @@ pub async fn collect_again(
     );
     let (wanted, slices) = tokio::join!(units, slices);
     let wanted = wanted.context("cannot read the units from systemd")?;
-    // The journal query (a process of its own) starts first, to run while the rest is
-    // read.
+    let manager = match manager {
+        Some(pid) => Some(ManagerSlices {
+            pid,
+            slices: slices
+                .context("cannot read the slices from systemd")?
+                .into_iter()
+                .map(|slice| slice.name)
+                .collect(),
+        }),
+        None => None,
+    };
+    // The kernel's files are read on a thread, and the journal query is a process of its
+    // own: both start first, to run while systemd is asked.
+    let reads = snapshot::read_kernel(kernel.clone(), manager, &wanted);
     let since = window_start(request.window, &wanted, now_us);
     let user = request.bus == BusTarget::User;
     let pending = start_events(request.events, &request.state_file, since, user)?;
-    if let Some(manager) = manager {
-        let slices = slices.context("cannot read the slices from systemd")?;
-        let names: Vec<&str> = slices.iter().map(|slice| slice.name.as_str()).collect();
-        let units: Vec<&str> = wanted
-            .iter()
-            .map(|unit| unit.listed.name.as_str())
-            .collect();
-        kernel.know_manager(manager, &names, &units);
-    }
     let hierarchy = kernel.hierarchy();
-    let services = snapshot::services(&connection, wanted, kernel)
+    let services = snapshot::services(&connection, wanted, kernel, reads)
         .await
         .context("cannot read the units from systemd")?;
     let (source, mut events) = finish_events(pending)?;

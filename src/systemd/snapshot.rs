@@ -158,33 +158,27 @@ pub struct Wanted<K> {
 }
 
 /// Reads every wanted unit's service state, all in flight together (up to
-/// [`MAX_IN_FLIGHT`]). Units that vanish between the listing and the reads are left out.
-/// The result keeps the order of `units`.
+/// [`MAX_IN_FLIGHT`]), with what `reads` (started on the same `units`) brings from the
+/// kernel. Units that vanish between the listing and the reads are left out. The result
+/// keeps the order of `units`.
 pub async fn services<K>(
     connection: &Connection,
     units: Vec<Wanted<K>>,
     kernel: Kernel,
+    reads: KernelReads,
 ) -> zbus::Result<Vec<(ServiceSnapshot, K)>>
 where
     K: Send + 'static,
 {
-    let kernel = Arc::new(kernel);
     let reader = Reader {
         connection: connection.clone(),
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-        kernel: Arc::clone(&kernel),
+        kernel: Arc::new(kernel),
     };
-    let asked: Vec<Option<String>> = units
-        .iter()
-        .map(|wanted| {
-            (is_running(&wanted.listed) && !wanted.may_fork).then(|| wanted.listed.name.clone())
-        })
-        .collect();
-    let sole = read_sole_processes(kernel, asked);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, wanted) in units.into_iter().enumerate() {
         let reader = reader.clone();
-        let sole = sole.clone();
+        let sole = reads.answers.clone();
         tasks.spawn(async move { (index, reader.snapshot(wanted, index, sole).await) });
     }
     let mut found = Vec::new();
@@ -205,14 +199,47 @@ type SoleProcess = Option<(u32, Usage)>;
 /// The kernel's answers for all units, by their index; `None` until they are read.
 type SoleProcesses = watch::Receiver<Option<Arc<Vec<SoleProcess>>>>;
 
-/// Reads [`Kernel::sole_process`] of each unit named in `asked` (`None` for a unit not to
-/// be asked) on a thread of its own, so that its thousands of small kernel files (some
-/// 50 µs of system time per unit) are read while this thread relays the D-Bus calls and
-/// systemd answers them, instead of before. The answers come all at once, at the end: one
+/// A manager's process (as seen from here) and the names of its slices: where
+/// [`Kernel::know_manager`] finds its services' cgroups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagerSlices {
+    /// The manager's PID.
+    pub pid: u32,
+    /// Its slices, such as `system.slice`.
+    pub slices: Vec<String>,
+}
+
+/// What the kernel says of the running services, being read on a thread of its own
+/// ([`read_kernel`]) for [`services`].
+#[derive(Debug)]
+pub struct KernelReads {
+    answers: SoleProcesses,
+}
+
+/// Starts reading, on a thread of its own, [`Kernel::sole_process`] of each running
+/// service in `units` that cannot fork, once `manager`'s slices are walked for them
+/// ([`Kernel::know_manager`]; with no manager, the kernel tells nothing and the manager
+/// is asked). So the walk and the thousands of small kernel files (some 50 µs of system
+/// time per unit) are read while this thread starts the journal query and relays the
+/// D-Bus calls, and systemd answers them. The answers come all at once, at the end: one
 /// wake-up of this thread, where one per unit costs a system call each.
-fn read_sole_processes(kernel: Arc<Kernel>, asked: Vec<Option<String>>) -> SoleProcesses {
-    let (sender, receiver) = watch::channel(None);
+pub fn read_kernel<K>(
+    mut kernel: Kernel,
+    manager: Option<ManagerSlices>,
+    units: &[Wanted<K>],
+) -> KernelReads {
+    let asked: Vec<Option<String>> = units
+        .iter()
+        .map(|wanted| {
+            (is_running(&wanted.listed) && !wanted.may_fork).then(|| wanted.listed.name.clone())
+        })
+        .collect();
+    let (sender, answers) = watch::channel(None);
     tokio::task::spawn_blocking(move || {
+        if let Some(manager) = manager {
+            let names: Vec<&str> = asked.iter().flatten().map(String::as_str).collect();
+            kernel.know_manager(manager.pid, &manager.slices, &names);
+        }
         let answers = asked
             .iter()
             .map(|unit| unit.as_deref().and_then(|unit| kernel.sole_process(unit)))
@@ -220,7 +247,7 @@ fn read_sole_processes(kernel: Arc<Kernel>, asked: Vec<Option<String>>) -> SoleP
         // No receiver left means no one waits for the answers.
         let _ = sender.send(Some(Arc::new(answers)));
     });
-    receiver
+    KernelReads { answers }
 }
 
 /// Whether the listing shows the service running.

@@ -49,11 +49,8 @@ impl UnitFile {
     /// Only the section called `name` of a unit file's text, as [`UnitFile::parse`] would
     /// hold it, without building the others: `None` when the text has no such section.
     pub fn parse_section(text: &str, name: &str) -> Option<Section> {
-        // A header is one raw line (a continued line never becomes one), so a text
-        // without `[name]` in it has no such section: most units are not ours.
-        if !has_header_text(text, name) {
-            return None;
-        }
+        // Parsing starts at the section's first header: the lines before it add nothing.
+        let text = &text[section_start(text, name)?..];
         let mut section: Option<Section> = None;
         let mut inside = false;
         for line in logical_lines(text) {
@@ -143,12 +140,38 @@ impl UnitFile {
     }
 }
 
-/// Whether `text` holds `[name]` anywhere: a cheap test that can only rule a section out.
-fn has_header_text(text: &str, name: &str) -> bool {
-    text.match_indices(name).any(|(start, _)| {
+/// Where the raw line that opens section `name` first starts in `text`: a line that is
+/// `[name]` once trimmed and continues no line before it. A header is always one raw line
+/// (a continued line never becomes one), so a text without `[name]` in it has none: one
+/// search rules out most units, which are not ours.
+fn section_start(text: &str, name: &str) -> Option<usize> {
+    text.match_indices(name).find_map(|(start, _)| {
         let end = start + name.len();
-        text[..start].ends_with('[') && text[end..].starts_with(']')
+        let (before, after) = (
+            text[..start].strip_suffix('[')?,
+            text[end..].strip_prefix(']')?,
+        );
+        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        let line_end = after
+            .find('\n')
+            .map_or(text.len(), |newline| end + 1 + newline);
+        let header = text[line_start..line_end].trim() == &text[start - 1..end + 1];
+        (header && !continues_into(&text[..line_start])).then_some(line_start)
     })
+}
+
+/// Whether the last line of `before` that counts continues into the next: comment lines
+/// never change that (inside a continuation they are skipped), a blank line ends a
+/// continuation, and any other line continues when it ends in a backslash (a header
+/// never does), as [`logical_lines`] reads them.
+fn continues_into(before: &str) -> bool {
+    for raw in before.lines().rev() {
+        let line = raw.trim();
+        if !line.starts_with(['#', ';']) {
+            return line.ends_with('\\') && !line.starts_with('[');
+        }
+    }
+    false
 }
 
 /// The lines of `text` that say something, continuation lines joined (the backslash
@@ -277,12 +300,24 @@ mod tests {
         assert!(empty.entries.is_empty());
         let named = "[Unit]\nDescription=about X-Ecosystemd\n";
         assert_eq!(UnitFile::parse_section(named, "X-Ecosystemd"), None);
-        let continued = "[Unit]\nDescription=a \\\n[X-Ecosystemd]\nApp=x\n";
-        assert_eq!(UnitFile::parse_section(continued, "X-Ecosystemd"), None);
-        assert_eq!(
-            UnitFile::parse_section(continued, "Unit"),
-            UnitFile::parse(continued).section("Unit").cloned()
-        );
+        let texts = [
+            "[Unit]\nDescription=a \\\n[X-Ecosystemd]\nApp=x\n",
+            "[Unit]\nA=a \\\n# note\n; note\n  [X-Ecosystemd]\nApp=x\n[X-Ecosystemd]\nApp=y\n",
+            "[Unit]\nA=a \\\n\n[X-Ecosystemd]\nApp=x \\\n  more\n[Service]\nB=1\n[X-Ecosystemd]\nC=2",
+            "# [X-Ecosystemd]\n X-Ecosystemd]\n[X-Ecosystemd] x\n\t[X-Ecosystemd]\r\nApp=z\r\n",
+            "[X-Ecosystemd]",
+            "[Service]\nExecStart=/bin/x \\\n[Unit]\n[X-Ecosystemd]\nApp=w\n",
+        ];
+        for text in texts {
+            for name in ["X-Ecosystemd", "Unit", "Service"] {
+                assert_eq!(
+                    UnitFile::parse_section(text, name).as_ref(),
+                    UnitFile::parse(text).section(name),
+                    "{name} in {text:?}"
+                );
+            }
+        }
+        assert_eq!(UnitFile::parse_section(texts[0], "X-Ecosystemd"), None);
     }
 
     #[test]

@@ -175,19 +175,26 @@ where
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         kernel: Arc::new(kernel),
     };
+    let (relay, answers) = watch::channel(None);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, wanted) in units.into_iter().enumerate() {
         let reader = reader.clone();
-        let sole = reads.answers.clone();
+        let sole = answers.clone();
         tasks.spawn(async move { (index, reader.snapshot(wanted, index, sole).await) });
     }
-    let mut found = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, snapshot) = joined.map_err(|e| zbus::Error::Failure(e.to_string()))?;
-        if let Some(snapshot) = snapshot? {
-            found.push((index, snapshot));
+    let relayed = reads.relay_to(relay);
+    let collected = async {
+        let mut found = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (index, snapshot) = joined.map_err(|e| zbus::Error::Failure(e.to_string()))?;
+            if let Some(snapshot) = snapshot? {
+                found.push((index, snapshot));
+            }
         }
-    }
+        zbus::Result::Ok(found)
+    };
+    let ((), found) = tokio::join!(relayed, collected);
+    let mut found = found?;
     found.sort_by_key(|(index, _)| *index);
     Ok(found.into_iter().map(|(_, snapshot)| snapshot).collect())
 }
@@ -214,6 +221,21 @@ pub struct ManagerSlices {
 #[derive(Debug)]
 pub struct KernelReads {
     answers: SoleProcesses,
+}
+
+impl KernelReads {
+    /// Hands the answers on to `relay` once they are read: the units' tasks wait there,
+    /// on this thread. Woken by the reading thread itself, each task would cost a system
+    /// call (an eventfd write, some 500 on that thread at 500 units); one is enough. A
+    /// reading thread that failed leaves every unit to the manager.
+    async fn relay_to(mut self, relay: watch::Sender<Option<Arc<Vec<SoleProcess>>>>) {
+        let answers = match self.answers.wait_for(Option::is_some).await {
+            Ok(answers) => answers.clone(),
+            Err(_) => Some(Arc::new(Vec::new())),
+        };
+        // No task left waiting is not an error.
+        let _ = relay.send(answers);
+    }
 }
 
 /// Starts reading, on a thread of its own, [`Kernel::sole_process`] of each running

@@ -172,6 +172,8 @@ section() {
   echo "cgroup: a running service whose cgroup holds one process, a child of the manager, has"
   echo "that process as its main process (systemd's own rule for guessing it), so \`MainPID\` is"
   echo "asked only of the others (and of forking services) and no \`/proc/PID/cgroup\` is read."
+  echo "The kernel's files (some 50 µs of system time per unit here) are read on a thread of"
+  echo "their own while the D-Bus calls are in flight, and the journal query starts before both."
   echo "Each kernel file is read with one \`read\`, unit files are found on the manager's"
   echo "\`UnitPath\`, not with a call per unit, and only their \`[X-Ecosystemd]\` section is parsed."
   echo "A service that is not running gets one \`GetAll\` of its \`Service\`"

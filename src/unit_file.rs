@@ -57,15 +57,19 @@ impl UnitFile {
     /// Whether any section of a unit file's text assigns `value` to `key`: a quick
     /// look that builds nothing.
     pub fn assigns(text: &str, key: &str, value: &str) -> bool {
-        logical_lines(text).iter().any(|line| {
-            line.split_once('=')
-                .is_some_and(|(k, v)| k.trim() == key && v.trim() == value)
-        })
+        // Most texts do not hold the value at all: one search rules them out.
+        text.contains(value)
+            && logical_lines(text).any(|line| {
+                line.split_once('=')
+                    .is_some_and(|(k, v)| k.trim() == key && v.trim() == value)
+            })
     }
 
     /// Only the section called `name` of a unit file's text, as [`UnitFile::parse`] would
     /// hold it, without building the others: `None` when the text has no such section.
     pub fn parse_section(text: &str, name: &str) -> Option<Section> {
+        // Parsing starts at the section's first header: the lines before it add nothing.
+        let text = &text[section_start(text, name)?..];
         let mut section: Option<Section> = None;
         let mut inside = false;
         for line in logical_lines(text) {
@@ -155,42 +159,86 @@ impl UnitFile {
     }
 }
 
-/// The lines of `text` that say something, continuation lines joined (the backslash
-/// becomes a space), comments and blank lines left out. A line that continues none is
-/// borrowed from `text`.
-fn logical_lines(text: &str) -> Vec<Cow<'_, str>> {
-    let mut lines = Vec::new();
-    let mut pending: Option<String> = None;
-    for raw in text.lines() {
+/// Where the raw line that opens section `name` first starts in `text`: a line that is
+/// `[name]` once trimmed and continues no line before it. A header is always one raw line
+/// (a continued line never becomes one), so a text without `[name]` in it has none: one
+/// search rules out most units, which are not ours.
+fn section_start(text: &str, name: &str) -> Option<usize> {
+    text.match_indices(name).find_map(|(start, _)| {
+        let end = start + name.len();
+        let (before, after) = (
+            text[..start].strip_suffix('[')?,
+            text[end..].strip_prefix(']')?,
+        );
+        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        let line_end = after
+            .find('\n')
+            .map_or(text.len(), |newline| end + 1 + newline);
+        let header = text[line_start..line_end].trim() == &text[start - 1..end + 1];
+        (header && !continues_into(&text[..line_start])).then_some(line_start)
+    })
+}
+
+/// Whether the last line of `before` that counts continues into the next: comment lines
+/// never change that (inside a continuation they are skipped), a blank line ends a
+/// continuation, and any other line continues when it ends in a backslash (a header
+/// never does), as [`logical_lines`] reads them.
+fn continues_into(before: &str) -> bool {
+    for raw in before.lines().rev() {
         let line = raw.trim();
-        let comment = line.starts_with(['#', ';']);
-        if pending.is_none() && (line.is_empty() || comment) {
-            continue;
-        }
-        if pending.is_some() && comment {
-            // Comment lines inside a continuation are skipped (systemd.syntax(7)).
-            continue;
-        }
-        let (text, continues) = match line.strip_suffix('\\') {
-            Some(head) if !line.starts_with('[') => (head, true),
-            _ => (line, false),
-        };
-        match (pending.take(), continues) {
-            (Some(mut start), _) => {
-                start.push(' ');
-                start.push_str(text);
-                if continues {
-                    pending = Some(start);
-                } else {
-                    lines.push(Cow::Owned(start));
-                }
-            }
-            (None, true) => pending = Some(text.to_owned()),
-            (None, false) => lines.push(Cow::Borrowed(text)),
+        if !line.starts_with(['#', ';']) {
+            return line.ends_with('\\') && !line.starts_with('[');
         }
     }
-    lines.extend(pending.map(Cow::Owned));
-    lines
+    false
+}
+
+/// The lines of `text` that say something, continuation lines joined (the backslash
+/// becomes a space), comments and blank lines left out. A line that continues none is
+/// borrowed from `text`. Lazy: a caller that stops early reads no further.
+fn logical_lines(text: &str) -> LogicalLines<'_> {
+    LogicalLines { raw: text.lines() }
+}
+
+/// The iterator of [`logical_lines`].
+struct LogicalLines<'a> {
+    raw: std::str::Lines<'a>,
+}
+
+impl<'a> Iterator for LogicalLines<'a> {
+    type Item = Cow<'a, str>;
+
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        let mut pending: Option<String> = None;
+        for raw in self.raw.by_ref() {
+            let line = raw.trim();
+            let comment = line.starts_with(['#', ';']);
+            if pending.is_none() && (line.is_empty() || comment) {
+                continue;
+            }
+            if pending.is_some() && comment {
+                // Comment lines inside a continuation are skipped (systemd.syntax(7)).
+                continue;
+            }
+            let (text, continues) = match line.strip_suffix('\\') {
+                Some(head) if !line.starts_with('[') => (head, true),
+                _ => (line, false),
+            };
+            match (pending.take(), continues) {
+                (Some(mut start), _) => {
+                    start.push(' ');
+                    start.push_str(text);
+                    if !continues {
+                        return Some(Cow::Owned(start));
+                    }
+                    pending = Some(start);
+                }
+                (None, true) => pending = Some(text.to_owned()),
+                (None, false) => return Some(Cow::Borrowed(text)),
+            }
+        }
+        pending.map(Cow::Owned)
+    }
 }
 
 #[cfg(test)]
@@ -278,6 +326,26 @@ mod tests {
         assert_eq!(UnitFile::parse_section(UNIT, "X-Ecosystemd"), None);
         let empty = UnitFile::parse_section("[A]\n[B]\nK=v\n", "A").expect("section");
         assert!(empty.entries.is_empty());
+        let named = "[Unit]\nDescription=about X-Ecosystemd\n";
+        assert_eq!(UnitFile::parse_section(named, "X-Ecosystemd"), None);
+        let texts = [
+            "[Unit]\nDescription=a \\\n[X-Ecosystemd]\nApp=x\n",
+            "[Unit]\nA=a \\\n# note\n; note\n  [X-Ecosystemd]\nApp=x\n[X-Ecosystemd]\nApp=y\n",
+            "[Unit]\nA=a \\\n\n[X-Ecosystemd]\nApp=x \\\n  more\n[Service]\nB=1\n[X-Ecosystemd]\nC=2",
+            "# [X-Ecosystemd]\n X-Ecosystemd]\n[X-Ecosystemd] x\n\t[X-Ecosystemd]\r\nApp=z\r\n",
+            "[X-Ecosystemd]",
+            "[Service]\nExecStart=/bin/x \\\n[Unit]\n[X-Ecosystemd]\nApp=w\n",
+        ];
+        for text in texts {
+            for name in ["X-Ecosystemd", "Unit", "Service"] {
+                assert_eq!(
+                    UnitFile::parse_section(text, name).as_ref(),
+                    UnitFile::parse(text).section(name),
+                    "{name} in {text:?}"
+                );
+            }
+        }
+        assert_eq!(UnitFile::parse_section(texts[0], "X-Ecosystemd"), None);
     }
 
     #[test]

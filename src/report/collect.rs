@@ -13,7 +13,7 @@ use crate::diagnostic::Causes;
 use crate::observed::history::History;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
-use crate::systemd::snapshot::{self, Wanted};
+use crate::systemd::snapshot::{self, ManagerSlices, Wanted};
 use crate::systemd::unit_files::UnitFilesCache;
 use crate::unit_file::UnitFile;
 use crate::unit_policy::UnitPolicy;
@@ -74,7 +74,7 @@ pub async fn collect_again(
     let now_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
-    let mut kernel = Kernel::host(now_us);
+    let kernel = Kernel::host(now_us);
     let manager = crate::systemd::manager_process(&connection).await;
     let slices = async {
         match manager {
@@ -89,25 +89,25 @@ pub async fn collect_again(
     );
     let (wanted, slices) = tokio::join!(units, slices);
     let wanted = wanted.context("cannot read the units from systemd")?;
-    if let Some(manager) = manager {
-        let slices = slices.context("cannot read the slices from systemd")?;
-        let names: Vec<&str> = slices.iter().map(|slice| slice.name.as_str()).collect();
-        kernel.know_manager(manager, &names);
-    }
-    let hierarchy = kernel.hierarchy();
-    let longest_window = wanted
-        .iter()
-        .map(|unit| {
-            request
-                .window
-                .unwrap_or(unit.kept.watchdog.crash_loop_window)
-        })
-        .max()
-        .unwrap_or(Duration::ZERO);
-    let since = (now_us / 1_000_000).saturating_sub(longest_window.as_secs());
+    let manager = match manager {
+        Some(pid) => Some(ManagerSlices {
+            pid,
+            slices: slices
+                .context("cannot read the slices from systemd")?
+                .into_iter()
+                .map(|slice| slice.name)
+                .collect(),
+        }),
+        None => None,
+    };
+    // The kernel's files are read on a thread, and the journal query is a process of its
+    // own: both start first, to run while systemd is asked.
+    let reads = snapshot::read_kernel(kernel.clone(), manager, &wanted);
+    let since = window_start(request.window, &wanted, now_us);
     let user = request.bus == BusTarget::User;
     let pending = start_events(request.events, &request.state_file, since, user)?;
-    let services = snapshot::services(&connection, wanted, kernel)
+    let hierarchy = kernel.hierarchy();
+    let services = snapshot::services(&connection, wanted, kernel, reads)
         .await
         .context("cannot read the units from systemd")?;
     let (source, mut events) = finish_events(pending)?;
@@ -133,6 +133,17 @@ pub async fn collect_again(
         restarts_source: source,
     };
     Ok((facts, context))
+}
+
+/// Where the longest window of the `wanted` units starts (`window` when given, else
+/// each unit's crash-loop window), in seconds since the epoch.
+fn window_start(window: Option<Duration>, wanted: &[Wanted<UnitPolicy>], now_us: u64) -> u64 {
+    let longest = wanted
+        .iter()
+        .map(|unit| window.unwrap_or(unit.kept.watchdog.crash_loop_window))
+        .max()
+        .unwrap_or(Duration::ZERO);
+    (now_us / 1_000_000).saturating_sub(longest.as_secs())
 }
 
 /// Every loaded service whose unit file has an `[X-Ecosystemd]` section (of `ecosystem`

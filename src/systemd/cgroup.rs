@@ -13,7 +13,7 @@
 //! child of the manager, has that process as its main process ([`Kernel::sole_process`]):
 //! the manager need not be asked for `MainPID`, nor each process for its cgroups.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::observed::memory::CgroupMemory;
@@ -83,7 +83,13 @@ struct ManagerTree {
     pid: u32,
     /// Each service's cgroup, as a path from the hierarchy's root (`/a.slice/x.service`).
     services: HashMap<String, String>,
+    /// On cgroup v1, the services that have a cgroup of their own in each controller of
+    /// [`LEGACY_CONTROLLERS`]; empty on v2, where every file is under the unit's one path.
+    controllers: HashMap<&'static str, HashSet<String>>,
 }
+
+/// The v1 controllers whose files [`Kernel::figures`] reads.
+const LEGACY_CONTROLLERS: [&str; 3] = ["memory", "cpuacct", "pids"];
 
 impl Kernel {
     /// This host's `/proc` and `/sys/fs/cgroup`, with the boot time taken from
@@ -106,29 +112,61 @@ impl Kernel {
     }
 
     /// Learns where the manager whose process is `manager_pid` (as seen from here) keeps
-    /// its services: below its own cgroup's parent (its cgroup is `init.scope`, at the
-    /// root for the system manager, in `user@UID.service` for a user's), in its `slices`
-    /// (names such as `a-b.slice`, whose cgroup is `a.slice/a-b.slice`), with one listing
-    /// per slice. A manager not found so leaves [`Kernel::sole_process`] finding nothing.
-    pub fn know_manager<S: AsRef<str>>(&mut self, manager_pid: u32, slices: &[S]) {
-        self.manager = self.manager_tree(manager_pid, slices);
+    /// its services `units`: below its own cgroup's parent (its cgroup is `init.scope`, at
+    /// the root for the system manager, in `user@UID.service` for a user's), in its
+    /// `slices` (names such as `a-b.slice`, whose cgroup is `a.slice/a-b.slice`), with one
+    /// listing per slice; on cgroup v1, also which of the controllers read have a cgroup of
+    /// the unit (one listing per slice and controller, where a failed open per unit and
+    /// file would find out). Other folders there (other units, and on a shared v1
+    /// hierarchy other managers' leftovers) are skipped. A manager not found so leaves
+    /// [`Kernel::sole_process`] finding nothing.
+    pub fn know_manager<S: AsRef<str>>(&mut self, manager_pid: u32, slices: &[S], units: &[&str]) {
+        self.manager = self.manager_tree(manager_pid, slices, units);
     }
 
-    fn manager_tree<S: AsRef<str>>(&self, pid: u32, slices: &[S]) -> Option<ManagerTree> {
+    fn manager_tree<S: AsRef<str>>(
+        &self,
+        pid: u32,
+        slices: &[S],
+        units: &[&str],
+    ) -> Option<ManagerTree> {
         let tree = self.systemd_tree()?;
         let membership = read_kernel_file(&self.proc_root.join(pid.to_string()).join("cgroup"))?;
         let own = Membership::parse(&membership).unit_path()?;
         let root = own.strip_suffix("/init.scope")?;
+        let wanted: HashSet<&str> = units.iter().copied().collect();
+        let slice_paths: Vec<String> = slices
+            .iter()
+            .map(|slice| format!("{root}{}", slice_path(slice.as_ref())))
+            .collect();
         let mut services = HashMap::new();
-        for slice in slices {
-            let path = format!("{root}{}", slice_path(slice.as_ref()));
-            list_services(
-                &tree.join(path.trim_start_matches('/')),
-                &path,
-                &mut services,
-            );
+        for path in &slice_paths {
+            for name in services_in(&tree.join(path.trim_start_matches('/')), &wanted) {
+                services.insert(name.to_owned(), format!("{path}/{name}"));
+            }
         }
-        Some(ManagerTree { pid, services })
+        let controllers = match self.hierarchy {
+            Hierarchy::Legacy => LEGACY_CONTROLLERS
+                .iter()
+                .map(|&controller| {
+                    let dir = self.cgroup_root.join(controller);
+                    let found = slice_paths
+                        .iter()
+                        .flat_map(|path| {
+                            services_in(&dir.join(path.trim_start_matches('/')), &wanted)
+                        })
+                        .map(str::to_owned)
+                        .collect();
+                    (controller, found)
+                })
+                .collect(),
+            _ => HashMap::new(),
+        };
+        Some(ManagerTree {
+            pid,
+            services,
+            controllers,
+        })
     }
 
     /// The hierarchy systemd places units in: the unified one, or its own named v1 tree.
@@ -168,7 +206,13 @@ impl Kernel {
         let start = self.start_us(&stat)?;
         // A controller's files exist under the unit's own path only where systemd made
         // the unit a cgroup of that controller, and then its process is in it.
-        Some((pid, self.figures(unit_path, start, &|_| true)))
+        let attached = |controller: &str| {
+            manager
+                .controllers
+                .get(controller)
+                .is_none_or(|found| found.contains(unit))
+        };
+        Some((pid, self.figures(unit_path, start, &attached)))
     }
 
     /// Which hierarchy the memory controller is on.
@@ -267,21 +311,21 @@ fn slice_path(slice: &str) -> String {
     path
 }
 
-/// Fills `services` with the services' cgroups in the slice at `dir` (the path `path` in
-/// the hierarchy).
-fn list_services(dir: &Path, path: &str, services: &mut HashMap<String, String>) {
+/// The names of the `wanted` services that have a folder in the slice at `dir`.
+fn services_in<'a>(dir: &Path, wanted: &HashSet<&'a str>) -> Vec<&'a str> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        if name.ends_with(".service") && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-            let child = format!("{path}/{name}");
-            services.insert(name, child);
-        }
-    }
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = wanted.get(entry.file_name().to_str()?).copied()?;
+            entry
+                .file_type()
+                .is_ok_and(|kind| kind.is_dir())
+                .then_some(name)
+        })
+        .collect()
 }
 
 /// A process's cgroups, one per hierarchy, as `/proc/PID/cgroup` lists them
@@ -363,9 +407,11 @@ fn parse_uptime_us(text: &str) -> Option<u64> {
     Some(whole.saturating_mul(1_000_000).saturating_add(fraction))
 }
 
-/// The room for one kernel file's text in [`read_kernel_file`]: far more than the files
-/// read here hold (a number, `/proc/PID/stat`, a process's dozen cgroups).
-const KERNEL_FILE_ROOM: usize = 4096;
+/// The room for one kernel file's text in [`read_kernel_file`]: more than the files read
+/// here usually hold (a number, `/proc/PID/stat`, a process's dozen cgroups); a longer
+/// one is read on. It is zeroed for every file (some 3,500 per report at 500 units), so
+/// it is no larger than that.
+const KERNEL_FILE_ROOM: usize = 1024;
 
 /// The text of a small file the kernel makes up when it is read (`/proc/PID/*`, a cgroup's
 /// control files), in three system calls: open, one read, close. Such a file is generated
@@ -647,6 +693,7 @@ mod tests {
         write(&format!("{units}/one.service/cgroup.procs"), "77\n");
         write(&format!("{units}/two.service/cgroup.procs"), "77\n78\n");
         write(&format!("{units}/stranger.service/cgroup.procs"), "79\n");
+        write(&format!("{units}/unasked.service/cgroup.procs"), "77\n");
         write("cgroup/systemd/a.slice/none.service/cgroup.procs", "");
         let one = "a.slice/a-b.slice/one.service";
         write(
@@ -674,7 +721,13 @@ mod tests {
             None,
             "manager not known"
         );
-        kernel.know_manager(1, &["a.slice", "a-b.slice", "-.slice"]);
+        let units = [
+            "one.service",
+            "two.service",
+            "stranger.service",
+            "none.service",
+        ];
+        kernel.know_manager(1, &["a.slice", "a-b.slice", "-.slice"], &units);
         let (pid, usage) = kernel.sole_process("one.service").expect("one process");
         assert_eq!(pid, 77);
         assert_eq!(
@@ -697,7 +750,12 @@ mod tests {
         );
         assert_eq!(kernel.sole_process("none.service"), None, "no process");
         assert_eq!(kernel.sole_process("other.service"), None, "no such unit");
-        kernel.know_manager(77, &["a.slice", "a-b.slice"]);
+        assert_eq!(
+            kernel.sole_process("unasked.service"),
+            None,
+            "not among the units asked for"
+        );
+        kernel.know_manager(77, &["a.slice", "a-b.slice"], &units);
         assert_eq!(kernel.sole_process("one.service"), None, "77 is no manager");
         std::fs::remove_dir_all(&root).expect("cleanup");
     }

@@ -2,13 +2,15 @@
 //! knows.
 //!
 //! One `ListUnitsByPatterns` call names the units with their states. For a running
-//! service, two property reads (`NRestarts`, `MainPID`, through zbus_systemd's typed
-//! `ServiceProxy` with caching off) come from systemd (its `Result`
+//! service, two property reads (`NRestarts`, `MainPID`: each one `Properties.Get` on the
+//! unit's path, with no proxy built per unit) come from systemd (its `Result`
 //! is `success` while it runs), and memory, CPU, tasks, limits and the main process's
 //! start from the kernel's files (see [`super::cgroup`]), which is where systemd reads them
 //! too. Any other service (failed, restarting, stopped), or a running one whose cgroup
 //! cannot be read, gets one `Properties.GetAll` of the `Service` interface. All calls are
-//! in flight together on one connection (up to [`MAX_IN_FLIGHT`]).
+//! in flight together on one connection (up to [`MAX_IN_FLIGHT`]), while a thread of its
+//! own reads the kernel's files; a running service's `MainPID` is asked only when those
+//! cannot tell it.
 //!
 //! Why not `GetAll` for every unit: on 500 hardened units it cost systemd some 0.4 ms of CPU
 //! each (about 250 properties, the sandboxing lists and cgroup reads among them), and the
@@ -18,11 +20,9 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-use zbus::proxy::CacheProperties;
-use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, Type};
+use tokio::sync::{Semaphore, watch};
+use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, OwnedVariant, Type};
 
-use super::ServiceProxy;
 use super::cgroup::{Hierarchy, Kernel, Usage};
 
 /// systemd's well-known bus name.
@@ -158,12 +158,14 @@ pub struct Wanted<K> {
 }
 
 /// Reads every wanted unit's service state, all in flight together (up to
-/// [`MAX_IN_FLIGHT`]). Units that vanish between the listing and the reads are left out.
-/// The result keeps the order of `units`.
+/// [`MAX_IN_FLIGHT`]), with what `reads` (started on the same `units`) brings from the
+/// kernel. Units that vanish between the listing and the reads are left out. The result
+/// keeps the order of `units`.
 pub async fn services<K>(
     connection: &Connection,
     units: Vec<Wanted<K>>,
     kernel: Kernel,
+    reads: KernelReads,
 ) -> zbus::Result<Vec<(ServiceSnapshot, K)>>
 where
     K: Send + 'static,
@@ -173,20 +175,106 @@ where
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         kernel: Arc::new(kernel),
     };
+    let (relay, answers) = watch::channel(None);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, wanted) in units.into_iter().enumerate() {
         let reader = reader.clone();
-        tasks.spawn(async move { (index, reader.snapshot(wanted).await) });
+        let sole = answers.clone();
+        tasks.spawn(async move { (index, reader.snapshot(wanted, index, sole).await) });
     }
-    let mut found = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, snapshot) = joined.map_err(|e| zbus::Error::Failure(e.to_string()))?;
-        if let Some(snapshot) = snapshot? {
-            found.push((index, snapshot));
+    let relayed = reads.relay_to(relay);
+    let collected = async {
+        let mut found = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (index, snapshot) = joined.map_err(|e| zbus::Error::Failure(e.to_string()))?;
+            if let Some(snapshot) = snapshot? {
+                found.push((index, snapshot));
+            }
         }
-    }
+        zbus::Result::Ok(found)
+    };
+    let ((), found) = tokio::join!(relayed, collected);
+    let mut found = found?;
     found.sort_by_key(|(index, _)| *index);
     Ok(found.into_iter().map(|(_, snapshot)| snapshot).collect())
+}
+
+/// What the kernel alone says of a running service: its main process and figures
+/// ([`Kernel::sole_process`]), or `None` when the manager must be asked.
+type SoleProcess = Option<(u32, Usage)>;
+
+/// The kernel's answers for all units, by their index; `None` until they are read.
+type SoleProcesses = watch::Receiver<Option<Arc<Vec<SoleProcess>>>>;
+
+/// A manager's process (as seen from here) and the names of its slices: where
+/// [`Kernel::know_manager`] finds its services' cgroups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagerSlices {
+    /// The manager's PID.
+    pub pid: u32,
+    /// Its slices, such as `system.slice`.
+    pub slices: Vec<String>,
+}
+
+/// What the kernel says of the running services, being read on a thread of its own
+/// ([`read_kernel`]) for [`services`].
+#[derive(Debug)]
+pub struct KernelReads {
+    answers: SoleProcesses,
+}
+
+impl KernelReads {
+    /// Hands the answers on to `relay` once they are read: the units' tasks wait there,
+    /// on this thread. Woken by the reading thread itself, each task would cost a system
+    /// call (an eventfd write, some 500 on that thread at 500 units); one is enough. A
+    /// reading thread that failed leaves every unit to the manager.
+    async fn relay_to(mut self, relay: watch::Sender<Option<Arc<Vec<SoleProcess>>>>) {
+        let answers = match self.answers.wait_for(Option::is_some).await {
+            Ok(answers) => answers.clone(),
+            Err(_) => Some(Arc::new(Vec::new())),
+        };
+        // No task left waiting is not an error.
+        let _ = relay.send(answers);
+    }
+}
+
+/// Starts reading, on a thread of its own, [`Kernel::sole_process`] of each running
+/// service in `units` that cannot fork, once `manager`'s slices are walked for them
+/// ([`Kernel::know_manager`]; with no manager, the kernel tells nothing and the manager
+/// is asked). So the walk and the thousands of small kernel files (some 50 µs of system
+/// time per unit) are read while this thread starts the journal query and relays the
+/// D-Bus calls, and systemd answers them. The answers come all at once, at the end: one
+/// wake-up of this thread, where one per unit costs a system call each.
+pub fn read_kernel<K>(
+    mut kernel: Kernel,
+    manager: Option<ManagerSlices>,
+    units: &[Wanted<K>],
+) -> KernelReads {
+    let asked: Vec<Option<String>> = units
+        .iter()
+        .map(|wanted| {
+            (is_running(&wanted.listed) && !wanted.may_fork).then(|| wanted.listed.name.clone())
+        })
+        .collect();
+    let (sender, answers) = watch::channel(None);
+    tokio::task::spawn_blocking(move || {
+        if let Some(manager) = manager {
+            let names: Vec<&str> = asked.iter().flatten().map(String::as_str).collect();
+            kernel.know_manager(manager.pid, &manager.slices, &names);
+        }
+        let answers = asked
+            .iter()
+            .map(|unit| unit.as_deref().and_then(|unit| kernel.sole_process(unit)))
+            .collect();
+        // No receiver left means no one waits for the answers.
+        let _ = sender.send(Some(Arc::new(answers)));
+    });
+    KernelReads { answers }
+}
+
+/// Whether the listing shows the service running.
+fn is_running(listed: &ListedUnit) -> bool {
+    listed.active_state == "active" && listed.sub_state == "running"
 }
 
 /// How reading a running service's few properties went.
@@ -208,12 +296,17 @@ struct Reader {
 }
 
 impl Reader {
-    /// One unit's reads: `None` when the unit no longer exists.
-    async fn snapshot<K>(&self, wanted: Wanted<K>) -> zbus::Result<Option<(ServiceSnapshot, K)>> {
+    /// One unit's reads: `None` when the unit no longer exists. `sole` brings the
+    /// kernel's answer for the unit at `index`.
+    async fn snapshot<K>(
+        &self,
+        wanted: Wanted<K>,
+        index: usize,
+        sole: SoleProcesses,
+    ) -> zbus::Result<Option<(ServiceSnapshot, K)>> {
         let listed = &wanted.listed;
-        let running = listed.active_state == "active" && listed.sub_state == "running";
-        let quick = if running {
-            self.running(listed, !wanted.may_fork).await?
+        let quick = if is_running(listed) {
+            self.running(listed, index, sole).await?
         } else {
             Quick::AskAll
         };
@@ -242,34 +335,37 @@ impl Reader {
     }
 
     /// A running service: what only systemd knows over D-Bus, the rest from the kernel
-    /// (its main process too, when the kernel alone can tell which it is).
-    async fn running(&self, listed: &ListedUnit, sole_is_main: bool) -> zbus::Result<Quick> {
-        let service = ServiceProxy::builder(&self.connection)
-            .path(listed.path.clone())
-            .cache_properties(CacheProperties::No)
-            .build()
-            .await?;
-        let sole = sole_is_main
-            .then(|| self.kernel.sole_process(&listed.name))
-            .flatten();
-        if let Some((main_pid, usage)) = sole {
-            let Some(n_restarts) = self.read(service.n_restarts()).await? else {
-                return Ok(Quick::Gone);
-            };
-            return Ok(Quick::Read(running_properties(n_restarts, main_pid, usage)));
-        }
-        let (restarts, main_pid) = tokio::join!(
-            self.read(service.n_restarts()),
-            self.read(service.main_pid()),
-        );
-        let (Some(n_restarts), Some(main_pid)) = (restarts?, main_pid?) else {
+    /// (its main process too, when `sole` brings it; else the manager is asked).
+    async fn running(
+        &self,
+        listed: &ListedUnit,
+        index: usize,
+        mut sole: SoleProcesses,
+    ) -> zbus::Result<Quick> {
+        let path = &listed.path;
+        let kernel_said = async {
+            // A reader gone without answering (it panicked) leaves the manager to ask.
+            let answers = sole.wait_for(Option::is_some).await.ok()?.clone()?;
+            answers.get(index).cloned().flatten()
+        };
+        let (restarts, sole) = tokio::join!(self.get_u32(path, "NRestarts"), kernel_said);
+        let Some(n_restarts) = restarts? else {
             return Ok(Quick::Gone);
         };
-        if main_pid == 0 {
-            return Ok(Quick::AskAll);
-        }
-        let Some(usage) = self.kernel.usage(&listed.name, main_pid) else {
-            return Ok(Quick::AskAll);
+        let (main_pid, usage) = match sole {
+            Some(found) => found,
+            None => {
+                let Some(main_pid) = self.get_u32(path, "MainPID").await? else {
+                    return Ok(Quick::Gone);
+                };
+                if main_pid == 0 {
+                    return Ok(Quick::AskAll);
+                }
+                let Some(usage) = self.kernel.usage(&listed.name, main_pid) else {
+                    return Ok(Quick::AskAll);
+                };
+                (main_pid, usage)
+            }
         };
         Ok(Quick::Read(running_properties(n_restarts, main_pid, usage)))
     }
@@ -283,20 +379,17 @@ impl Reader {
         service
     }
 
-    /// One typed property read, one of at most [`MAX_IN_FLIGHT`]: `None` when the unit
-    /// is gone.
-    async fn read<T>(
-        &self,
-        property: impl Future<Output = zbus::Result<T>>,
-    ) -> zbus::Result<Option<T>> {
-        // The semaphore is never closed, so acquiring cannot fail.
-        let _permit = self.in_flight.acquire().await.ok();
-        match property.await {
-            Ok(value) => Ok(Some(value)),
-            Err(zbus::Error::MethodError(error, _, _)) if is_gone(error.as_str()) => Ok(None),
-            Err(zbus::Error::FDO(error)) if is_gone(error.name().as_str()) => Ok(None),
-            Err(e) => Err(e),
-        }
+    /// One `u32` property of the `Service` interface, with one `Properties.Get` (no
+    /// proxy to build per unit): `None` when the unit is gone.
+    async fn get_u32(&self, path: &OwnedObjectPath, property: &str) -> zbus::Result<Option<u32>> {
+        let Some(reply) = self
+            .call(path, "Get", &(SERVICE_INTERFACE, property))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let value: OwnedVariant = reply.body().deserialize()?;
+        Ok(Some(u32::try_from(value)?))
     }
 
     /// A `org.freedesktop.DBus.Properties` call on `path`, one of at most

@@ -179,7 +179,9 @@ def _method(r):
         "it runs by the same harness (`timing.py`: one `subprocess.run` per run), the report "
         "inside the sandbox, as root (so on systemd's private socket), reading its restarts "
         "in the window from the journal (`--restarts-from journal`, as cron runs it without "
-        "`unit-watchdog run`; the watchdog's history is the cheaper source).",
+        "`unit-watchdog run`; the watchdog's history is the cheaper source). Each side is "
+        "timed once the machine has settled after its fleet's start (its CPUs idle 80 % of "
+        "a second, at most 2 minutes of waiting), so neither is timed during a start-up.",
         "- Recovery: `kill -9` of an agent's process until the agent answers HTTP again, "
         "with the same restart delay on both sides (PM2 `restart_delay: 100`, "
         "`RestartSec=100ms`), on different agents.",

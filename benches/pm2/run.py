@@ -318,9 +318,29 @@ class Bench:
             time.sleep(1)
         self.results["memory"].setdefault(str(n), {})[variant] = samples
 
+    def settle(self, idle_share=0.8, longest_s=120):
+        """Waits until the machine's CPUs are idle at least `idle_share` of one second
+        (a fleet just started keeps them busy for a while, more so the larger it is), or
+        `longest_s` passed; returns the seconds waited. Both supervisors' reports are
+        timed after it, so neither is timed in the other's start-up or its own."""
+        def cpu_times():
+            with open("/proc/stat") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+            return fields[3] + fields[4], sum(fields)
+        started = time.monotonic()
+        while time.monotonic() - started < longest_s:
+            idle0, total0 = cpu_times()
+            time.sleep(1)
+            idle1, total1 = cpu_times()
+            if total1 > total0 and (idle1 - idle0) / (total1 - total0) >= idle_share:
+                break
+        return time.monotonic() - started
+
     def measure_reports(self, n, variant, pm2=None, sandbox=None):
         reps = self.cfg.report_reps
         out = self.results["report"].setdefault(str(n), {})
+        waited = self.settle()
+        self.log(f"N={n} {variant}: reports timed after {waited:.0f} s of settling")
         if variant.startswith("pm2"):
             suffix = "" if variant == "pm2" else " (pmx: false)"
             out["pm2 jlist" + suffix] = self.time_command(

@@ -262,14 +262,39 @@ pub fn read_kernel<K>(
             let names: Vec<&str> = asked.iter().flatten().map(String::as_str).collect();
             kernel.know_manager(manager.pid, &manager.slices, &names);
         }
-        let answers = asked
-            .iter()
-            .map(|unit| unit.as_deref().and_then(|unit| kernel.sole_process(unit)))
-            .collect();
+        let answers = sole_processes(&kernel, &asked);
         // No receiver left means no one waits for the answers.
         let _ = sender.send(Some(Arc::new(answers)));
     });
     KernelReads { answers }
+}
+
+/// Units from which the kernel's files are read on two threads rather than one.
+const SPLIT_FROM: usize = 64;
+
+/// [`Kernel::sole_process`] of each unit `asked` (`None` where not asked). A large fleet
+/// is read on two threads: the files cost system time, one after another, while the
+/// manager, answering the D-Bus calls, is mostly waiting on its own. A thread that
+/// panicked leaves its units to the manager.
+fn sole_processes(kernel: &Kernel, asked: &[Option<String>]) -> Vec<SoleProcess> {
+    let read = |part: &[Option<String>]| -> Vec<SoleProcess> {
+        part.iter()
+            .map(|unit| unit.as_deref().and_then(|unit| kernel.sole_process(unit)))
+            .collect()
+    };
+    if asked.len() < SPLIT_FROM {
+        return read(asked);
+    }
+    let (first, second) = asked.split_at(asked.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| read(second));
+        let mut answers = read(first);
+        match other.join() {
+            Ok(rest) => answers.extend(rest),
+            Err(_) => answers.extend(second.iter().map(|_| None)),
+        }
+        answers
+    })
 }
 
 /// Whether the listing shows the service running.

@@ -67,18 +67,13 @@ impl UnitFiles {
                 found.extend(conf_files(folder).into_iter().map(|f| (*place, rank, f)));
             }
         }
-        found.sort_by_key(|(order, rank, _)| (*order, *rank));
-        let mut by_file_name: Vec<PathBuf> = Vec::new();
-        for (_, _, path) in found {
-            if !by_file_name
-                .iter()
-                .any(|p| p.file_name() == path.file_name())
-            {
-                by_file_name.push(path);
-            }
-        }
-        by_file_name.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-        by_file_name
+        // By file name, then the earliest folder and the most specific name first: the
+        // first of each file name is the one that applies.
+        found.sort_by(|(place_a, rank_a, a), (place_b, rank_b, b)| {
+            (a.file_name(), place_a, rank_a).cmp(&(b.file_name(), place_b, rank_b))
+        });
+        found.dedup_by(|(_, _, later), (_, _, first)| later.file_name() == first.file_name());
+        found.into_iter().map(|(_, _, path)| path).collect()
     }
 
     /// The file `unit` is loaded from: a file of its own name, else, for an instance such

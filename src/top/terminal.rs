@@ -132,11 +132,7 @@ fn read_keys(timeout: Duration) -> io::Result<Option<Vec<Key>>> {
     // SAFETY: one valid pollfd, for the duration of the call.
     let ready = unsafe { libc::poll(&mut fd, 1, timeout.as_millis() as libc::c_int) };
     if ready < 0 {
-        let error = io::Error::last_os_error();
-        return match error.kind() {
-            io::ErrorKind::Interrupted => Ok(Some(Vec::new())),
-            _ => Err(error),
-        };
+        return no_keys_unless_failed();
     }
     if ready == 0 {
         return Ok(Some(Vec::new()));
@@ -149,11 +145,17 @@ fn read_keys(timeout: Duration) -> io::Result<Option<Vec<Key>>> {
     let read = unsafe { libc::read(libc::STDIN_FILENO, bytes.as_mut_ptr().cast(), bytes.len()) };
     match read {
         0 => Ok(None),
-        n if n < 0 => match io::Error::last_os_error() {
-            e if e.kind() == io::ErrorKind::Interrupted => Ok(Some(Vec::new())),
-            e => Err(e),
-        },
+        n if n < 0 => no_keys_unless_failed(),
         n => Ok(Some(keys_in(&bytes[..n as usize]))),
+    }
+}
+
+/// After a system call on standard input failed: no keys when a signal interrupted it
+/// (the loop looks at the stop flag next), else the error.
+fn no_keys_unless_failed() -> io::Result<Option<Vec<Key>>> {
+    match io::Error::last_os_error() {
+        e if e.kind() == io::ErrorKind::Interrupted => Ok(Some(Vec::new())),
+        e => Err(e),
     }
 }
 

@@ -894,8 +894,7 @@ fn the_main_process_comes_from_the_cgroup_only_where_systemd_would_name_the_same
         .expect("clock")
         .as_micros() as u64;
     let mut kernel = ecosystemd::systemd::cgroup::Kernel::host(now_us);
-    let asked: Vec<&str> = names.iter().map(String::as_str).collect();
-    kernel.know_manager(sandbox.pid(), &["-.slice", "system.slice"], &asked);
+    kernel.know_manager(sandbox.pid(), &["-.slice", "system.slice"]);
     for name in ["agents-solo.service", "agents-guessed.service"] {
         let (pid, usage) = kernel.sole_process(name).expect(name);
         assert_eq!(pid_inside(pid), systemd[name]["MainPID"], "{name}");

@@ -13,8 +13,8 @@ use crate::diagnostic::Causes;
 use crate::observed::history::History;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
-use crate::systemd::snapshot::{self, ManagerSlices, Wanted};
-use crate::systemd::unit_files::UnitFilesCache;
+use crate::systemd::snapshot::{self, ListedUnit, ManagerSlices, Wanted};
+use crate::systemd::unit_files::{UnitFiles, UnitFilesCache};
 use crate::unit_file::UnitFile;
 use crate::unit_policy::UnitPolicy;
 
@@ -82,13 +82,8 @@ pub async fn collect_again(
             None => Ok(Vec::new()),
         }
     };
-    let units = managed_units_with(
-        &connection,
-        request.ecosystem.as_deref(),
-        &mut kept.unit_files,
-    );
-    let (wanted, slices) = tokio::join!(units, slices);
-    let wanted = wanted.context("cannot read the units from systemd")?;
+    let (listing, slices) = tokio::join!(list_services(&connection), slices);
+    let (listed, search_path) = listing.context("cannot read the units from systemd")?;
     let manager = match manager {
         Some(pid) => Some(ManagerSlices {
             pid,
@@ -100,9 +95,16 @@ pub async fn collect_again(
         }),
         None => None,
     };
-    // The kernel's files are read on a thread, and the journal query is a process of its
-    // own: both start first, to run while systemd is asked.
-    let reads = snapshot::read_kernel(kernel.clone(), manager, &wanted);
+    // The kernel's files are read on a thread, fed each running unit as its unit file
+    // shows it managed, and the journal query is a process of its own: both run while
+    // systemd is asked.
+    let running = listed.iter().filter(|unit| unit.is_running()).count();
+    let feed = snapshot::start_kernel(kernel.clone(), manager, running);
+    let unit_files = kept.unit_files.look(&search_path);
+    let wanted = select_managed(listed, unit_files, request.ecosystem.as_deref(), |i, w| {
+        feed.ask(i, w)
+    });
+    let reads = feed.asked_all();
     let since = window_start(request.window, &wanted, now_us);
     let user = request.bus == BusTarget::User;
     let pending = start_events(request.events, &request.state_file, since, user)?;
@@ -148,51 +150,71 @@ fn window_start(window: Option<Duration>, wanted: &[Wanted<UnitPolicy>], now_us:
 
 /// Every loaded service whose unit file has an `[X-Ecosystemd]` section (of `ecosystem`
 /// when given), with that policy, drop-ins applied: one listing, and the unit files found
-/// on the manager's search path. A unit without drop-ins is read for its policy section
-/// alone, and may fork when any section of its file says `Type=forking`.
+/// on the manager's search path ([`select_managed`]).
 pub async fn managed_units(
     connection: &zbus::Connection,
     ecosystem: Option<&str>,
 ) -> zbus::Result<Vec<Wanted<UnitPolicy>>> {
-    managed_units_with(connection, ecosystem, &mut UnitFilesCache::new()).await
+    let (listed, search_path) = list_services(connection).await?;
+    let unit_files = UnitFiles::scan(&search_path);
+    Ok(select_managed(listed, &unit_files, ecosystem, |_, _| {}))
 }
 
-/// [`managed_units`], with the unit files from `cache` when they cannot have changed.
-async fn managed_units_with(
+/// The manager's services, and its unit search path.
+async fn list_services(
     connection: &zbus::Connection,
-    ecosystem: Option<&str>,
-    cache: &mut UnitFilesCache,
-) -> zbus::Result<Vec<Wanted<UnitPolicy>>> {
+) -> zbus::Result<(Vec<ListedUnit>, Vec<String>)> {
     let patterns = ["*.service".to_string()];
     let (listed, search_path) = tokio::join!(
         snapshot::list_units(connection, &patterns),
         snapshot::unit_search_path(connection),
     );
-    let unit_files = cache.look(&search_path?);
-    Ok(listed?
-        .into_iter()
-        .filter_map(|listed| {
-            let fragment_path = unit_files.fragment(&listed.name)?;
-            let text = std::fs::read_to_string(fragment_path).ok()?;
-            let drop_ins = unit_files.drop_ins(&listed.name);
-            let (policy, may_fork) = if drop_ins.is_empty() {
-                let policy = UnitPolicy::from_unit_text(&text)?;
-                (policy, UnitFile::assigns(&text, "Type", "forking"))
-            } else {
-                let unit = UnitFile::with_drop_ins(&text, &drop_ins);
-                let policy = UnitPolicy::from_unit(&unit)?;
-                (policy, unit.value("Service", "Type") == Some("forking"))
-            };
-            if ecosystem.is_some_and(|wanted| wanted != policy.ecosystem) {
-                return None;
-            }
-            Some(Wanted {
-                listed,
-                kept: policy,
-                may_fork,
-            })
-        })
-        .collect())
+    Ok((listed?, search_path?))
+}
+
+/// The services of `listed` whose unit file in `unit_files` has an `[X-Ecosystemd]`
+/// section (of `ecosystem` when given), with that policy, drop-ins applied; each is
+/// handed to `picked` with its place among them as soon as it is known. A unit without
+/// drop-ins is read for its policy section alone, and may fork when any section of its
+/// file says `Type=forking`.
+fn select_managed(
+    listed: Vec<ListedUnit>,
+    unit_files: &UnitFiles,
+    ecosystem: Option<&str>,
+    mut picked: impl FnMut(usize, &Wanted<UnitPolicy>),
+) -> Vec<Wanted<UnitPolicy>> {
+    let mut wanted = Vec::new();
+    for listed in listed {
+        let Some((policy, may_fork)) = read_policy(unit_files, &listed.name) else {
+            continue;
+        };
+        if ecosystem.is_some_and(|wanted| wanted != policy.ecosystem) {
+            continue;
+        }
+        let unit = Wanted {
+            listed,
+            kept: policy,
+            may_fork,
+        };
+        picked(wanted.len(), &unit);
+        wanted.push(unit);
+    }
+    wanted
+}
+
+/// The policy in `unit`'s file with its drop-ins, and whether it may fork; `None` when
+/// it has no file or no policy.
+fn read_policy(unit_files: &UnitFiles, unit: &str) -> Option<(UnitPolicy, bool)> {
+    let text = std::fs::read_to_string(unit_files.fragment(unit)?).ok()?;
+    let drop_ins = unit_files.drop_ins(unit);
+    if drop_ins.is_empty() {
+        let policy = UnitPolicy::from_unit_text(&text)?;
+        return Some((policy, UnitFile::assigns(&text, "Type", "forking")));
+    }
+    let unit = UnitFile::with_drop_ins(&text, &drop_ins);
+    let policy = UnitPolicy::from_unit(&unit)?;
+    let may_fork = unit.value("Service", "Type") == Some("forking");
+    Some((policy, may_fork))
 }
 
 /// Events on their way: read already, or a journal query still running.

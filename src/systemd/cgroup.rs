@@ -11,10 +11,16 @@
 //! Once the manager's process is known ([`Kernel::know_manager`]), one walk of its slices
 //! finds every service's cgroup, and a running service whose cgroup holds one process, a
 //! child of the manager, has that process as its main process ([`Kernel::sole_process`]):
-//! the manager need not be asked for `MainPID`, nor each process for its cgroups.
+//! the manager need not be asked for `MainPID`, nor each process for its cgroups. Its
+//! files are then opened relative to its slice's folders and to `/proc`, kept open: a
+//! path of two names for the kernel to look up rather than seven.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::fs::File;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::observed::memory::CgroupMemory;
 
@@ -73,23 +79,97 @@ pub struct Kernel {
     /// Clock ticks per second, the unit of a process's start time.
     ticks_per_second: u64,
     /// The manager's process and its services' cgroups, once known.
-    manager: Option<ManagerTree>,
+    manager: Option<Arc<ManagerTree>>,
 }
 
 /// A manager's process, and where its services' cgroups are.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug)]
 struct ManagerTree {
     /// The manager's PID, as seen from here.
     pid: u32,
-    /// Each service's cgroup, as a path from the hierarchy's root (`/a.slice/x.service`).
-    services: HashMap<String, String>,
-    /// On cgroup v1, the services that have a cgroup of their own in each controller of
-    /// [`LEGACY_CONTROLLERS`]; empty on v2, where every file is under the unit's one path.
-    controllers: HashMap<&'static str, HashSet<String>>,
+    /// `/proc`, kept open.
+    proc: Folder,
+    /// The slice that holds each service's cgroup, by the service's name: its place in
+    /// `slices`.
+    services: HashMap<String, usize>,
+    /// The folders of the slices that hold services.
+    slices: Vec<SliceFolders>,
 }
 
-/// The v1 controllers whose files [`Kernel::figures`] reads.
-const LEGACY_CONTROLLERS: [&str; 3] = ["memory", "cpuacct", "pids"];
+/// The controllers whose files [`Kernel::figures`] reads: on cgroup v1 each is a
+/// hierarchy of its own (`memory`, `cpuacct`, `pids`), on v2 all are in the unit's one
+/// folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Controller {
+    Memory,
+    Cpu,
+    Pids,
+}
+
+impl Controller {
+    /// Every controller, in the order of [`SliceFolders::legacy`].
+    const ALL: [Self; 3] = [Self::Memory, Self::Cpu, Self::Pids];
+
+    /// Its v1 hierarchy's name, as mounted and as `/proc/PID/cgroup` names it.
+    fn legacy_name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Cpu => "cpuacct",
+            Self::Pids => "pids",
+        }
+    }
+}
+
+/// A slice's folders, kept open.
+#[derive(Debug)]
+struct SliceFolders {
+    /// In the hierarchy systemd places units in: its services' `cgroup.procs`, and on v2
+    /// every file read.
+    units: Folder,
+    /// On v1, in each hierarchy of [`Controller::ALL`]: `None` where the slice has no
+    /// cgroup of that controller.
+    legacy: [Option<Folder>; 3],
+}
+
+impl SliceFolders {
+    /// The folder under which `controller`'s files of the slice's units are.
+    fn of(&self, controller: Controller, hierarchy: Hierarchy) -> Option<&Folder> {
+        match hierarchy {
+            Hierarchy::Legacy => self.legacy[controller as usize].as_ref(),
+            _ => Some(&self.units),
+        }
+    }
+}
+
+/// A folder of the kernel's, open, for reading files below it by a relative path.
+#[derive(Debug)]
+struct Folder(OwnedFd);
+
+impl Folder {
+    fn open(path: &Path) -> Option<Self> {
+        File::open(path).ok().map(|file| Self(file.into()))
+    }
+
+    /// The text of the kernel file at `relative` below this folder (see
+    /// [`read_kernel_file`]); `None` when there is none.
+    fn read(&self, relative: &str) -> Option<String> {
+        let relative = CString::new(relative).ok()?;
+        // SAFETY: the folder's descriptor is open for as long as `self` lives, and
+        // `relative` is a NUL-terminated string; openat has no other preconditions.
+        let fd = unsafe {
+            libc::openat(
+                self.0.as_raw_fd(),
+                relative.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: `fd` was just opened here and is owned by nothing else.
+        read_open_file(unsafe { File::from_raw_fd(fd) })
+    }
+}
 
 impl Kernel {
     /// This host's `/proc` and `/sys/fs/cgroup`, with the boot time taken from
@@ -112,60 +192,49 @@ impl Kernel {
     }
 
     /// Learns where the manager whose process is `manager_pid` (as seen from here) keeps
-    /// its services `units`: below its own cgroup's parent (its cgroup is `init.scope`, at
-    /// the root for the system manager, in `user@UID.service` for a user's), in its
-    /// `slices` (names such as `a-b.slice`, whose cgroup is `a.slice/a-b.slice`), with one
-    /// listing per slice; on cgroup v1, also which of the controllers read have a cgroup of
-    /// the unit (one listing per slice and controller, where a failed open per unit and
-    /// file would find out). Other folders there (other units, and on a shared v1
-    /// hierarchy other managers' leftovers) are skipped. A manager not found so leaves
-    /// [`Kernel::sole_process`] finding nothing.
-    pub fn know_manager<S: AsRef<str>>(&mut self, manager_pid: u32, slices: &[S], units: &[&str]) {
-        self.manager = self.manager_tree(manager_pid, slices, units);
+    /// its services: below its own cgroup's parent (its cgroup is `init.scope`, at the
+    /// root for the system manager, in `user@UID.service` for a user's), in its `slices`
+    /// (names such as `a-b.slice`, whose cgroup is `a.slice/a-b.slice`), with one listing
+    /// per slice. Each slice that holds services is kept open, in each hierarchy read. A
+    /// manager not found so leaves [`Kernel::sole_process`] finding nothing.
+    pub fn know_manager<S: AsRef<str>>(&mut self, manager_pid: u32, slices: &[S]) {
+        self.manager = self.manager_tree(manager_pid, slices).map(Arc::new);
     }
 
-    fn manager_tree<S: AsRef<str>>(
-        &self,
-        pid: u32,
-        slices: &[S],
-        units: &[&str],
-    ) -> Option<ManagerTree> {
+    fn manager_tree<S: AsRef<str>>(&self, pid: u32, slices: &[S]) -> Option<ManagerTree> {
         let tree = self.systemd_tree()?;
-        let membership = read_kernel_file(&self.proc_root.join(pid.to_string()).join("cgroup"))?;
+        let proc = Folder::open(&self.proc_root)?;
+        let membership = proc.read(&format!("{pid}/cgroup"))?;
         let own = Membership::parse(&membership).unit_path()?;
-        let root = own.strip_suffix("/init.scope")?;
-        let wanted: HashSet<&str> = units.iter().copied().collect();
-        let slice_paths: Vec<String> = slices
-            .iter()
-            .map(|slice| format!("{root}{}", slice_path(slice.as_ref())))
-            .collect();
+        let root = own.strip_suffix("/init.scope")?.trim_start_matches('/');
         let mut services = HashMap::new();
-        for path in &slice_paths {
-            for name in services_in(&tree.join(path.trim_start_matches('/')), &wanted) {
-                services.insert(name.to_owned(), format!("{path}/{name}"));
+        let mut folders = Vec::new();
+        for slice in slices {
+            let path = format!("{root}{}", slice_path(slice.as_ref()));
+            let path = path.trim_start_matches('/');
+            let names = services_in(&tree.join(path));
+            if names.is_empty() {
+                continue;
             }
+            let Some(units) = Folder::open(&tree.join(path)) else {
+                continue;
+            };
+            let legacy = Controller::ALL.map(|controller| match self.hierarchy {
+                Hierarchy::Legacy => {
+                    Folder::open(&self.cgroup_root.join(controller.legacy_name()).join(path))
+                }
+                _ => None,
+            });
+            for name in names {
+                services.insert(name, folders.len());
+            }
+            folders.push(SliceFolders { units, legacy });
         }
-        let controllers = match self.hierarchy {
-            Hierarchy::Legacy => LEGACY_CONTROLLERS
-                .iter()
-                .map(|&controller| {
-                    let dir = self.cgroup_root.join(controller);
-                    let found = slice_paths
-                        .iter()
-                        .flat_map(|path| {
-                            services_in(&dir.join(path.trim_start_matches('/')), &wanted)
-                        })
-                        .map(str::to_owned)
-                        .collect();
-                    (controller, found)
-                })
-                .collect(),
-            _ => HashMap::new(),
-        };
         Some(ManagerTree {
             pid,
+            proc,
             services,
-            controllers,
+            slices: folders,
         })
     }
 
@@ -188,31 +257,26 @@ impl Kernel {
     /// when the manager is not known: the caller then asks the manager for `MainPID`.
     pub fn sole_process(&self, unit: &str) -> Option<(u32, Usage)> {
         let manager = self.manager.as_ref()?;
-        let unit_path = manager.services.get(unit)?;
-        let procs_file = self
-            .systemd_tree()?
-            .join(unit_path.trim_start_matches('/'))
-            .join("cgroup.procs");
-        let procs = read_kernel_file(&procs_file)?;
+        let slice = &manager.slices[*manager.services.get(unit)?];
+        let procs = slice.units.read(&format!("{unit}/cgroup.procs"))?;
         let mut pids = procs.split_whitespace();
         let pid: u32 = pids.next()?.parse().ok()?;
         if pids.next().is_some() {
             return None;
         }
-        let stat = read_kernel_file(&self.proc_root.join(pid.to_string()).join("stat"))?;
+        let stat = manager.proc.read(&format!("{pid}/stat"))?;
         if parse_parent(&stat)? != manager.pid {
             return None;
         }
         let start = self.start_us(&stat)?;
-        // A controller's files exist under the unit's own path only where systemd made
+        // A controller's files exist under the unit's own folder only where systemd made
         // the unit a cgroup of that controller, and then its process is in it.
-        let attached = |controller: &str| {
-            manager
-                .controllers
-                .get(controller)
-                .is_none_or(|found| found.contains(unit))
+        let read = |controller: Controller, file: &str| {
+            slice
+                .of(controller, self.hierarchy)?
+                .read(&format!("{unit}/{file}"))
         };
-        Some((pid, self.figures(unit_path, start, &attached)))
+        Some((pid, self.figures(start, &read)))
     }
 
     /// Which hierarchy the memory controller is on.
@@ -229,8 +293,21 @@ impl Kernel {
         let main_start_us = self.start_us(&stat)?;
         let groups = Membership::parse(&membership);
         let unit_path = unit_cgroup(groups.unit_path()?, unit)?;
-        let attached = |controller: &str| groups.path_of(controller) == Some(unit_path);
-        Some(self.figures(unit_path, main_start_us, &attached))
+        let relative = unit_path.trim_start_matches('/');
+        let read = |controller: Controller, file: &str| {
+            let dir = match self.hierarchy {
+                Hierarchy::Legacy => {
+                    let name = controller.legacy_name();
+                    if groups.path_of(name) != Some(unit_path) {
+                        return None;
+                    }
+                    self.cgroup_root.join(name)
+                }
+                _ => self.cgroup_root.clone(),
+            };
+            read_kernel_file(&dir.join(relative).join(file))
+        };
+        Some(self.figures(main_start_us, &read))
     }
 
     /// When a process started, in µs since the epoch, from its `/proc/PID/stat`.
@@ -242,52 +319,36 @@ impl Kernel {
         )
     }
 
-    /// The figures of the cgroup at `unit_path`; on cgroup v1, of the controllers
-    /// `attached` says the unit's process is in at that path.
+    /// A unit's figures, each file's text given by `read` (`None` where the unit's cgroup
+    /// has no such file: on cgroup v1, where the unit has no cgroup of that controller).
     fn figures(
         &self,
-        unit_path: &str,
         main_start_us: u64,
-        attached: &dyn Fn(&str) -> bool,
+        read: &dyn Fn(Controller, &str) -> Option<String>,
     ) -> Usage {
+        let number = |controller, file| read(controller, file)?.trim().parse().ok();
+        let limit = |file| parse_limit(&read(Controller::Memory, file)?);
         match self.hierarchy {
-            Hierarchy::Unified => {
-                let dir = self.cgroup_root.join(unit_path.trim_start_matches('/'));
-                Usage {
-                    memory_current: read_number(&dir.join("memory.current")),
-                    memory_peak: read_number(&dir.join("memory.peak")),
-                    memory_max: read_limit(&dir.join("memory.max")),
-                    memory_high: read_limit(&dir.join("memory.high")),
-                    cpu_usage_nsec: read_cpu_stat_usec(&dir.join("cpu.stat"))
-                        .map(|usec| usec.saturating_mul(1000)),
-                    tasks_current: read_number(&dir.join("pids.current")),
-                    main_start_us,
-                }
-            }
-            Hierarchy::Legacy => {
-                let controller_dir = |controller: &str| {
-                    attached(controller).then(|| {
-                        self.cgroup_root
-                            .join(controller)
-                            .join(unit_path.trim_start_matches('/'))
-                    })
-                };
-                let memory = controller_dir("memory");
-                let memory_file = |file: &str| memory.as_ref().map(|dir| dir.join(file));
-                Usage {
-                    memory_current: memory_file("memory.usage_in_bytes")
-                        .and_then(|f| read_number(&f)),
-                    memory_peak: memory_file("memory.max_usage_in_bytes")
-                        .and_then(|f| read_number(&f)),
-                    memory_max: memory_file("memory.limit_in_bytes").and_then(|f| read_limit(&f)),
-                    memory_high: None,
-                    cpu_usage_nsec: controller_dir("cpuacct")
-                        .and_then(|dir| read_number(&dir.join("cpuacct.usage"))),
-                    tasks_current: controller_dir("pids")
-                        .and_then(|dir| read_number(&dir.join("pids.current"))),
-                    main_start_us,
-                }
-            }
+            Hierarchy::Unified => Usage {
+                memory_current: number(Controller::Memory, "memory.current"),
+                memory_peak: number(Controller::Memory, "memory.peak"),
+                memory_max: limit("memory.max"),
+                memory_high: limit("memory.high"),
+                cpu_usage_nsec: read(Controller::Cpu, "cpu.stat")
+                    .and_then(|text| parse_cpu_stat_usec(&text))
+                    .map(|usec| usec.saturating_mul(1000)),
+                tasks_current: number(Controller::Pids, "pids.current"),
+                main_start_us,
+            },
+            Hierarchy::Legacy => Usage {
+                memory_current: number(Controller::Memory, "memory.usage_in_bytes"),
+                memory_peak: number(Controller::Memory, "memory.max_usage_in_bytes"),
+                memory_max: limit("memory.limit_in_bytes"),
+                memory_high: None,
+                cpu_usage_nsec: number(Controller::Cpu, "cpuacct.usage"),
+                tasks_current: number(Controller::Pids, "pids.current"),
+                main_start_us,
+            },
             Hierarchy::Unknown => Usage {
                 main_start_us,
                 ..Usage::default()
@@ -311,18 +372,16 @@ fn slice_path(slice: &str) -> String {
     path
 }
 
-/// The names of the `wanted` services that have a folder in the slice at `dir`.
-fn services_in<'a>(dir: &Path, wanted: &HashSet<&'a str>) -> Vec<&'a str> {
+/// The names of the services that have a folder in the slice at `dir`.
+fn services_in(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     entries
         .flatten()
         .filter_map(|entry| {
-            let name = wanted.get(entry.file_name().to_str()?).copied()?;
-            entry
-                .file_type()
-                .is_ok_and(|kind| kind.is_dir())
+            let name = entry.file_name().into_string().ok()?;
+            (name.ends_with(".service") && entry.file_type().is_ok_and(|kind| kind.is_dir()))
                 .then_some(name)
         })
         .collect()
@@ -421,8 +480,12 @@ const KERNEL_FILE_ROOM: usize = 1024;
 /// gives as 0 or 4096 for these) and read until a read returns nothing: six or seven
 /// calls, with thousands of these files per report.
 fn read_kernel_file(path: &Path) -> Option<String> {
+    read_open_file(File::open(path).ok()?)
+}
+
+/// The rest of [`read_kernel_file`], on a file opened.
+fn read_open_file(mut file: File) -> Option<String> {
     use std::io::Read as _;
-    let mut file = std::fs::File::open(path).ok()?;
     let mut room = [0_u8; KERNEL_FILE_ROOM];
     let count = file.read(&mut room).ok()?;
     let mut bytes = room[..count].to_vec();
@@ -432,29 +495,17 @@ fn read_kernel_file(path: &Path) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-fn read_number(path: &Path) -> Option<u64> {
-    read_kernel_file(path)?.trim().parse().ok()
-}
-
-/// A memory limit file: `max` on v2, or on v1 the largest page-aligned count the kernel
-/// shows for "no limit", both meaning unlimited.
-fn read_limit(path: &Path) -> Option<u64> {
-    parse_limit(&read_kernel_file(path)?)
-}
-
 /// v1's "no limit" is `PAGE_COUNTER_MAX` pages: at least 2^63 minus one page of 64 KiB.
 const V1_UNLIMITED_FROM: u64 = (1 << 63) - (64 << 10);
 
+/// A memory limit file's text: `max` on v2, or on v1 the largest page-aligned count the
+/// kernel shows for "no limit", both meaning unlimited.
 fn parse_limit(text: &str) -> Option<u64> {
     let text = text.trim();
     if text == "max" {
         return None;
     }
     text.parse().ok().filter(|&bytes| bytes < V1_UNLIMITED_FROM)
-}
-
-fn read_cpu_stat_usec(path: &Path) -> Option<u64> {
-    parse_cpu_stat_usec(&read_kernel_file(path)?)
 }
 
 /// `usage_usec` from a v2 `cpu.stat`.
@@ -693,7 +744,7 @@ mod tests {
         write(&format!("{units}/one.service/cgroup.procs"), "77\n");
         write(&format!("{units}/two.service/cgroup.procs"), "77\n78\n");
         write(&format!("{units}/stranger.service/cgroup.procs"), "79\n");
-        write(&format!("{units}/unasked.service/cgroup.procs"), "77\n");
+        write(&format!("{units}/other.scope/cgroup.procs"), "77\n");
         write("cgroup/systemd/a.slice/none.service/cgroup.procs", "");
         let one = "a.slice/a-b.slice/one.service";
         write(
@@ -721,13 +772,7 @@ mod tests {
             None,
             "manager not known"
         );
-        let units = [
-            "one.service",
-            "two.service",
-            "stranger.service",
-            "none.service",
-        ];
-        kernel.know_manager(1, &["a.slice", "a-b.slice", "-.slice"], &units);
+        kernel.know_manager(1, &["a.slice", "a-b.slice", "-.slice"]);
         let (pid, usage) = kernel.sole_process("one.service").expect("one process");
         assert_eq!(pid, 77);
         assert_eq!(
@@ -750,12 +795,8 @@ mod tests {
         );
         assert_eq!(kernel.sole_process("none.service"), None, "no process");
         assert_eq!(kernel.sole_process("other.service"), None, "no such unit");
-        assert_eq!(
-            kernel.sole_process("unasked.service"),
-            None,
-            "not among the units asked for"
-        );
-        kernel.know_manager(77, &["a.slice", "a-b.slice"], &units);
+        assert_eq!(kernel.sole_process("other.scope"), None, "not a service");
+        kernel.know_manager(77, &["a.slice", "a-b.slice"]);
         assert_eq!(kernel.sole_process("one.service"), None, "77 is no manager");
         std::fs::remove_dir_all(&root).expect("cleanup");
     }

@@ -18,7 +18,7 @@
 //! the bus, most of it dbus-daemon relaying the messages, so the fewer the better (and the
 //! report uses systemd's private socket where it can, see [`super::connect_direct`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::{Semaphore, watch};
 use zbus::{Connection, DBusError, DeserializeDict, Message, OwnedObjectPath, OwnedVariant, Type};
@@ -53,6 +53,13 @@ pub struct ListedUnit {
     pub sub_state: String,
     /// Its D-Bus object path.
     pub path: OwnedObjectPath,
+}
+
+impl ListedUnit {
+    /// Whether the listing shows the service running.
+    pub fn is_running(&self) -> bool {
+        self.active_state == "active" && self.sub_state == "running"
+    }
 }
 
 /// The `Unit` facts a snapshot keeps.
@@ -217,7 +224,7 @@ pub struct ManagerSlices {
 }
 
 /// What the kernel says of the running services, being read on a thread of its own
-/// ([`read_kernel`]) for [`services`].
+/// ([`start_kernel`]) for [`services`].
 #[derive(Debug)]
 pub struct KernelReads {
     answers: SoleProcesses,
@@ -238,68 +245,97 @@ impl KernelReads {
     }
 }
 
-/// Starts reading, on a thread of its own, [`Kernel::sole_process`] of each running
-/// service in `units` that cannot fork, once `manager`'s slices are walked for them
-/// ([`Kernel::know_manager`]; with no manager, the kernel tells nothing and the manager
-/// is asked). So the walk and the thousands of small kernel files (some 50 µs of system
-/// time per unit) are read while this thread starts the journal query and relays the
-/// D-Bus calls, and systemd answers them. The answers come all at once, at the end: one
-/// wake-up of this thread, where one per unit costs a system call each.
-pub fn read_kernel<K>(
+/// A unit asked of the kernel: its place among the caller's units, and its name.
+type Asked = (usize, String);
+
+/// The kernel's reading thread ([`start_kernel`]), fed the units one by one as the caller
+/// picks them.
+#[derive(Debug)]
+pub struct KernelFeed {
+    queue: mpsc::Sender<Asked>,
+    answers: SoleProcesses,
+}
+
+impl KernelFeed {
+    /// Asks for `wanted`, the caller's unit at `index`, when it runs and cannot fork.
+    pub fn ask<K>(&self, index: usize, wanted: &Wanted<K>) {
+        if wanted.listed.is_running() && !wanted.may_fork {
+            // A reader gone (it panicked) leaves the unit to the manager.
+            let _ = self.queue.send((index, wanted.listed.name.clone()));
+        }
+    }
+
+    /// Every unit is asked: the answers come once they are read.
+    pub fn asked_all(self) -> KernelReads {
+        KernelReads {
+            answers: self.answers,
+        }
+    }
+}
+
+/// Starts reading, on a thread of its own, [`Kernel::sole_process`] of each unit the
+/// feed is given, once `manager`'s slices are walked ([`Kernel::know_manager`]; with no
+/// manager, the kernel tells nothing and the manager is asked). So the walk and the
+/// thousands of small kernel files (some 40 µs of system time per unit) are read while
+/// this thread reads the unit files, starts the journal query and relays the D-Bus calls,
+/// and systemd answers them. `running` (the services listed running) says whether a
+/// second thread reads too. The answers come all at once, at the end: one wake-up of this
+/// thread, where one per unit costs a system call each.
+pub fn start_kernel(
     mut kernel: Kernel,
     manager: Option<ManagerSlices>,
-    units: &[Wanted<K>],
-) -> KernelReads {
-    let asked: Vec<Option<String>> = units
-        .iter()
-        .map(|wanted| {
-            (is_running(&wanted.listed) && !wanted.may_fork).then(|| wanted.listed.name.clone())
-        })
-        .collect();
+    running: usize,
+) -> KernelFeed {
+    let (queue, asked) = mpsc::channel();
     let (sender, answers) = watch::channel(None);
     tokio::task::spawn_blocking(move || {
         if let Some(manager) = manager {
-            let names: Vec<&str> = asked.iter().flatten().map(String::as_str).collect();
-            kernel.know_manager(manager.pid, &manager.slices, &names);
+            kernel.know_manager(manager.pid, &manager.slices);
         }
-        let answers = sole_processes(&kernel, &asked);
+        let answers = sole_processes(&kernel, asked, running >= SPLIT_FROM);
         // No receiver left means no one waits for the answers.
         let _ = sender.send(Some(Arc::new(answers)));
     });
-    KernelReads { answers }
+    KernelFeed { queue, answers }
 }
 
-/// Units from which the kernel's files are read on two threads rather than one.
+/// Running services from which the kernel's files are read on two threads rather than one.
 const SPLIT_FROM: usize = 64;
 
-/// [`Kernel::sole_process`] of each unit `asked` (`None` where not asked). A large fleet
-/// is read on two threads: the files cost system time, one after another, while the
-/// manager, answering the D-Bus calls, is mostly waiting on its own. A thread that
-/// panicked leaves its units to the manager.
-fn sole_processes(kernel: &Kernel, asked: &[Option<String>]) -> Vec<SoleProcess> {
-    let read = |part: &[Option<String>]| -> Vec<SoleProcess> {
-        part.iter()
-            .map(|unit| unit.as_deref().and_then(|unit| kernel.sole_process(unit)))
-            .collect()
-    };
-    if asked.len() < SPLIT_FROM {
-        return read(asked);
-    }
-    let (first, second) = asked.split_at(asked.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| read(second));
-        let mut answers = read(first);
-        match other.join() {
-            Ok(rest) => answers.extend(rest),
-            Err(_) => answers.extend(second.iter().map(|_| None)),
+/// [`Kernel::sole_process`] of each unit `asked` until the feed ends, by the units'
+/// places (`None` where not asked). A large fleet is read on two threads (`two`): the
+/// files cost system time, one after another, while the manager, answering the D-Bus
+/// calls, is mostly waiting on its own. A thread that panicked leaves its units to the
+/// manager.
+fn sole_processes(kernel: &Kernel, asked: mpsc::Receiver<Asked>, two: bool) -> Vec<SoleProcess> {
+    let asked = Mutex::new(asked);
+    // Each unit is taken under the lock and read without it.
+    let next = || asked.lock().ok()?.recv().ok();
+    let read = || {
+        let mut found = Vec::new();
+        while let Some((index, unit)) = next() {
+            found.push((index, kernel.sole_process(&unit)));
         }
-        answers
-    })
-}
-
-/// Whether the listing shows the service running.
-fn is_running(listed: &ListedUnit) -> bool {
-    listed.active_state == "active" && listed.sub_state == "running"
+        found
+    };
+    let found = if two {
+        std::thread::scope(|scope| {
+            let other = scope.spawn(read);
+            let mut found = read();
+            found.extend(other.join().unwrap_or_default());
+            found
+        })
+    } else {
+        read()
+    };
+    let mut answers = Vec::new();
+    for (index, answer) in found {
+        if answers.len() <= index {
+            answers.resize(index + 1, None);
+        }
+        answers[index] = answer;
+    }
+    answers
 }
 
 /// How reading a running service's few properties went.
@@ -330,7 +366,7 @@ impl Reader {
         sole: SoleProcesses,
     ) -> zbus::Result<Option<(ServiceSnapshot, K)>> {
         let listed = &wanted.listed;
-        let quick = if is_running(listed) {
+        let quick = if listed.is_running() {
             self.running(listed, index, sole).await?
         } else {
             Quick::AskAll

@@ -9,10 +9,8 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::process::{Child, Command, Stdio};
 
-use serde::Deserialize;
-
+use super::sd_journal::{self, Entry, Journals};
 use crate::observed::history::History;
 
 /// `SD_MESSAGE_UNIT_RESTART_SCHEDULED`.
@@ -56,7 +54,7 @@ pub fn from_history(history: &History) -> Events {
         .collect()
 }
 
-/// The fields of an entry that [`Entry`] reads, besides the timestamp.
+/// The fields of an entry that [`from_journal`] reads, besides its time.
 const READ_FIELDS: [&str; 5] = [
     "MESSAGE_ID",
     "UNIT",
@@ -65,48 +63,26 @@ const READ_FIELDS: [&str; 5] = [
     "EXIT_STATUS",
 ];
 
-/// One journal entry, as `journalctl --output=json` prints it (only the fields used).
-#[derive(Debug, Deserialize)]
-struct Entry {
-    #[serde(rename = "MESSAGE_ID")]
-    message_id: Option<String>,
-    #[serde(rename = "UNIT")]
-    unit: Option<String>,
-    #[serde(rename = "USER_UNIT")]
-    user_unit: Option<String>,
-    #[serde(rename = "EXIT_CODE")]
-    exit_code: Option<String>,
-    #[serde(rename = "EXIT_STATUS")]
-    exit_status: Option<String>,
-    #[serde(rename = "__REALTIME_TIMESTAMP")]
-    realtime_us: Option<String>,
-}
-
-/// Reads the events from `journalctl --output=json` lines; lines it cannot read are
-/// skipped (the journal may hold anything).
-pub fn from_journal_json(text: &str) -> Events {
+/// Reads the events from journal entries with the fields [`READ_FIELDS`].
+pub fn from_journal(entries: Vec<Entry>) -> Events {
     let mut events = Events::new();
-    for line in text.lines() {
-        let Ok(entry) = serde_json::from_str::<Entry>(line) else {
-            continue;
-        };
-        let Some(unit) = entry.unit.or(entry.user_unit) else {
-            continue;
-        };
-        let Some(at) = entry
-            .realtime_us
-            .and_then(|us| us.parse::<u64>().ok())
-            .map(|us| us / 1_000_000)
+    for entry in entries {
+        let at = entry.realtime_us / 1_000_000;
+        let Ok([message_id, unit, user_unit, exit_code, exit_status]) =
+            <[Option<String>; 5]>::try_from(entry.fields)
         else {
             continue;
         };
+        let Some(unit) = unit.or(user_unit) else {
+            continue;
+        };
         let unit_events = events.entry(unit).or_default();
-        match entry.message_id.as_deref() {
+        match message_id.as_deref() {
             Some(RESTART_SCHEDULED) => unit_events.restarts.push(at),
             Some(OUT_OF_MEMORY) => unit_events.memory_kills.push(at),
             Some(PROCESS_EXIT)
-                if entry.exit_code.as_deref() == Some("killed")
-                    && entry.exit_status.as_deref() == Some("9") =>
+                if exit_code.as_deref() == Some("killed")
+                    && exit_status.as_deref() == Some("9") =>
             {
                 unit_events.sigkills.push(at)
             }
@@ -116,51 +92,40 @@ pub fn from_journal_json(text: &str) -> Events {
     events
 }
 
-/// A `journalctl` query for the events since a moment, running in the background while
-/// the caller reads from systemd.
+/// A query of the local journal for the events since a moment, running on a thread of
+/// its own while the caller reads from systemd.
 #[derive(Debug)]
 pub struct JournalQuery {
-    child: Child,
+    reading: std::thread::JoinHandle<io::Result<Vec<Entry>>>,
 }
 
 impl JournalQuery {
     /// Starts reading the local journal (the user's own with `user`, else PID 1's
-    /// messages) since `since` (seconds since the epoch) with one `journalctl` call.
+    /// messages) since `since` (seconds since the epoch).
     pub fn start(since: u64, user: bool) -> io::Result<Self> {
-        let mut command = Command::new("journalctl");
-        if user {
-            command.arg("--user");
+        let (journals, mut matches) = if user {
+            (Journals::CurrentUser, Vec::new())
         } else {
             // Only the manager's own messages: anyone may log a MESSAGE_ID.
-            command.arg("_PID=1");
-        }
-        let child = command
-            .args(["--output=json", "--no-pager", "--quiet"])
-            // Only the fields read (journalctl adds its own `__REALTIME_TIMESTAMP`): a
-            // third of the text of whole entries to write and parse.
-            .arg(format!("--output-fields={}", READ_FIELDS.join(",")))
-            .arg(format!("--since=@{since}"))
-            .args(
-                [RESTART_SCHEDULED, PROCESS_EXIT, OUT_OF_MEMORY]
-                    .map(|id| format!("MESSAGE_ID={id}")),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        Ok(Self { child })
+            (Journals::System, vec!["_PID=1".to_string()])
+        };
+        matches.extend(
+            [RESTART_SCHEDULED, PROCESS_EXIT, OUT_OF_MEMORY].map(|id| format!("MESSAGE_ID={id}")),
+        );
+        let since_us = since.saturating_mul(1_000_000);
+        let reading = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || sd_journal::read(journals, &matches, since_us, &READ_FIELDS))?;
+        Ok(Self { reading })
     }
 
     /// Waits for the query and reads its events.
     pub fn finish(self) -> io::Result<Events> {
-        let output = self.child.wait_with_output()?;
-        if !output.status.success() {
-            return Err(io::Error::other(format!(
-                "journalctl failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            )));
-        }
-        Ok(from_journal_json(&String::from_utf8_lossy(&output.stdout)))
+        let entries = self
+            .reading
+            .join()
+            .map_err(|_| io::Error::other("the journal's reader failed"))??;
+        Ok(from_journal(entries))
     }
 }
 
@@ -169,19 +134,44 @@ mod tests {
     use super::*;
     use crate::observed::history::UnitHistory;
 
+    fn entry(seconds: u64, fields: [Option<&str>; 5]) -> Entry {
+        Entry {
+            realtime_us: seconds * 1_000_000 + 999,
+            fields: fields.map(|field| field.map(str::to_string)).to_vec(),
+        }
+    }
+
     #[test]
     fn journal_messages_become_events() {
-        let text = [
-            r#"{"MESSAGE_ID":"5eb03494b6584870a536b337290809b3","UNIT":"a.service","__REALTIME_TIMESTAMP":"1700000000000000"}"#,
-            r#"{"MESSAGE_ID":"5eb03494b6584870a536b337290809b3","UNIT":"a.service","__REALTIME_TIMESTAMP":"1700000005000000"}"#,
-            r#"{"MESSAGE_ID":"98e322203f7a4ed290d09fe03c09fe15","UNIT":"a.service","EXIT_CODE":"killed","EXIT_STATUS":"9","__REALTIME_TIMESTAMP":"1700000004000000"}"#,
-            r#"{"MESSAGE_ID":"98e322203f7a4ed290d09fe03c09fe15","UNIT":"a.service","EXIT_CODE":"exited","EXIT_STATUS":"9","__REALTIME_TIMESTAMP":"1700000006000000"}"#,
-            r#"{"MESSAGE_ID":"fe6faa94e7774663a0da52717891d8ef","USER_UNIT":"b.service","__REALTIME_TIMESTAMP":"1700000001000000"}"#,
-            r#"not json"#,
-            r#"{"MESSAGE_ID":"5eb03494b6584870a536b337290809b3","__REALTIME_TIMESTAMP":"1"}"#,
-        ]
-        .join("\n");
-        let events = from_journal_json(&text);
+        let a = Some("a.service");
+        let entries = vec![
+            entry(
+                1_700_000_000,
+                [Some(RESTART_SCHEDULED), a, None, None, None],
+            ),
+            entry(
+                1_700_000_005,
+                [Some(RESTART_SCHEDULED), a, None, None, None],
+            ),
+            entry(
+                1_700_000_004,
+                [Some(PROCESS_EXIT), a, None, Some("killed"), Some("9")],
+            ),
+            entry(
+                1_700_000_006,
+                [Some(PROCESS_EXIT), a, None, Some("exited"), Some("9")],
+            ),
+            entry(
+                1_700_000_001,
+                [Some(OUT_OF_MEMORY), None, Some("b.service"), None, None],
+            ),
+            entry(1, [Some(RESTART_SCHEDULED), None, None, None, None]),
+            Entry {
+                realtime_us: 2,
+                fields: vec![Some(RESTART_SCHEDULED.into())],
+            },
+        ];
+        let events = from_journal(entries);
         let a = &events["a.service"];
         assert_eq!(a.restarts, vec![1_700_000_000, 1_700_000_005]);
         assert_eq!(a.sigkills, vec![1_700_000_004]);

@@ -18,6 +18,7 @@ pub mod model;
 pub mod output;
 pub mod prometheus;
 pub mod quantity;
+pub mod sd_journal;
 pub mod table;
 
 use classify::Thresholds;

@@ -14,7 +14,7 @@ use crate::observed::history::History;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
 use crate::systemd::snapshot::{self, ListedUnit, ManagerSlices, Wanted};
-use crate::systemd::unit_files::{UnitFiles, UnitFilesCache};
+use crate::systemd::unit_files::{UnitFiles, UnitFilesCache, read_unit_file};
 use crate::unit_file::UnitFile;
 use crate::unit_policy::UnitPolicy;
 
@@ -205,7 +205,7 @@ fn select_managed(
 /// The policy in `unit`'s file with its drop-ins, and whether it may fork; `None` when
 /// it has no file or no policy.
 fn read_policy(unit_files: &UnitFiles, unit: &str) -> Option<(UnitPolicy, bool)> {
-    let text = std::fs::read_to_string(unit_files.fragment(unit)?).ok()?;
+    let text = read_unit_file(unit_files.fragment(unit)?)?;
     let drop_ins = unit_files.drop_ins(unit);
     if drop_ins.is_empty() {
         let policy = UnitPolicy::from_unit_text(&text)?;

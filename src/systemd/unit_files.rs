@@ -87,6 +87,27 @@ impl UnitFiles {
     }
 }
 
+/// The room for a unit file's text in [`read_unit_file`]: more than a unit usually holds
+/// (ours are 1.5 to 4 KiB); a longer one is read on.
+const UNIT_FILE_ROOM: usize = 16 << 10;
+
+/// A unit file's text, in three system calls (open, one read, close): a read of a regular
+/// file returns less than asked only at the file's end, so a short read is the whole
+/// file, and one that fills the room is read on. `std::fs::read_to_string` would also ask
+/// the file's size and read until a read returns nothing: five calls, for each of the
+/// hundreds of units a report reads.
+pub fn read_unit_file(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut bytes = vec![0; UNIT_FILE_ROOM];
+    let count = file.read(&mut bytes).ok()?;
+    bytes.truncate(count);
+    if count == UNIT_FILE_ROOM {
+        file.read_to_end(&mut bytes).ok()?;
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// A folder's modification time within this long of the scan that read it may hide a
 /// later change made in the same tick of the file system's clock (a coarse one, of a few
 /// milliseconds): such a scan is redone at the next look.
@@ -342,5 +363,28 @@ mod tests {
         // Another search path: scanned again.
         assert!(cache.look(&[&lib]).fragment("c.service").is_none());
         std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn a_unit_file_is_read_whole_however_long() {
+        let dir = std::env::temp_dir().join(format!("ecosystemd-unitread-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for length in [
+            0,
+            10,
+            UNIT_FILE_ROOM - 1,
+            UNIT_FILE_ROOM,
+            3 * UNIT_FILE_ROOM + 7,
+        ] {
+            let text = "x".repeat(length);
+            std::fs::write(dir.join("a.service"), &text).expect("unit file");
+            assert_eq!(
+                read_unit_file(&dir.join("a.service")).as_deref(),
+                Some(text.as_str()),
+                "{length} bytes"
+            );
+        }
+        assert_eq!(read_unit_file(&dir.join("missing.service")), None);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -82,8 +82,19 @@ pub async fn collect_again(
             None => Ok(Vec::new()),
         }
     };
-    let (listing, slices) = tokio::join!(list_services(&connection), slices);
-    let (listed, search_path) = listing.context("cannot read the units from systemd")?;
+    // The search path's folders are listed while systemd lists its services.
+    let unit_files = async {
+        let search_path = snapshot::unit_search_path(&connection).await?;
+        zbus::Result::Ok(kept.unit_files.look(&search_path))
+    };
+    let patterns = ["*.service".to_string()];
+    let (unit_files, listed, slices) = tokio::join!(
+        unit_files,
+        snapshot::list_units(&connection, &patterns),
+        slices
+    );
+    let unit_files = unit_files.context("cannot read the units from systemd")?;
+    let listed = listed.context("cannot read the units from systemd")?;
     let manager = match manager {
         Some(pid) => Some(ManagerSlices {
             pid,
@@ -100,7 +111,6 @@ pub async fn collect_again(
     // systemd is asked.
     let running = listed.iter().filter(|unit| unit.is_running()).count();
     let feed = snapshot::start_kernel(kernel.clone(), manager, running);
-    let unit_files = kept.unit_files.look(&search_path);
     let wanted = select_managed(listed, unit_files, request.ecosystem.as_deref(), |i, w| {
         feed.ask(i, w)
     });

@@ -14,7 +14,7 @@ use crate::observed::history::History;
 use crate::systemd::BusTarget;
 use crate::systemd::cgroup::Kernel;
 use crate::systemd::snapshot::{self, ListedUnit, ManagerSlices, Wanted};
-use crate::systemd::unit_files::{UnitFiles, UnitFilesCache, read_unit_file};
+use crate::systemd::unit_files::{UnitFileReader, UnitFiles, UnitFilesCache};
 use crate::unit_file::UnitFile;
 use crate::unit_policy::UnitPolicy;
 
@@ -194,8 +194,9 @@ fn select_managed(
     mut picked: impl FnMut(usize, &Wanted<UnitPolicy>),
 ) -> Vec<Wanted<UnitPolicy>> {
     let mut wanted = Vec::new();
+    let mut reader = UnitFileReader::default();
     for listed in listed {
-        let Some((policy, may_fork)) = read_policy(unit_files, &listed.name) else {
+        let Some((policy, may_fork)) = read_policy(unit_files, &mut reader, &listed.name) else {
             continue;
         };
         if ecosystem.is_some_and(|wanted| wanted != policy.ecosystem) {
@@ -214,14 +215,18 @@ fn select_managed(
 
 /// The policy in `unit`'s file with its drop-ins, and whether it may fork; `None` when
 /// it has no file or no policy.
-fn read_policy(unit_files: &UnitFiles, unit: &str) -> Option<(UnitPolicy, bool)> {
-    let text = read_unit_file(unit_files.fragment(unit)?)?;
+fn read_policy(
+    unit_files: &UnitFiles,
+    reader: &mut UnitFileReader,
+    unit: &str,
+) -> Option<(UnitPolicy, bool)> {
+    let text = reader.read(unit_files.fragment(unit)?)?;
     let drop_ins = unit_files.drop_ins(unit);
     if drop_ins.is_empty() {
-        let policy = UnitPolicy::from_unit_text(&text)?;
-        return Some((policy, UnitFile::assigns(&text, "Type", "forking")));
+        let policy = UnitPolicy::from_unit_text(text)?;
+        return Some((policy, UnitFile::assigns(text, "Type", "forking")));
     }
-    let unit = UnitFile::with_drop_ins(&text, &drop_ins);
+    let unit = UnitFile::with_drop_ins(text, &drop_ins);
     let policy = UnitPolicy::from_unit(&unit)?;
     let may_fork = unit.value("Service", "Type") == Some("forking");
     Some((policy, may_fork))

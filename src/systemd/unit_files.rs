@@ -87,25 +87,40 @@ impl UnitFiles {
     }
 }
 
-/// The room for a unit file's text in [`read_unit_file`]: more than a unit usually holds
+/// The room for a unit file's text in [`UnitFileReader`]: more than a unit usually holds
 /// (ours are 1.5 to 4 KiB); a longer one is read on.
 const UNIT_FILE_ROOM: usize = 16 << 10;
 
-/// A unit file's text, in three system calls (open, one read, close): a read of a regular
-/// file returns less than asked only at the file's end, so a short read is the whole
-/// file, and one that fills the room is read on. `std::fs::read_to_string` would also ask
-/// the file's size and read until a read returns nothing: five calls, for each of the
-/// hundreds of units a report reads.
-pub fn read_unit_file(path: &Path) -> Option<String> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut bytes = vec![0; UNIT_FILE_ROOM];
-    let count = file.read(&mut bytes).ok()?;
-    bytes.truncate(count);
-    if count == UNIT_FILE_ROOM {
-        file.read_to_end(&mut bytes).ok()?;
+/// Reads unit files one after another into one buffer, kept from one file to the next:
+/// a report reads hundreds, and a buffer of this size made for each would cost an
+/// allocation (and the allocator's tidying of its small blocks) and fresh pages each time.
+#[derive(Debug, Default)]
+pub struct UnitFileReader {
+    bytes: Vec<u8>,
+}
+
+impl UnitFileReader {
+    /// The text of the unit file at `path`, in three system calls (open, one read,
+    /// close): a read of a regular file returns less than asked only at the file's end,
+    /// so a short read is the whole file, and one that fills the room is read on.
+    /// `std::fs::read_to_string` would also ask the file's size and read until a read
+    /// returns nothing: five calls.
+    pub fn read(&mut self, path: &Path) -> Option<&str> {
+        use std::io::Read as _;
+        let mut file = std::fs::File::open(path).ok()?;
+        if self.bytes.len() < UNIT_FILE_ROOM {
+            self.bytes.resize(UNIT_FILE_ROOM, 0);
+        }
+        let count = file.read(&mut self.bytes[..UNIT_FILE_ROOM]).ok()?;
+        let length = if count == UNIT_FILE_ROOM {
+            self.bytes.truncate(count);
+            file.read_to_end(&mut self.bytes).ok()?;
+            self.bytes.len()
+        } else {
+            count
+        };
+        std::str::from_utf8(&self.bytes[..length]).ok()
     }
-    String::from_utf8(bytes).ok()
 }
 
 /// A folder's modification time within this long of the scan that read it may hide a
@@ -369,22 +384,24 @@ mod tests {
     fn a_unit_file_is_read_whole_however_long() {
         let dir = std::env::temp_dir().join(format!("ecosystemd-unitread-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut reader = UnitFileReader::default();
+        // A long file, then short ones: nothing of an earlier file is left in a later one.
         for length in [
-            0,
-            10,
-            UNIT_FILE_ROOM - 1,
-            UNIT_FILE_ROOM,
             3 * UNIT_FILE_ROOM + 7,
+            UNIT_FILE_ROOM,
+            10,
+            0,
+            UNIT_FILE_ROOM - 1,
         ] {
             let text = "x".repeat(length);
             std::fs::write(dir.join("a.service"), &text).expect("unit file");
             assert_eq!(
-                read_unit_file(&dir.join("a.service")).as_deref(),
+                reader.read(&dir.join("a.service")),
                 Some(text.as_str()),
                 "{length} bytes"
             );
         }
-        assert_eq!(read_unit_file(&dir.join("missing.service")), None);
+        assert_eq!(reader.read(&dir.join("missing.service")), None);
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

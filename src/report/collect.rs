@@ -68,6 +68,9 @@ pub async fn collect_again(
     request: &Request,
     kept: &mut Kept,
 ) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
+    let user = request.bus == BusTarget::User;
+    let journal =
+        may_read_journal(request.events, &request.state_file).then(|| JournalQuery::open(user));
     let connection = crate::systemd::connect_direct(&request.bus)
         .await
         .with_context(|| format!("cannot reach systemd on {}", describe(&request.bus)))?;
@@ -116,8 +119,7 @@ pub async fn collect_again(
     });
     let reads = feed.asked_all();
     let since = window_start(request.window, &wanted, now_us);
-    let user = request.bus == BusTarget::User;
-    let pending = start_events(request.events, &request.state_file, since, user)?;
+    let pending = start_events(request.events, &request.state_file, since, journal, user)?;
     let hierarchy = kernel.hierarchy();
     let services = snapshot::services(&connection, wanted, kernel, reads)
         .await
@@ -244,11 +246,22 @@ enum PendingEvents {
     },
 }
 
-/// Reads the watchdog's history, or starts the journal query, as `wanted` says.
+/// Whether the events may come from the journal, which is then opened ahead of the query.
+fn may_read_journal(wanted: EventSource, state_file: &Path) -> bool {
+    match wanted {
+        EventSource::Journal => true,
+        EventSource::Auto => !state_file.exists(),
+        EventSource::WatchdogHistory | EventSource::None => false,
+    }
+}
+
+/// Reads the watchdog's history, or starts the journal query (on `journal` when it was
+/// opened ahead), as `wanted` says.
 fn start_events(
     wanted: EventSource,
     state_file: &Path,
     since: u64,
+    journal: Option<std::io::Result<JournalQuery>>,
     user: bool,
 ) -> anyhow::Result<PendingEvents> {
     let history = || -> anyhow::Result<Events> {
@@ -261,7 +274,9 @@ fn start_events(
         Ok(events::from_history(&history))
     };
     let journal = |required| PendingEvents::Journal {
-        query: JournalQuery::start(since, user),
+        query: journal
+            .unwrap_or_else(|| JournalQuery::open(user))
+            .map(|query| query.start(since)),
         required,
     };
     Ok(match wanted {
@@ -317,7 +332,7 @@ mod tests {
         since: u64,
         user: bool,
     ) -> anyhow::Result<(RestartsSource, Events)> {
-        finish_events(start_events(wanted, state_file, since, user)?)
+        finish_events(start_events(wanted, state_file, since, None, user)?)
     }
 
     #[test]

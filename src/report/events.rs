@@ -9,8 +9,9 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::sync::mpsc;
 
-use super::sd_journal::{self, Entry, Journals};
+use super::sd_journal::{Entry, Journals, Reader};
 use crate::observed::history::History;
 
 /// `SD_MESSAGE_UNIT_RESTART_SCHEDULED`.
@@ -92,35 +93,54 @@ pub fn from_journal(entries: Vec<Entry>) -> Events {
     events
 }
 
-/// A query of the local journal for the events since a moment, running on a thread of
-/// its own while the caller reads from systemd.
+/// A query of the local journal for the events since a moment, on a thread of its own
+/// while the caller reads from systemd. The thread opens the journal at once
+/// ([`JournalQuery::open`]): loading `libsystemd.so.0` and opening the journal's files
+/// (a few ms) are done while the caller works out from when to read.
 #[derive(Debug)]
 pub struct JournalQuery {
+    since: mpsc::Sender<u64>,
     reading: std::thread::JoinHandle<io::Result<Vec<Entry>>>,
 }
 
 impl JournalQuery {
-    /// Starts reading the local journal (the user's own with `user`, else PID 1's
-    /// messages) since `since` (seconds since the epoch).
-    pub fn start(since: u64, user: bool) -> io::Result<Self> {
-        let (journals, mut matches) = if user {
-            (Journals::CurrentUser, Vec::new())
-        } else {
-            // Only the manager's own messages: anyone may log a MESSAGE_ID.
-            (Journals::System, vec!["_PID=1".to_string()])
-        };
-        matches.extend(
-            [RESTART_SCHEDULED, PROCESS_EXIT, OUT_OF_MEMORY].map(|id| format!("MESSAGE_ID={id}")),
-        );
-        let since_us = since.saturating_mul(1_000_000);
+    /// Opens the local journal (the user's own with `user`, else the system's, for PID 1's
+    /// messages) on a thread of its own, which reads once told since when
+    /// ([`JournalQuery::start`]).
+    pub fn open(user: bool) -> io::Result<Self> {
+        let (since, asked) = mpsc::channel::<u64>();
         let reading = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || sd_journal::read(journals, &matches, since_us, &READ_FIELDS))?;
-        Ok(Self { reading })
+            .spawn(move || {
+                let (journals, mut matches) = if user {
+                    (Journals::CurrentUser, Vec::new())
+                } else {
+                    // Only the manager's own messages: anyone may log a MESSAGE_ID.
+                    (Journals::System, vec!["_PID=1".to_string()])
+                };
+                matches.extend(
+                    [RESTART_SCHEDULED, PROCESS_EXIT, OUT_OF_MEMORY]
+                        .map(|id| format!("MESSAGE_ID={id}")),
+                );
+                let reader = Reader::open(journals)?;
+                let since = asked
+                    .recv()
+                    .map_err(|_| io::Error::other("the journal was not queried"))?;
+                reader.read(&matches, since.saturating_mul(1_000_000), &READ_FIELDS)
+            })?;
+        Ok(Self { since, reading })
+    }
+
+    /// Reads the events since `since` (seconds since the epoch).
+    pub fn start(self, since: u64) -> Self {
+        // A thread that failed to open the journal says so when it is joined.
+        let _ = self.since.send(since);
+        self
     }
 
     /// Waits for the query and reads its events.
     pub fn finish(self) -> io::Result<Events> {
+        drop(self.since);
         let entries = self
             .reading
             .join()

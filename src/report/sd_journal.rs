@@ -32,39 +32,54 @@ pub struct Entry {
     pub fields: Vec<Option<String>>,
 }
 
-/// The entries of `journals` written at `since_us` (µs since the epoch) or later that
-/// satisfy every match of `matches` (`FIELD=value`; as in `journalctl`, matches of one
-/// field are alternatives, of different fields all required), with the values of
-/// `fields`, oldest first.
-pub fn read(
-    journals: Journals,
-    matches: &[String],
-    since_us: u64,
-    fields: &[&str],
-) -> io::Result<Vec<Entry>> {
-    let library = Library::get()?;
-    let journal = Journal::open(library, journals)?;
-    for pattern in matches {
-        journal.add_match(pattern)?;
+/// The local journal, open for one query: loading the library and opening the journal's
+/// files come first ([`Reader::open`]), and can be done ahead of the query ([`Reader::read`]).
+/// Used on the thread that opened it only (it is neither `Send` nor `Sync`).
+pub struct Reader {
+    journal: Journal,
+}
+
+impl Reader {
+    /// Opens the journal files of `journals`.
+    pub fn open(journals: Journals) -> io::Result<Self> {
+        Ok(Self {
+            journal: Journal::open(Library::get()?, journals)?,
+        })
     }
-    check(unsafe { (library.seek_realtime_usec)(journal.handle, since_us) })?;
-    let fields: Vec<CString> = fields
-        .iter()
-        .map(|field| CString::new(*field).map_err(io::Error::other))
-        .collect::<io::Result<_>>()?;
-    let mut entries = Vec::new();
-    while journal.next()? {
-        let realtime_us = journal.realtime_us()?;
-        if realtime_us < since_us {
-            continue;
+
+    /// The entries written at `since_us` (µs since the epoch) or later that satisfy every
+    /// match of `matches` (`FIELD=value`; as in `journalctl`, matches of one field are
+    /// alternatives, of different fields all required), with the values of `fields`,
+    /// oldest first.
+    pub fn read(
+        self,
+        matches: &[String],
+        since_us: u64,
+        fields: &[&str],
+    ) -> io::Result<Vec<Entry>> {
+        let journal = self.journal;
+        for pattern in matches {
+            journal.add_match(pattern)?;
         }
-        let fields = fields.iter().map(|field| journal.value(field)).collect();
-        entries.push(Entry {
-            realtime_us,
-            fields,
-        });
+        journal.seek_realtime_us(since_us)?;
+        let fields: Vec<CString> = fields
+            .iter()
+            .map(|field| CString::new(*field).map_err(io::Error::other))
+            .collect::<io::Result<_>>()?;
+        let mut entries = Vec::new();
+        while journal.next()? {
+            let realtime_us = journal.realtime_us()?;
+            if realtime_us < since_us {
+                continue;
+            }
+            let fields = fields.iter().map(|field| journal.value(field)).collect();
+            entries.push(Entry {
+                realtime_us,
+                fields,
+            });
+        }
+        Ok(entries)
     }
-    Ok(entries)
 }
 
 type Handle = *mut c_void;
@@ -185,6 +200,11 @@ impl Journal {
         .map(drop)
     }
 
+    fn seek_realtime_us(&self, us: u64) -> io::Result<()> {
+        // SAFETY: an open journal.
+        check(unsafe { (self.library.seek_realtime_usec)(self.handle, us) }).map(drop)
+    }
+
     /// Moves to the next entry: `false` past the last.
     fn next(&self) -> io::Result<bool> {
         // SAFETY: an open journal.
@@ -253,7 +273,8 @@ mod tests {
             .expect("clock")
             .as_micros() as u64;
         let since_us = (now_us / 1_000_000 - 3600) * 1_000_000;
-        let ours = read(Journals::System, &["_PID=1".into()], since_us, &["_PID"])
+        let ours = Reader::open(Journals::System)
+            .and_then(|reader| reader.read(&["_PID=1".into()], since_us, &["_PID"]))
             .expect("the journal is read");
         assert!(ours.iter().all(|entry| entry.realtime_us >= since_us));
         assert!(

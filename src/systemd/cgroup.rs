@@ -22,6 +22,7 @@ use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::whole_file::read_whole;
 use crate::observed::memory::CgroupMemory;
 
 /// How the kernel's cgroup controllers are mounted.
@@ -468,30 +469,20 @@ fn parse_uptime_us(text: &str) -> Option<u64> {
 
 /// The room for one kernel file's text in [`read_kernel_file`]: more than the files read
 /// here usually hold (a number, `/proc/PID/stat`, a process's dozen cgroups); a longer
-/// one is read on. It is zeroed for every file (some 3,500 per report at 500 units), so
-/// it is no larger than that.
+/// one is read on.
 const KERNEL_FILE_ROOM: usize = 1024;
 
 /// The text of a small file the kernel makes up when it is read (`/proc/PID/*`, a cgroup's
-/// control files), in three system calls: open, one read, close. Such a file is generated
-/// whole by one `show` function, and a read given more room than it holds returns all of
-/// it (seq_file), so a short read is the whole text; a file that fills the room is read on
-/// to its end. `std::fs::read_to_string` would also ask the file's size (which the kernel
-/// gives as 0 or 4096 for these) and read until a read returns nothing: six or seven
-/// calls, with thousands of these files per report.
+/// control files), read whole with one `read` ([`read_whole`]).
 fn read_kernel_file(path: &Path) -> Option<String> {
     read_open_file(File::open(path).ok()?)
 }
 
-/// The rest of [`read_kernel_file`], on a file opened.
+/// [`read_kernel_file`], of a file opened.
 fn read_open_file(mut file: File) -> Option<String> {
-    use std::io::Read as _;
-    let mut room = [0_u8; KERNEL_FILE_ROOM];
-    let count = file.read(&mut room).ok()?;
-    let mut bytes = room[..count].to_vec();
-    if count == room.len() {
-        file.read_to_end(&mut bytes).ok()?;
-    }
+    let mut bytes = Vec::new();
+    let length = read_whole(&mut file, &mut bytes, KERNEL_FILE_ROOM)?;
+    bytes.truncate(length);
     String::from_utf8(bytes).ok()
 }
 

@@ -6,6 +6,7 @@
 pub mod cgroup;
 pub mod unit_files;
 pub mod watch;
+pub mod whole_file;
 
 use zbus::Connection;
 

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::whole_file::read_whole;
+
 /// The unit files in a search path, by name, each from the first folder that has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UnitFiles {
@@ -100,25 +102,10 @@ pub struct UnitFileReader {
 }
 
 impl UnitFileReader {
-    /// The text of the unit file at `path`, in three system calls (open, one read,
-    /// close): a read of a regular file returns less than asked only at the file's end,
-    /// so a short read is the whole file, and one that fills the room is read on.
-    /// `std::fs::read_to_string` would also ask the file's size and read until a read
-    /// returns nothing: five calls.
+    /// The text of the unit file at `path`, read whole with one `read` ([`read_whole`]).
     pub fn read(&mut self, path: &Path) -> Option<&str> {
-        use std::io::Read as _;
         let mut file = std::fs::File::open(path).ok()?;
-        if self.bytes.len() < UNIT_FILE_ROOM {
-            self.bytes.resize(UNIT_FILE_ROOM, 0);
-        }
-        let count = file.read(&mut self.bytes[..UNIT_FILE_ROOM]).ok()?;
-        let length = if count == UNIT_FILE_ROOM {
-            self.bytes.truncate(count);
-            file.read_to_end(&mut self.bytes).ok()?;
-            self.bytes.len()
-        } else {
-            count
-        };
+        let length = read_whole(&mut file, &mut self.bytes, UNIT_FILE_ROOM)?;
         std::str::from_utf8(&self.bytes[..length]).ok()
     }
 }

@@ -85,19 +85,8 @@ pub async fn collect_again(
             None => Ok(Vec::new()),
         }
     };
-    // The search path's folders are listed while systemd lists its services.
-    let unit_files = async {
-        let search_path = snapshot::unit_search_path(&connection).await?;
-        zbus::Result::Ok(kept.unit_files.look(&search_path))
-    };
-    let patterns = ["*.service".to_string()];
-    let (unit_files, listed, slices) = tokio::join!(
-        unit_files,
-        snapshot::list_units(&connection, &patterns),
-        slices
-    );
-    let unit_files = unit_files.context("cannot read the units from systemd")?;
-    let listed = listed.context("cannot read the units from systemd")?;
+    let (services, slices) = tokio::join!(list_services(&connection, &mut kept.unit_files), slices);
+    let (listed, unit_files) = services.context("cannot read the units from systemd")?;
     let manager = match manager {
         Some(pid) => Some(ManagerSlices {
             pid,
@@ -109,9 +98,9 @@ pub async fn collect_again(
         }),
         None => None,
     };
-    // The kernel's files are read on a thread, fed each running unit as its unit file
-    // shows it managed, and the journal query is a process of its own: both run while
-    // systemd is asked.
+    // The kernel's files are read on threads of their own, fed each running unit as its
+    // unit file shows it managed, and the journal on another (opened above): all of them
+    // while systemd is asked.
     let running = listed.iter().filter(|unit| unit.is_running()).count();
     let feed = snapshot::start_kernel(kernel.clone(), manager, running);
     let wanted = select_managed(listed, unit_files, request.ecosystem.as_deref(), |i, w| {
@@ -167,21 +156,26 @@ pub async fn managed_units(
     connection: &zbus::Connection,
     ecosystem: Option<&str>,
 ) -> zbus::Result<Vec<Wanted<UnitPolicy>>> {
-    let (listed, search_path) = list_services(connection).await?;
-    let unit_files = UnitFiles::scan(&search_path);
-    Ok(select_managed(listed, &unit_files, ecosystem, |_, _| {}))
+    let mut cache = UnitFilesCache::new();
+    let (listed, unit_files) = list_services(connection, &mut cache).await?;
+    Ok(select_managed(listed, unit_files, ecosystem, |_, _| {}))
 }
 
-/// The manager's services, and its unit search path.
-async fn list_services(
+/// The manager's services, and the unit files on its search path (from `cache` when they
+/// cannot have changed): the search path's folders are listed while systemd lists its
+/// services.
+async fn list_services<'c>(
     connection: &zbus::Connection,
-) -> zbus::Result<(Vec<ListedUnit>, Vec<String>)> {
+    cache: &'c mut UnitFilesCache,
+) -> zbus::Result<(Vec<ListedUnit>, &'c UnitFiles)> {
+    let unit_files = async {
+        let search_path = snapshot::unit_search_path(connection).await?;
+        zbus::Result::Ok(cache.look(&search_path))
+    };
     let patterns = ["*.service".to_string()];
-    let (listed, search_path) = tokio::join!(
-        snapshot::list_units(connection, &patterns),
-        snapshot::unit_search_path(connection),
-    );
-    Ok((listed?, search_path?))
+    let (unit_files, listed) =
+        tokio::join!(unit_files, snapshot::list_units(connection, &patterns));
+    Ok((listed?, unit_files?))
 }
 
 /// The services of `listed` whose unit file in `unit_files` has an `[X-Ecosystemd]`

@@ -165,7 +165,7 @@ pub struct Wanted<K> {
 }
 
 /// Reads every wanted unit's service state, all in flight together (up to
-/// [`MAX_IN_FLIGHT`]), with what `reads` (started on the same `units`) brings from the
+/// [`MAX_IN_FLIGHT`]), with what `reads` (fed the same `units`) brings from the
 /// kernel. Units that vanish between the listing and the reads are left out. The result
 /// keeps the order of `units`.
 pub async fn services<K>(

@@ -11,7 +11,8 @@
 # Usage (as root): benches/top.sh [SECONDS [HEALTH_SECONDS]]   (defaults: 30 per
 # measurement of top, 120 per measurement of the watchdog: a clock tick, 10 ms, is
 # 0.008 % of a core over 120 s)
-# Writes its section of BENCHMARKS.md ("unit-watchdog top and health checks").
+# Writes its section of BENCHMARKS.md ("unit-watchdog top and health checks"), with the
+# comparisons of earlier runs kept in benches/top-changes.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -154,6 +155,8 @@ measurement is given.
 $rows
 The health checks' cost is each \`run\` row with checks less the row without; one clock
 tick (10 ms) is $(awk -v s="$HEALTH_PERIOD" 'BEGIN {printf "%.3f", 1 / s}') % of a core over $HEALTH_PERIOD s.
+
+$(cat benches/top-changes.md)
 EOF
 )
 printf '%s\n' "$section" | sed '1{/^## unit-watchdog top and health checks$/d}' |

@@ -32,56 +32,6 @@ pub struct Entry {
     pub fields: Vec<Option<String>>,
 }
 
-/// The local journal, open for one query: loading the library and opening the journal's
-/// files come first ([`Reader::open`]), and can be done ahead of the query ([`Reader::read`]).
-/// Used on the thread that opened it only (it is neither `Send` nor `Sync`).
-pub struct Reader {
-    journal: Journal,
-}
-
-impl Reader {
-    /// Opens the journal files of `journals`.
-    pub fn open(journals: Journals) -> io::Result<Self> {
-        Ok(Self {
-            journal: Journal::open(Library::get()?, journals)?,
-        })
-    }
-
-    /// The entries written at `since_us` (µs since the epoch) or later that satisfy every
-    /// match of `matches` (`FIELD=value`; as in `journalctl`, matches of one field are
-    /// alternatives, of different fields all required), with the values of `fields`,
-    /// oldest first.
-    pub fn read(
-        self,
-        matches: &[String],
-        since_us: u64,
-        fields: &[&str],
-    ) -> io::Result<Vec<Entry>> {
-        let journal = self.journal;
-        for pattern in matches {
-            journal.add_match(pattern)?;
-        }
-        journal.seek_realtime_us(since_us)?;
-        let fields: Vec<CString> = fields
-            .iter()
-            .map(|field| CString::new(*field).map_err(io::Error::other))
-            .collect::<io::Result<_>>()?;
-        let mut entries = Vec::new();
-        while journal.next()? {
-            let realtime_us = journal.realtime_us()?;
-            if realtime_us < since_us {
-                continue;
-            }
-            let fields = fields.iter().map(|field| journal.value(field)).collect();
-            entries.push(Entry {
-                realtime_us,
-                fields,
-            });
-        }
-        Ok(entries)
-    }
-}
-
 type Handle = *mut c_void;
 type OpenFn = unsafe extern "C" fn(*mut Handle, c_int) -> c_int;
 type AddMatchFn = unsafe extern "C" fn(Handle, *const c_void, usize) -> c_int;
@@ -172,15 +122,19 @@ fn last_dl_error() -> String {
         .into_owned()
 }
 
-/// An `sd_journal`, open; used on the thread that opened it only (it is neither `Send`
-/// nor `Sync`), and closed when dropped.
-struct Journal {
+/// The local journal (an `sd_journal`), open for one query: loading the library and
+/// opening the journal's files come first ([`Reader::open`]), and can be done ahead of
+/// the query ([`Reader::read`]). Used on the thread that opened it only (it is neither
+/// `Send` nor `Sync`), and closed when dropped.
+pub struct Reader {
     library: &'static Library,
     handle: Handle,
 }
 
-impl Journal {
-    fn open(library: &'static Library, journals: Journals) -> io::Result<Self> {
+impl Reader {
+    /// Opens the journal files of `journals`.
+    pub fn open(journals: Journals) -> io::Result<Self> {
+        let library = Library::get()?;
         let flags = LOCAL_ONLY
             | match journals {
                 Journals::System => SYSTEM,
@@ -190,6 +144,39 @@ impl Journal {
         // SAFETY: `handle` is a place for the library to write the new journal to.
         check(unsafe { (library.open)(&mut handle, flags) })?;
         Ok(Self { library, handle })
+    }
+
+    /// The entries written at `since_us` (µs since the epoch) or later that satisfy every
+    /// match of `matches` (`FIELD=value`; as in `journalctl`, matches of one field are
+    /// alternatives, of different fields all required), with the values of `fields`,
+    /// oldest first.
+    pub fn read(
+        self,
+        matches: &[String],
+        since_us: u64,
+        fields: &[&str],
+    ) -> io::Result<Vec<Entry>> {
+        for pattern in matches {
+            self.add_match(pattern)?;
+        }
+        self.seek_realtime_us(since_us)?;
+        let fields: Vec<CString> = fields
+            .iter()
+            .map(|field| CString::new(*field).map_err(io::Error::other))
+            .collect::<io::Result<_>>()?;
+        let mut entries = Vec::new();
+        while self.next()? {
+            let realtime_us = self.realtime_us()?;
+            if realtime_us < since_us {
+                continue;
+            }
+            let fields = fields.iter().map(|field| self.value(field)).collect();
+            entries.push(Entry {
+                realtime_us,
+                fields,
+            });
+        }
+        Ok(entries)
     }
 
     fn add_match(&self, pattern: &str) -> io::Result<()> {
@@ -237,7 +224,7 @@ impl Journal {
     }
 }
 
-impl Drop for Journal {
+impl Drop for Reader {
     fn drop(&mut self) {
         // SAFETY: the journal was opened and is closed once.
         unsafe { (self.library.close)(self.handle) }

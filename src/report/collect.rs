@@ -69,8 +69,9 @@ pub async fn collect_again(
     kept: &mut Kept,
 ) -> anyhow::Result<(Vec<UnitFacts>, Context)> {
     let user = request.bus == BusTarget::User;
+    let history_exists = request.state_file.exists();
     let journal =
-        may_read_journal(request.events, &request.state_file).then(|| JournalQuery::open(user));
+        may_read_journal(request.events, history_exists).then(|| JournalQuery::open(user));
     let connection = crate::systemd::connect_direct(&request.bus)
         .await
         .with_context(|| format!("cannot reach systemd on {}", describe(&request.bus)))?;
@@ -108,7 +109,14 @@ pub async fn collect_again(
     });
     let reads = feed.asked_all();
     let since = window_start(request.window, &wanted, now_us);
-    let pending = start_events(request.events, &request.state_file, since, journal, user)?;
+    let pending = start_events(
+        request.events,
+        &request.state_file,
+        history_exists,
+        since,
+        journal,
+        user,
+    )?;
     let hierarchy = kernel.hierarchy();
     let services = snapshot::services(&connection, wanted, kernel, reads)
         .await
@@ -240,20 +248,22 @@ enum PendingEvents {
     },
 }
 
-/// Whether the events may come from the journal, which is then opened ahead of the query.
-fn may_read_journal(wanted: EventSource, state_file: &Path) -> bool {
+/// Whether the events may come from the journal, which is then opened ahead of the query;
+/// `history_exists` says whether the watchdog's state file is there.
+fn may_read_journal(wanted: EventSource, history_exists: bool) -> bool {
     match wanted {
         EventSource::Journal => true,
-        EventSource::Auto => !state_file.exists(),
+        EventSource::Auto => !history_exists,
         EventSource::WatchdogHistory | EventSource::None => false,
     }
 }
 
-/// Reads the watchdog's history, or starts the journal query (on `journal` when it was
-/// opened ahead), as `wanted` says.
+/// Reads the watchdog's history (`state_file`, there when `history_exists`), or starts the
+/// journal query (on `journal` when it was opened ahead), as `wanted` says.
 fn start_events(
     wanted: EventSource,
     state_file: &Path,
+    history_exists: bool,
     since: u64,
     journal: Option<std::io::Result<JournalQuery>>,
     user: bool,
@@ -279,7 +289,7 @@ fn start_events(
         }
         EventSource::Journal => journal(true),
         EventSource::None => PendingEvents::Ready(RestartsSource::None, Events::new()),
-        EventSource::Auto if state_file.exists() => match history() {
+        EventSource::Auto if history_exists => match history() {
             Ok(events) => PendingEvents::Ready(RestartsSource::WatchdogHistory, events),
             Err(e) => {
                 eprintln!(
@@ -326,7 +336,8 @@ mod tests {
         since: u64,
         user: bool,
     ) -> anyhow::Result<(RestartsSource, Events)> {
-        finish_events(start_events(wanted, state_file, since, None, user)?)
+        let exists = state_file.exists();
+        finish_events(start_events(wanted, state_file, exists, since, None, user)?)
     }
 
     #[test]
